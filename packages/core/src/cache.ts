@@ -1,0 +1,229 @@
+import type { Codec } from './codec.js'
+import { CacheContext } from './context.js'
+import { writeEntry } from './entry.js'
+import { CacheClosedError, InvalidOptionError, InvalidTagError } from './errors.js'
+import type { CacheEventName, CacheListener } from './events.js'
+import { Invalidator } from './invalidation.js'
+import { type CacheOptions, duration, resolveOptions } from './options.js'
+import { lookup } from './read-path.js'
+import type { CacheStats } from './stats.js'
+import type { CacheStore } from './stores/types.js'
+import { cacheAside, type ReadInfo, type ReadPolicy } from './strategies/cache-aside.js'
+import { beginWrite, type WriteIntent } from './strategies/write-through.js'
+
+export interface WrapOptions {
+  /** ms; defaults to the cache's `ttl`. */
+  ttl?: number
+  /** Invalidating any of these tags makes the entry invalid. */
+  tags?: readonly string[]
+  /** ms an expired entry may be served while one caller refreshes it. */
+  staleWhileRevalidate?: number
+}
+
+export interface SetOptions {
+  ttl?: number
+  tags?: readonly string[]
+}
+
+export interface Cache {
+  readonly namespace: string
+  /** The store as configured (unguarded). */
+  readonly store: CacheStore
+  /** Register decoders, e.g. `cache.codec.useDecimal(Prisma.Decimal)`. */
+  readonly codec: Codec
+  get<T>(key: string): Promise<T | undefined>
+  /**
+   * Stores `value` under the current versions of `tags`. Throws `NotSerializableError` for
+   * values the codec cannot round-trip; store faults are reported as error events, not thrown.
+   */
+  set<T>(key: string, value: T, options?: SetOptions): Promise<void>
+  delete(key: string): Promise<void>
+  /** Cache-aside: the cached value, or `load()`'s result stored under a pre-load version snapshot. */
+  wrap<T>(key: string, load: () => Promise<T> | T, options?: WrapOptions): Promise<T>
+  /** Like `wrap`, and also says where the value came from (hit, stale, miss, shared, bypass). */
+  wrapWithInfo<T>(
+    key: string,
+    load: () => Promise<T> | T,
+    options?: WrapOptions,
+  ): Promise<{ value: T; info: ReadInfo }>
+  /** Resolves once the store holds new versions for `tags` (or the fault was reported). */
+  invalidateTags(tags: readonly string[]): Promise<void>
+  /** Invalidates this namespace in O(1) by moving its epoch; other namespaces are untouched. */
+  clear(): Promise<void>
+  /**
+   * Write-through: call before a database write with the tags the written row's lookup entry
+   * depends on; after the commit, `intent.commit({ invalidate, fill })` invalidates and stores
+   * the returned row only if no other write raced it (see strategies/write-through.ts).
+   */
+  beginWrite(fillTags: readonly string[]): Promise<WriteIntent>
+  stats(): CacheStats
+  on<E extends CacheEventName>(event: E, listener: CacheListener<E>): () => void
+  close(): Promise<void>
+}
+
+export function createCache(options?: CacheOptions): Cache {
+  return new OrmCache(resolveOptions(options))
+}
+
+class OrmCache implements Cache {
+  private readonly ctx: CacheContext
+  private readonly invalidator: Invalidator
+
+  constructor(options: ReturnType<typeof resolveOptions>) {
+    this.ctx = new CacheContext(options)
+    this.invalidator = new Invalidator(this.ctx)
+  }
+
+  get namespace(): string {
+    return this.ctx.keys.namespace
+  }
+
+  get store(): CacheStore {
+    return this.ctx.options.store
+  }
+
+  get codec(): Codec {
+    return this.ctx.codec
+  }
+
+  async get<T>(key: string): Promise<T | undefined> {
+    this.ensureOpen()
+    const address = this.ctx.keys.entry(key)
+    if (this.invalidator.pending && (await this.invalidator.flush()) === undefined) return undefined
+    try {
+      const found = await lookup(this.ctx, address, [])
+      if (found.kind === 'hit') {
+        this.ctx.stats.add('hits')
+        this.ctx.events.emit('hit', { key })
+        return found.entry.value as T
+      }
+      this.ctx.stats.add('misses')
+      this.ctx.events.emit('miss', { key, reason: found.kind === 'stale' ? 'expired' : found.reason })
+    } catch (error) {
+      this.ctx.reportError(error, 'get', key)
+    }
+    return undefined
+  }
+
+  async set<T>(key: string, value: T, options: SetOptions = {}): Promise<void> {
+    this.ensureOpen()
+    checkKnown(options, ['ttl', 'tags'])
+    const address = this.ctx.keys.entry(key)
+    const ttl = this.ctx.jittered(
+      options.ttl === undefined ? this.ctx.options.ttl : duration('ttl', options.ttl),
+    )
+    const tags = normalizeTags(options.tags)
+    const encoded = this.ctx.codec.encode(value)
+    if (this.invalidator.pending && (await this.invalidator.flush()) === undefined) return
+    try {
+      const keys = this.ctx.tags.storeKeys(tags)
+      const snapshot = await this.ctx.tags.resolve(
+        this.ctx.store,
+        tags,
+        keys,
+        await this.ctx.store.getMany(keys),
+      )
+      const raw = writeEntry(
+        { identity: address.identity, freshUntil: Date.now() + ttl, ...snapshot },
+        encoded,
+      )
+      await this.ctx.store.set(address.storeKey, raw, ttl)
+      this.ctx.stats.add('sets')
+      this.ctx.events.emit('set', { key, bytes: raw.length })
+    } catch (error) {
+      this.ctx.reportError(error, 'set', key)
+    }
+  }
+
+  async delete(key: string): Promise<void> {
+    this.ensureOpen()
+    const address = this.ctx.keys.entry(key)
+    await this.invalidator.delete(address.storeKey)
+    this.ctx.stats.add('deletes')
+    this.ctx.events.emit('delete', { key })
+  }
+
+  async wrap<T>(key: string, load: () => Promise<T> | T, options?: WrapOptions): Promise<T> {
+    return (await this.wrapWithInfo(key, load, options)).value
+  }
+
+  async wrapWithInfo<T>(
+    key: string,
+    load: () => Promise<T> | T,
+    options: WrapOptions = {},
+  ): Promise<{ value: T; info: ReadInfo }> {
+    this.ensureOpen()
+    if (typeof load !== 'function') throw new InvalidOptionError('load', 'must be a function')
+    return cacheAside(this.ctx, this.invalidator, key, load, this.policy(options))
+  }
+
+  async invalidateTags(tags: readonly string[]): Promise<void> {
+    this.ensureOpen()
+    const list = normalizeTags(tags)
+    if (list.length > 0) await this.invalidator.invalidate(list)
+  }
+
+  async clear(): Promise<void> {
+    this.ensureOpen()
+    await this.invalidator.invalidate([], true)
+  }
+
+  async beginWrite(fillTags: readonly string[]): Promise<WriteIntent> {
+    this.ensureOpen()
+    return beginWrite(this.ctx, this.invalidator, normalizeTags(fillTags))
+  }
+
+  stats(): CacheStats {
+    return this.ctx.stats.snapshot()
+  }
+
+  on<E extends CacheEventName>(event: E, listener: CacheListener<E>): () => void {
+    return this.ctx.events.on(event, listener)
+  }
+
+  async close(): Promise<void> {
+    if (this.ctx.closed) return
+    // Give pending invalidations one last chance before the store goes away.
+    if (this.invalidator.pending) await this.invalidator.flush()
+    this.ctx.closed = true
+    this.invalidator.close()
+    await this.ctx.store.close()
+    this.ctx.events.clear()
+  }
+
+  private policy(options: WrapOptions): ReadPolicy {
+    checkKnown(options, ['ttl', 'tags', 'staleWhileRevalidate'])
+    return {
+      ttl: options.ttl === undefined ? this.ctx.options.ttl : duration('ttl', options.ttl),
+      tags: normalizeTags(options.tags),
+      staleWhileRevalidate:
+        options.staleWhileRevalidate === undefined
+          ? this.ctx.options.staleWhileRevalidate
+          : duration('staleWhileRevalidate', options.staleWhileRevalidate, true),
+    }
+  }
+
+  private ensureOpen(): void {
+    if (this.ctx.closed) throw new CacheClosedError()
+  }
+}
+
+const NO_TAGS: readonly string[] = []
+
+function normalizeTags(tags: readonly string[] | undefined): readonly string[] {
+  if (tags === undefined) return NO_TAGS
+  if (!Array.isArray(tags)) throw new InvalidTagError('tags must be an array of strings')
+  for (const tag of tags) {
+    if (typeof tag !== 'string' || tag.length === 0)
+      throw new InvalidTagError('tags must be non-empty strings')
+  }
+  return tags.length > 1 && new Set(tags).size !== tags.length ? [...new Set(tags)] : tags
+}
+
+function checkKnown(options: object, known: readonly string[]): void {
+  if (typeof options !== 'object' || options === null)
+    throw new InvalidOptionError('options', 'must be an object')
+  for (const name of Object.keys(options)) {
+    if (!known.includes(name)) throw new InvalidOptionError(name, `is not one of ${known.join(', ')}`)
+  }
+}

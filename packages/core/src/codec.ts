@@ -1,0 +1,247 @@
+import { Decimal } from 'decimal.js'
+import { NotSerializableError } from './errors.js'
+
+/**
+ * Value codec. A value becomes `{ data, meta }`: `data` is plain JSON, and `meta` is a tree that
+ * mirrors only the paths holding non-JSON values (Date, BigInt, Decimal, bytes, Map, Set,
+ * undefined, NaN/±Infinity/-0). Type information lives beside the data, never inside it, so no
+ * string or object shape in user data can be mistaken for a marker. Values without special types
+ * have no meta and decode with a bare JSON.parse.
+ */
+
+/** A leaf code, a container `[code, childMeta]`, or a tree of per-key annotations. */
+export type Meta = string | [string, MetaTree | string] | MetaTree
+export interface MetaTree {
+  [key: string]: Meta
+}
+
+/** Something that builds decimals from strings: decimal.js, Prisma's Decimal, … */
+export type DecimalConstructor = new (value: string) => unknown
+
+export interface Encoded {
+  data: unknown
+  meta: Meta | undefined
+}
+
+const LEAF = {
+  undefined: 'u',
+  date: 'D',
+  bigint: 'B',
+  number: 'N',
+  decimal: 'X',
+  buffer: 'b',
+  bytes: 'U',
+} as const
+const CONTAINER = { map: 'M', set: 'S' } as const
+
+export class Codec {
+  private decimalCtor: DecimalConstructor = Decimal
+
+  /** Decode decimals into this constructor (e.g. Prisma's `Prisma.Decimal`) instead of decimal.js. */
+  useDecimal(ctor: DecimalConstructor): void {
+    this.decimalCtor = ctor
+  }
+
+  encode(value: unknown): Encoded {
+    if (!needsMeta(value, '$', new Set())) return { data: value, meta: undefined }
+    return encodeSpecial(value)
+  }
+
+  /** Throws on malformed meta; callers treat that as a corrupt entry. */
+  decode(data: unknown, meta: unknown): unknown {
+    if (meta === undefined) return data
+    return revive(data, meta, this.decimalCtor)
+  }
+}
+
+// ---- encoding -------------------------------------------------------------------------------
+
+/** Validates the whole value and reports whether any part needs a type annotation. */
+function needsMeta(value: unknown, path: string, seen: Set<object>): boolean {
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return false
+    case 'number':
+      return !Number.isFinite(value) || Object.is(value, -0)
+    case 'undefined':
+    case 'bigint':
+      return true
+    case 'function':
+      throw new NotSerializableError(path, 'a function')
+    case 'symbol':
+      throw new NotSerializableError(path, 'a symbol')
+  }
+  if (value === null) return false
+  const obj = value as object
+  if (seen.has(obj)) throw new NotSerializableError(path, 'a circular reference')
+  if (Array.isArray(obj)) {
+    seen.add(obj)
+    let special = false
+    for (let i = 0; i < obj.length; i++) {
+      // Holes are undefined and need meta; `in` catches them without materializing.
+      if (!(i in obj) || needsMeta(obj[i], `${path}[${i}]`, seen)) special = true
+    }
+    seen.delete(obj)
+    return special
+  }
+  const proto = Object.getPrototypeOf(obj)
+  if (proto === Object.prototype || proto === null) {
+    seen.add(obj)
+    let special = false
+    for (const key of Object.keys(obj)) {
+      if (needsMeta((obj as Record<string, unknown>)[key], `${path}.${key}`, seen)) special = true
+    }
+    if (Object.getOwnPropertySymbols(obj).length > 0) {
+      throw new NotSerializableError(path, 'an object with symbol keys')
+    }
+    seen.delete(obj)
+    return special
+  }
+  if (obj instanceof Date || obj instanceof Uint8Array || isDecimal(obj)) return true
+  if (obj instanceof Map || obj instanceof Set) {
+    seen.add(obj)
+    const entries = obj instanceof Map ? [...obj].flat() : [...obj]
+    entries.forEach((item, i) => {
+      needsMeta(item, `${path}<${i}>`, seen)
+    })
+    seen.delete(obj)
+    return true
+  }
+  throw new NotSerializableError(path, `an instance of ${proto?.constructor?.name ?? 'an unknown class'}`)
+}
+
+function encodeSpecial(value: unknown): Encoded {
+  switch (typeof value) {
+    case 'undefined':
+      return { data: null, meta: LEAF.undefined }
+    case 'bigint':
+      return { data: value.toString(), meta: LEAF.bigint }
+    case 'number':
+      if (Number.isFinite(value) && !Object.is(value, -0)) return { data: value, meta: undefined }
+      return { data: Object.is(value, -0) ? '-0' : String(value), meta: LEAF.number }
+    case 'object':
+      break
+    default:
+      return { data: value, meta: undefined }
+  }
+  if (value === null) return { data: null, meta: undefined }
+  if (value instanceof Date) {
+    const time = value.getTime()
+    return { data: Number.isNaN(time) ? null : time, meta: LEAF.date }
+  }
+  if (value instanceof Uint8Array) {
+    const isBuffer = Buffer.isBuffer(value)
+    const bytes = Buffer.from(value.buffer, value.byteOffset, value.byteLength)
+    return { data: bytes.toString('base64'), meta: isBuffer ? LEAF.buffer : LEAF.bytes }
+  }
+  if (isDecimal(value)) return { data: String(value), meta: LEAF.decimal }
+  if (value instanceof Map) return container(CONTAINER.map, [...value].flat())
+  if (value instanceof Set) return container(CONTAINER.set, [...value])
+  if (Array.isArray(value)) {
+    const data: unknown[] = new Array(value.length)
+    const tree: MetaTree = {}
+    let annotated = false
+    for (let i = 0; i < value.length; i++) {
+      const child = encodeSpecial(value[i])
+      data[i] = child.data
+      if (child.meta !== undefined) {
+        tree[i] = child.meta
+        annotated = true
+      }
+    }
+    return { data, meta: annotated ? tree : undefined }
+  }
+  const data: Record<string, unknown> = {}
+  const tree: MetaTree = {}
+  let annotated = false
+  for (const key of Object.keys(value)) {
+    const child = encodeSpecial((value as Record<string, unknown>)[key])
+    defineOwn(data, key, child.data)
+    if (child.meta !== undefined) {
+      defineOwn(tree, key, child.meta)
+      annotated = true
+    }
+  }
+  return { data, meta: annotated ? tree : undefined }
+}
+
+function container(code: string, items: unknown[]): Encoded {
+  const inner = encodeSpecial(items)
+  return { data: inner.data, meta: inner.meta === undefined ? [code, ''] : [code, inner.meta as MetaTree] }
+}
+
+/** decimal.js (and copies of it, such as Prisma's) tag their instances with Symbol.toStringTag. */
+export function isDecimal(value: unknown): boolean {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    Object.prototype.toString.call(value) === '[object Decimal]'
+  )
+}
+
+// ---- decoding -------------------------------------------------------------------------------
+
+function revive(data: unknown, meta: unknown, decimal: DecimalConstructor): unknown {
+  if (typeof meta === 'string') return reviveLeaf(data, meta, decimal)
+  if (Array.isArray(meta)) {
+    const [code, childMeta] = meta as [unknown, unknown]
+    if (!Array.isArray(data)) throw new TypeError(`container ${String(code)} without array data`)
+    const items = childMeta === '' ? data : (revive(data, childMeta, decimal) as unknown[])
+    if (code === CONTAINER.set) return new Set(items)
+    if (code === CONTAINER.map) {
+      const map = new Map()
+      for (let i = 0; i < items.length; i += 2) map.set(items[i], items[i + 1])
+      return map
+    }
+    throw new TypeError(`unknown container code ${String(code)}`)
+  }
+  if (typeof meta !== 'object' || meta === null || typeof data !== 'object' || data === null) {
+    throw new TypeError('meta tree does not match data')
+  }
+  const target = data as Record<string, unknown>
+  for (const key of Object.keys(meta)) {
+    if (!Object.hasOwn(target, key)) throw new TypeError(`meta names missing key ${key}`)
+    defineOwn(target, key, revive(target[key], (meta as MetaTree)[key], decimal))
+  }
+  return data
+}
+
+function reviveLeaf(data: unknown, code: string, decimal: DecimalConstructor): unknown {
+  switch (code) {
+    case LEAF.undefined:
+      return undefined
+    case LEAF.date:
+      if (data === null) return new Date(Number.NaN)
+      if (typeof data !== 'number') throw new TypeError('date is not a number')
+      return new Date(data)
+    case LEAF.bigint:
+      return BigInt(asString(data))
+    case LEAF.number:
+      return asString(data) === '-0' ? -0 : Number(data)
+    case LEAF.decimal:
+      return new decimal(asString(data))
+    case LEAF.buffer:
+      return Buffer.from(asString(data), 'base64')
+    case LEAF.bytes: {
+      const buf = Buffer.from(asString(data), 'base64')
+      return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength)
+    }
+    default:
+      throw new TypeError(`unknown type code ${code}`)
+  }
+}
+
+function asString(value: unknown): string {
+  if (typeof value !== 'string') throw new TypeError('expected a string payload')
+  return value
+}
+
+/** Plain assignment of "__proto__" would change the prototype instead of adding a key. */
+function defineOwn(target: Record<string, unknown>, key: string, value: unknown): void {
+  if (key === '__proto__') {
+    Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true })
+  } else {
+    target[key] = value
+  }
+}

@@ -1,0 +1,57 @@
+import { Codec } from './codec.js'
+import { OrmCacheError, StoreError } from './errors.js'
+import { Emitter } from './events.js'
+import { GuardedStore } from './guarded-store.js'
+import { KeySpace } from './keys.js'
+import type { ResolvedOptions } from './options.js'
+import { SingleFlight } from './single-flight.js'
+import { StatsRecorder } from './stats.js'
+import { TagVersions } from './tags.js'
+
+/** Everything the strategies share; one per `createCache` call. Internal. */
+export class CacheContext {
+  readonly store: GuardedStore
+  readonly keys: KeySpace
+  readonly tags: TagVersions
+  readonly codec = new Codec()
+  readonly stats = new StatsRecorder()
+  readonly events = new Emitter()
+  readonly flights = new SingleFlight()
+  /**
+   * Moves on every local invalidation. Loads that run without the store (store down) are
+   * de-duplicated only within one local epoch, so a read that starts after a local write never
+   * joins a load that started before it.
+   */
+  localEpoch = 0
+  closed = false
+
+  constructor(readonly options: ResolvedOptions) {
+    this.keys = new KeySpace(options.namespace)
+    this.tags = new TagVersions(this.keys, options.tagTtl)
+    this.store = new GuardedStore(options.store, {
+      readTimeoutMs: options.readTimeoutMs,
+      writeTimeoutMs: options.writeTimeoutMs,
+      breaker: options.circuitBreaker,
+    })
+  }
+
+  reportError(error: unknown, operation: string, key?: string): void {
+    const typed = OrmCacheError.is(error) ? error : new StoreError(operation, error)
+    this.stats.add('errors')
+    this.events.emit(
+      'error',
+      key === undefined ? { error: typed, operation } : { error: typed, operation, key },
+    )
+    try {
+      this.options.onError?.(typed)
+    } catch {
+      // The user's error hook must not turn a handled fault into a failed query.
+    }
+  }
+
+  /** TTL with random jitter taken off, so entries filled together do not expire together. */
+  jittered(ttl: number): number {
+    const jitter = this.options.jitter
+    return jitter === 0 ? ttl : Math.max(1, Math.round(ttl * (1 - Math.random() * jitter)))
+  }
+}

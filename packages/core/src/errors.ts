@@ -1,0 +1,135 @@
+/**
+ * Every error ormcache throws or emits is an `OrmCacheError` with a stable `code`, so callers can
+ * branch on `err.code` without string-matching messages. The brand survives duplicate copies of
+ * the package (a CommonJS and an ESM instance), where `instanceof` would not.
+ */
+const BRAND = Symbol.for('ormcache.error')
+
+export type OrmCacheErrorCode =
+  | 'ERR_INVALID_OPTION'
+  | 'ERR_INVALID_KEY'
+  | 'ERR_INVALID_TAG'
+  | 'ERR_NOT_SERIALIZABLE'
+  | 'ERR_CORRUPT_ENTRY'
+  | 'ERR_VALUE_TOO_LARGE'
+  | 'ERR_STORE'
+  | 'ERR_STORE_TIMEOUT'
+  | 'ERR_CIRCUIT_OPEN'
+  | 'ERR_CACHE_CLOSED'
+  | 'ERR_LOADER'
+  | 'ERR_INVALIDATION_PENDING'
+  | 'ERR_WRITE_BEHIND'
+
+export class OrmCacheError extends Error {
+  readonly code: OrmCacheErrorCode
+  readonly [BRAND] = true
+
+  constructor(code: OrmCacheErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options)
+    this.code = code
+    this.name = new.target.name
+  }
+
+  static is(value: unknown): value is OrmCacheError {
+    return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[BRAND] === true
+  }
+}
+
+/** An option passed to a factory is missing, of the wrong type, or out of range. */
+export class InvalidOptionError extends OrmCacheError {
+  readonly option: string
+  constructor(option: string, message: string) {
+    super('ERR_INVALID_OPTION', `Invalid option "${option}": ${message}`)
+    this.option = option
+  }
+}
+
+export class InvalidKeyError extends OrmCacheError {
+  constructor(message: string) {
+    super('ERR_INVALID_KEY', message)
+  }
+}
+
+export class InvalidTagError extends OrmCacheError {
+  constructor(message: string) {
+    super('ERR_INVALID_TAG', message)
+  }
+}
+
+/** A value contains something the codec cannot round-trip (function, symbol, cycle, class instance…). */
+export class NotSerializableError extends OrmCacheError {
+  /** Where in the value the problem is, e.g. `$.user.posts[2].author`. */
+  readonly path: string
+  constructor(path: string, what: string) {
+    super('ERR_NOT_SERIALIZABLE', `Cannot cache ${what} at ${path}`)
+    this.path = path
+  }
+}
+
+/** A stored payload could not be decoded: foreign data, truncated write, or an unknown format. */
+export class CorruptEntryError extends OrmCacheError {
+  readonly key: string
+  constructor(key: string, reason: string, options?: { cause?: unknown }) {
+    super('ERR_CORRUPT_ENTRY', `Corrupt cache entry "${key}": ${reason}`, options)
+    this.key = key
+  }
+}
+
+export class ValueTooLargeError extends OrmCacheError {
+  readonly bytes: number
+  readonly limit: number
+  constructor(key: string, bytes: number, limit: number) {
+    super('ERR_VALUE_TOO_LARGE', `Value for "${key}" is ${bytes} bytes, over the store's limit of ${limit}`)
+    this.bytes = bytes
+    this.limit = limit
+  }
+}
+
+/** The store failed an operation; the cache recovers by going to the loader. */
+export class StoreError extends OrmCacheError {
+  readonly operation: string
+  constructor(operation: string, cause: unknown) {
+    super('ERR_STORE', `Cache store failed during ${operation}: ${describe(cause)}`, { cause })
+    this.operation = operation
+  }
+}
+
+export class StoreTimeoutError extends OrmCacheError {
+  readonly operation: string
+  readonly timeoutMs: number
+  constructor(operation: string, timeoutMs: number) {
+    super('ERR_STORE_TIMEOUT', `Cache store did not answer ${operation} within ${timeoutMs} ms`)
+    this.operation = operation
+    this.timeoutMs = timeoutMs
+  }
+}
+
+export class CircuitOpenError extends OrmCacheError {
+  constructor(operation: string) {
+    super('ERR_CIRCUIT_OPEN', `Cache store skipped for ${operation}: circuit breaker is open`)
+  }
+}
+
+export class CacheClosedError extends OrmCacheError {
+  constructor() {
+    super('ERR_CACHE_CLOSED', 'The cache has been closed')
+  }
+}
+
+/** Wraps a loader's non-Error rejection so every waiter receives a real Error. */
+export class LoaderError extends OrmCacheError {
+  constructor(key: string, cause: unknown) {
+    super('ERR_LOADER', `Loader for "${key}" failed: ${describe(cause)}`, { cause })
+  }
+}
+
+export class WriteBehindError extends OrmCacheError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('ERR_WRITE_BEHIND', message, options)
+  }
+}
+
+function describe(cause: unknown): string {
+  if (cause instanceof Error) return cause.message
+  return String(cause)
+}

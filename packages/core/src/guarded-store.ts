@@ -1,0 +1,106 @@
+import { CircuitBreaker, type CircuitBreakerOptions, type CircuitState } from './circuit-breaker.js'
+import { CircuitOpenError, OrmCacheError, StoreError, StoreTimeoutError } from './errors.js'
+import type { CacheStore, StoreCapabilities, StoreWrite } from './stores/types.js'
+
+export interface GuardOptions {
+  /** ms before a read is abandoned (0 = never). */
+  readTimeoutMs: number
+  writeTimeoutMs: number
+  breaker: CircuitBreakerOptions | false
+  onStateChange?: (state: CircuitState) => void
+}
+
+/**
+ * Puts per-operation timeouts and a circuit breaker around any store, and turns every failure
+ * into a typed `OrmCacheError`. The cache only ever talks to a guarded store.
+ */
+export class GuardedStore implements CacheStore {
+  readonly name: string
+  readonly capabilities: StoreCapabilities
+  private readonly breaker: CircuitBreaker | undefined
+
+  constructor(
+    readonly inner: CacheStore,
+    private readonly options: GuardOptions,
+  ) {
+    this.name = inner.name
+    this.capabilities = inner.capabilities
+    this.breaker = options.breaker === false ? undefined : new CircuitBreaker(options.breaker)
+  }
+
+  get state(): CircuitState {
+    return this.breaker?.state ?? 'closed'
+  }
+
+  get(key: string) {
+    return this.guard('get', this.options.readTimeoutMs, () => this.inner.get(key))
+  }
+  getMany(keys: readonly string[]) {
+    return this.guard('getMany', this.options.readTimeoutMs, () => this.inner.getMany(keys))
+  }
+  set(key: string, value: string, ttlMs?: number) {
+    return this.guard('set', this.options.writeTimeoutMs, () => this.inner.set(key, value, ttlMs))
+  }
+  setMany(entries: readonly StoreWrite[]) {
+    return this.guard('setMany', this.options.writeTimeoutMs, () => this.inner.setMany(entries))
+  }
+  add(key: string, value: string, ttlMs?: number) {
+    return this.guard('add', this.options.writeTimeoutMs, () => this.inner.add(key, value, ttlMs))
+  }
+  compareAndSet(key: string, expected: string, value: string, ttlMs?: number) {
+    return this.guard('compareAndSet', this.options.writeTimeoutMs, () =>
+      this.inner.compareAndSet(key, expected, value, ttlMs),
+    )
+  }
+  delete(key: string) {
+    return this.guard('delete', this.options.writeTimeoutMs, () => this.inner.delete(key))
+  }
+  deleteIfEquals(key: string, value: string) {
+    return this.guard('deleteIfEquals', this.options.writeTimeoutMs, () =>
+      this.inner.deleteIfEquals(key, value),
+    )
+  }
+  close() {
+    return this.inner.close()
+  }
+
+  private async guard<T>(operation: string, timeoutMs: number, run: () => Promise<T>): Promise<T> {
+    const breaker = this.breaker
+    if (breaker !== undefined && !breaker.allow()) throw new CircuitOpenError(operation)
+    const before = breaker?.state
+    try {
+      const result = await withTimeout(operation, timeoutMs, run)
+      if (breaker !== undefined) {
+        breaker.success()
+        if (before !== 'closed') this.options.onStateChange?.('closed')
+      }
+      return result
+    } catch (error) {
+      // A value the store refuses by size says nothing about the store's health.
+      const typed = OrmCacheError.is(error) ? error : new StoreError(operation, error)
+      if (breaker !== undefined && typed.code !== 'ERR_VALUE_TOO_LARGE') {
+        breaker.failure()
+        if (breaker.state === 'open' && before !== 'open') this.options.onStateChange?.('open')
+      }
+      throw typed
+    }
+  }
+}
+
+function withTimeout<T>(operation: string, timeoutMs: number, run: () => Promise<T>): Promise<T> {
+  if (timeoutMs <= 0) return run()
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new StoreTimeoutError(operation, timeoutMs)), timeoutMs)
+    timer.unref?.()
+    run().then(
+      (value) => {
+        clearTimeout(timer)
+        resolve(value)
+      },
+      (error: unknown) => {
+        clearTimeout(timer)
+        reject(error)
+      },
+    )
+  })
+}

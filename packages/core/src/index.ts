@@ -1,0 +1,32 @@
+export { type Cache, createCache, type SetOptions, type WrapOptions } from './cache.js'
+export type { CircuitBreakerOptions, CircuitState } from './circuit-breaker.js'
+export { Codec, type DecimalConstructor } from './codec.js'
+export {
+  CacheClosedError,
+  CircuitOpenError,
+  CorruptEntryError,
+  InvalidKeyError,
+  InvalidOptionError,
+  InvalidTagError,
+  LoaderError,
+  NotSerializableError,
+  OrmCacheError,
+  type OrmCacheErrorCode,
+  StoreError,
+  StoreTimeoutError,
+  ValueTooLargeError,
+  WriteBehindError,
+} from './errors.js'
+export type { CacheEventName, CacheEvents, CacheListener, MissReason } from './events.js'
+export type { LatencySummary } from './histogram.js'
+export { type BuildKeyOptions, buildKey, type KeyEncoder } from './keys.js'
+export type { CacheOptions } from './options.js'
+export { type SqlTables, sqlTables } from './sql/tables.js'
+export type { SqlDialect } from './sql/tokenize.js'
+export type { CacheStats } from './stats.js'
+export { MemoryStore, type MemoryStoreOptions, memoryStore } from './stores/memory.js'
+export type { CacheStore, StoreCapabilities, StoreWrite } from './stores/types.js'
+export type { ReadInfo, ReadSource } from './strategies/cache-aside.js'
+export type { WriteCommit, WriteIntent } from './strategies/write-through.js'
+export { type PendingInvalidation, TransactionBuffer } from './transaction-buffer.js'
+export { bulkTag, bulkWriteTags, normalizeTable, rowTag, rowWriteTags, tableTag } from './vocabulary.js'

@@ -1,0 +1,96 @@
+import type { CacheContext } from './context.js'
+
+const FIRST_RETRY_MS = 50
+const MAX_RETRY_MS = 5_000
+
+/**
+ * Applies invalidations, and remembers the ones the store refused. While any is pending this
+ * process does not read from or fill the store (it goes straight to the loader), because the
+ * store may still hold entries those invalidations were meant to kill. Pending work is retried
+ * with backoff and on the next invalidation; once applied, the store is used again.
+ */
+export class Invalidator {
+  private readonly pendingTags = new Set<string>()
+  private readonly pendingDeletes = new Set<string>()
+  private pendingEverything = false
+  private retryTimer: NodeJS.Timeout | undefined
+  private retryDelay = FIRST_RETRY_MS
+  private flushing: Promise<Map<string, string> | undefined> | undefined
+
+  constructor(private readonly ctx: CacheContext) {}
+
+  /** True while some invalidation has not reached the store. */
+  get pending(): boolean {
+    return this.pendingEverything || this.pendingTags.size > 0 || this.pendingDeletes.size > 0
+  }
+
+  /**
+   * Bumps `tags` (and the namespace epoch when `everything`). Resolves once the store has
+   * applied it, or once it is recorded as pending after a store fault (reported as an error).
+   * Returns the new tokens when applied, so write-through can fill under exactly these versions.
+   */
+  async invalidate(tags: readonly string[], everything = false): Promise<Map<string, string> | undefined> {
+    this.ctx.localEpoch += 1
+    for (const tag of tags) this.pendingTags.add(tag)
+    if (everything) this.pendingEverything = true
+    this.ctx.stats.add('invalidations', everything ? 1 : tags.length)
+    this.ctx.events.emit('invalidate', { tags, everything })
+    return this.flush()
+  }
+
+  async delete(storeKey: string): Promise<void> {
+    this.ctx.localEpoch += 1
+    this.pendingDeletes.add(storeKey)
+    await this.flush()
+  }
+
+  /**
+   * Applies everything pending; one attempt runs at a time. Resolves to the tokens written by
+   * the attempt that ran for this caller (empty if nothing was pending), or undefined on failure.
+   */
+  async flush(): Promise<Map<string, string> | undefined> {
+    while (this.flushing !== undefined) await this.flushing
+    if (!this.pending) return new Map()
+    this.flushing = this.attempt()
+    try {
+      return await this.flushing
+    } finally {
+      this.flushing = undefined
+    }
+  }
+
+  close(): void {
+    if (this.retryTimer !== undefined) clearTimeout(this.retryTimer)
+    this.retryTimer = undefined
+  }
+
+  private async attempt(): Promise<Map<string, string> | undefined> {
+    const tags = [...this.pendingTags]
+    const deletes = [...this.pendingDeletes]
+    const everything = this.pendingEverything
+    try {
+      const tokens = await this.ctx.tags.bump(this.ctx.store, tags, everything)
+      for (const key of deletes) await this.ctx.store.delete(key)
+      for (const tag of tags) this.pendingTags.delete(tag)
+      for (const key of deletes) this.pendingDeletes.delete(key)
+      if (everything) this.pendingEverything = false
+      this.retryDelay = FIRST_RETRY_MS
+      return tokens
+    } catch (error) {
+      this.ctx.reportError(error, 'invalidate')
+      this.scheduleRetry()
+      return undefined
+    }
+  }
+
+  private scheduleRetry(): void {
+    if (this.retryTimer !== undefined || this.ctx.closed) return
+    const delay = this.retryDelay
+    this.retryDelay = Math.min(MAX_RETRY_MS, this.retryDelay * 2)
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined
+      void this.flush()
+    }, delay)
+    this.retryTimer.unref?.()
+  }
+}

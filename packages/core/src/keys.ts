@@ -1,0 +1,162 @@
+import { isDecimal } from './codec.js'
+import { InvalidKeyError, InvalidOptionError, InvalidTagError } from './errors.js'
+import { identityHash, keyHash } from './hash.js'
+
+/**
+ * Canonical query identity. `buildKey` turns any structured description of a query (model,
+ * operation, arguments, client context) into one string that is equal for equal queries and
+ * different for different ones: object key order is ignored, and every value carries its type,
+ * so `1`, `"1"`, `1n`, `null`, `undefined` and a Date can never collide.
+ */
+
+/** Lets an adapter name host-library sentinels (e.g. Prisma's DbNull/JsonNull) by identity. */
+export type KeyEncoder = (value: object) => string | undefined
+
+export interface BuildKeyOptions {
+  encoders?: readonly KeyEncoder[]
+}
+
+export function buildKey(parts: readonly unknown[], options: BuildKeyOptions = {}): string {
+  const out: string[] = []
+  canonical(parts, options.encoders ?? [], out, new Set(), '$')
+  return out.join('')
+}
+
+function canonical(
+  value: unknown,
+  encoders: readonly KeyEncoder[],
+  out: string[],
+  seen: Set<object>,
+  path: string,
+) {
+  switch (typeof value) {
+    case 'string':
+      out.push('s', String(value.length), ':', value)
+      return
+    case 'number':
+      out.push('n', Object.is(value, -0) ? '-0' : String(value), ';')
+      return
+    case 'bigint':
+      out.push('i', value.toString(), ';')
+      return
+    case 'boolean':
+      out.push(value ? 'T' : 'F')
+      return
+    case 'undefined':
+      out.push('U')
+      return
+    case 'function':
+    case 'symbol':
+      throw new InvalidKeyError(`Cannot build a cache key from a ${typeof value} at ${path}`)
+  }
+  if (value === null) {
+    out.push('N')
+    return
+  }
+  const obj = value as object
+  for (const encode of encoders) {
+    const custom = encode(obj)
+    if (custom !== undefined) {
+      out.push('c', String(custom.length), ':', custom)
+      return
+    }
+  }
+  if (seen.has(obj)) throw new InvalidKeyError(`Cannot build a cache key from a circular value at ${path}`)
+  seen.add(obj)
+  if (Array.isArray(obj)) {
+    out.push('[')
+    obj.forEach((item, i) => {
+      canonical(item, encoders, out, seen, `${path}[${i}]`)
+      out.push(',')
+    })
+    out.push(']')
+  } else if (obj instanceof Date) {
+    out.push('d', String(obj.getTime()), ';')
+  } else if (obj instanceof Uint8Array) {
+    const b64 = Buffer.from(obj.buffer, obj.byteOffset, obj.byteLength).toString('base64')
+    out.push('b', String(b64.length), ':', b64)
+  } else if (isDecimal(obj)) {
+    const text = obj.toString()
+    out.push('x', String(text.length), ':', text)
+  } else if (obj instanceof Map || obj instanceof Set) {
+    // Members are ordered by their own canonical form so insertion order does not matter.
+    const members = [...obj].map((member) => {
+      const parts: string[] = []
+      canonical(member, encoders, parts, seen, `${path}<>`)
+      return parts.join('')
+    })
+    out.push(obj instanceof Map ? 'M[' : 'S[', members.sort().join(','), ']')
+  } else {
+    const proto = Object.getPrototypeOf(obj)
+    // A class instance keeps its class name, so two sentinel objects of different classes differ.
+    const name = proto === Object.prototype || proto === null ? '' : (proto?.constructor?.name ?? '?')
+    out.push('{', name, '|')
+    const record = obj as Record<string, unknown>
+    for (const key of Object.keys(record).sort()) {
+      out.push(String(key.length), ':', key, '=')
+      canonical(record[key], encoders, out, seen, `${path}.${key}`)
+      out.push(',')
+    }
+    out.push('}')
+  }
+  seen.delete(obj)
+}
+
+// ---- store key forms ------------------------------------------------------------------------
+
+const SAFE = /^[A-Za-z0-9._:\-/|@#=+,]+$/
+const SAFE_PREFIX = /^[A-Za-z0-9._:\-/|@#=+,]*/
+/** Longest user key or tag kept readable in the store key; longer ones are hashed. */
+const MAX_DIRECT = 160
+const MAX_LABEL = 40
+const NAMESPACE = /^[A-Za-z0-9._-]{1,64}$/
+
+export interface EntryAddress {
+  /** The caller's key. */
+  key: string
+  storeKey: string
+  /** Stored inside the entry and compared on read, so a hash collision is a miss, not wrong data. */
+  identity: string
+}
+
+/**
+ * All store keys of one namespace. Every form is Memcached-safe: at most 250 bytes of printable
+ * ASCII with no spaces, whatever the user key or tag contains.
+ */
+export class KeySpace {
+  readonly namespace: string
+  readonly globalKey: string
+
+  constructor(namespace: string) {
+    if (!NAMESPACE.test(namespace)) {
+      throw new InvalidOptionError('namespace', 'use 1-64 characters from A-Z a-z 0-9 . _ -')
+    }
+    this.namespace = namespace
+    this.globalKey = `${namespace}:g`
+  }
+
+  entry(key: string): EntryAddress {
+    if (typeof key !== 'string' || key.length === 0) {
+      throw new InvalidKeyError('Cache keys must be non-empty strings')
+    }
+    if (key.length <= MAX_DIRECT && SAFE.test(key))
+      return { key, storeKey: `${this.namespace}:e:${key}`, identity: key }
+    return { key, storeKey: `${this.namespace}:e:${label(key)}~${keyHash(key)}`, identity: identityHash(key) }
+  }
+
+  tag(tag: string): string {
+    if (typeof tag !== 'string' || tag.length === 0)
+      throw new InvalidTagError('Tags must be non-empty strings')
+    if (tag.length <= MAX_DIRECT && SAFE.test(tag)) return `${this.namespace}:t:${tag}`
+    return `${this.namespace}:t:${label(tag)}~${keyHash(tag)}`
+  }
+
+  /** Keys for auxiliary records (leases, queues) derived from an entry's store key. */
+  aux(kind: string, storeKey: string): string {
+    return `${this.namespace}:${kind}:${storeKey.slice(this.namespace.length + 3)}`
+  }
+}
+
+function label(text: string): string {
+  return (SAFE_PREFIX.exec(text)?.[0] ?? '').slice(0, MAX_LABEL)
+}

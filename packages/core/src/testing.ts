@@ -1,0 +1,1 @@
+export { type ContractRunner, runStoreContract, type StoreFactory } from './testing/store-contract.js'

@@ -1,0 +1,39 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { memoryStore, ValueTooLargeError } from '../src/index.js'
+import { runStoreContract } from '../src/testing.js'
+
+runStoreContract('memory', () => memoryStore(), { describe, it, beforeAll, afterAll })
+
+describe('memoryStore bounds', () => {
+  it('evicts the least recently used entry past maxEntries', async () => {
+    const store = memoryStore({ maxEntries: 3 })
+    await store.set('a', '1')
+    await store.set('b', '2')
+    await store.set('c', '3')
+    await store.get('a') // a is now most recently used
+    await store.set('d', '4')
+    expect(await store.getMany(['a', 'b', 'c', 'd'])).toEqual(['1', undefined, '3', '4'])
+    expect(store.size).toBe(3)
+  })
+
+  it('evicts by bytes and tracks usage exactly', async () => {
+    const store = memoryStore({ maxBytes: 1_000 })
+    for (let i = 0; i < 20; i++) await store.set(`k${i}`, 'v'.repeat(100))
+    expect(store.usedBytes).toBeLessThanOrEqual(1_000)
+    expect(await store.get('k19')).toBe('v'.repeat(100))
+    expect(await store.get('k0')).toBeUndefined()
+    for (let i = 0; i < 20; i++) await store.delete(`k${i}`)
+    expect(store.usedBytes).toBe(0)
+  })
+
+  it('rejects a single value larger than maxBytes with a typed error', async () => {
+    const store = memoryStore({ maxBytes: 500 })
+    await expect(store.set('big', 'x'.repeat(1_000))).rejects.toBeInstanceOf(ValueTooLargeError)
+    await expect(store.set('big', 'x'.repeat(1_000))).rejects.toMatchObject({ code: 'ERR_VALUE_TOO_LARGE' })
+  })
+
+  it('rejects bad bounds with a typed error', () => {
+    expect(() => memoryStore({ maxEntries: 0 })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_OPTION' }))
+    expect(() => memoryStore({ maxBytes: 1.5 })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_OPTION' }))
+  })
+})
