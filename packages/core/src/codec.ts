@@ -47,6 +47,15 @@ export class Codec {
     return encodeSpecial(value)
   }
 
+  /** A deep copy through the wire format, so no caller shares a mutable object with another. */
+  clone<T>(value: T): T {
+    const { data, meta } = this.encode(value)
+    return this.decode(
+      JSON.parse(JSON.stringify(data) ?? 'null'),
+      meta === undefined ? undefined : structuredClone(meta),
+    ) as T
+  }
+
   /** Throws on malformed meta; callers treat that as a corrupt entry. */
   decode(data: unknown, meta: unknown): unknown {
     if (meta === undefined) return data

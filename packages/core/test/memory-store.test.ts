@@ -33,7 +33,11 @@ describe('memoryStore bounds', () => {
   })
 
   it('rejects bad bounds with a typed error', () => {
-    expect(() => memoryStore({ maxEntries: 0 })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_OPTION' }))
-    expect(() => memoryStore({ maxBytes: 1.5 })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_OPTION' }))
+    expect(() => memoryStore({ maxEntries: 0 })).toThrow(
+      expect.objectContaining({ code: 'ERR_INVALID_OPTION' }),
+    )
+    expect(() => memoryStore({ maxBytes: 1.5 })).toThrow(
+      expect.objectContaining({ code: 'ERR_INVALID_OPTION' }),
+    )
   })
 })

@@ -5,7 +5,7 @@ import type { MissReason } from '../events.js'
 import type { Invalidator } from '../invalidation.js'
 import type { EntryAddress } from '../keys.js'
 import { lookup, snapshotFor } from '../read-path.js'
-import type { Snapshot } from '../tags.js'
+import { isCurrent, type Snapshot } from '../tags.js'
 
 /** Where a `wrap` result came from. */
 export type ReadSource =
@@ -61,6 +61,7 @@ export async function cacheAside<T>(
 
   let snapshot: Snapshot
   let reason: MissReason
+  const localEpoch = ctx.localEpoch
   try {
     const found = await lookup(ctx, address, policy.tags)
     if (found.kind === 'hit') {
@@ -76,7 +77,7 @@ export async function cacheAside<T>(
       ctx.stats.add('staleHits')
       ctx.events.emit('stale', { key })
       const refreshSnapshot = await snapshotFor(ctx, policy.tags, found.current)
-      refreshInBackground(ctx, address, load, refreshSnapshot, policy)
+      refreshInBackground(ctx, address, load, refreshSnapshot, policy, localEpoch)
       return { value: found.entry.value as T, info: { source: 'stale' } }
     }
     reason = found.kind === 'stale' ? 'expired' : found.reason
@@ -89,7 +90,7 @@ export async function cacheAside<T>(
   ctx.stats.add('misses')
   ctx.events.emit('miss', { key, reason })
   const flight = ctx.flights.run(flightKey(address, snapshot), () =>
-    loadAndFill(ctx, address, load, snapshot, policy),
+    loadAndFill(ctx, address, load, snapshot, policy, localEpoch),
   )
   const outcome = await flight.promise
   if (flight.leader) return { value: outcome.value, info: { source: 'miss', reason } }
@@ -126,11 +127,12 @@ function refreshInBackground<T>(
   load: () => Promise<T> | T,
   snapshot: Snapshot,
   policy: ReadPolicy,
+  localEpoch: number,
 ): void {
   const key = flightKey(address, snapshot)
   if (ctx.flights.has(key)) return
   ctx.flights
-    .run(key, () => loadAndFill(ctx, address, load, snapshot, policy))
+    .run(key, () => loadAndFill(ctx, address, load, snapshot, policy, localEpoch))
     .promise.catch((error: unknown) => {
       ctx.reportError(error, 'refresh', address.key)
     })
@@ -142,8 +144,14 @@ async function loadAndFill<T>(
   load: () => Promise<T> | T,
   snapshot: Snapshot,
   policy: ReadPolicy,
+  localEpoch: number,
 ): Promise<LoadOutcome<T>> {
   const value = await timedLoad(ctx, address, load)
+  if (ctx.localEpoch !== localEpoch && !(await stillCurrent(ctx, snapshot))) {
+    // This process invalidated something while we loaded. If it hit our tags, the value is
+    // already outdated: storing it would only overwrite a fresher entry a later reader stored.
+    return { value, raw: undefined }
+  }
   const negative = value === null || value === undefined
   const negativeTtl = ctx.options.negativeTtl
   if (negative && negativeTtl === false) return { value, raw: undefined }
@@ -198,12 +206,23 @@ async function timedLoad<T>(
 
 /** Waiters that did not run the loader get their own decoded copy, never the leader's object. */
 function copyFor<T>(ctx: CacheContext, address: EntryAddress, outcome: LoadOutcome<T>): T {
-  if (outcome.raw === undefined) return outcome.value
   try {
-    return decodeEntry(ctx.codec, outcome.raw, address.storeKey, address.identity).value as T
+    if (outcome.raw !== undefined)
+      return decodeEntry(ctx.codec, outcome.raw, address.storeKey, address.identity).value as T
+    return ctx.codec.clone(outcome.value)
   } catch (error) {
+    // Not serializable: there is no way to copy it, so waiters share the loaded value.
     if (!OrmCacheError.is(error)) throw error
     return outcome.value
+  }
+}
+
+async function stillCurrent(ctx: CacheContext, snapshot: Snapshot): Promise<boolean> {
+  try {
+    const current = await ctx.store.getMany(ctx.tags.storeKeys(snapshot.tags))
+    return isCurrent(snapshot, current[0], current.slice(1))
+  } catch {
+    return false
   }
 }
 

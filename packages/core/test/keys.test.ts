@@ -1,0 +1,172 @@
+import { Decimal } from 'decimal.js'
+import fc from 'fast-check'
+import { describe, expect, it } from 'vitest'
+import { buildKey, createCache, InvalidKeyError, InvalidOptionError, memoryStore } from '../src/index.js'
+import { KeySpace } from '../src/keys.js'
+
+/** Shuffles object keys recursively: the canonical key must not notice. */
+function shuffled(value: unknown, random: () => number): unknown {
+  if (Array.isArray(value)) return value.map((item) => shuffled(item, random))
+  if (value && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
+    const entries = Object.entries(value).sort(() => random() - 0.5)
+    return Object.fromEntries(entries.map(([k, v]) => [k, shuffled(v, random)]))
+  }
+  return value
+}
+
+const jsonish = fc.jsonValue()
+
+describe('buildKey', () => {
+  it('is stable under object key order (property)', () => {
+    fc.assert(
+      fc.property(jsonish, fc.integer(), (value, seed) => {
+        let state = seed
+        const random = () => {
+          state = (state * 1103515245 + 12345) & 0x7fffffff
+          return state / 0x7fffffff
+        }
+        expect(buildKey([value])).toBe(buildKey([shuffled(value, random)]))
+      }),
+      { numRuns: 1_000 },
+    )
+  })
+
+  it('differs whenever the values differ (property)', () => {
+    fc.assert(
+      fc.property(jsonish, jsonish, (a, b) => {
+        fc.pre(JSON.stringify(a) !== JSON.stringify(b) || typeof a !== typeof b)
+        // JSON.stringify is order-sensitive; compare canonical forms of sorted copies instead.
+        const same = buildKey([a]) === buildKey([b])
+        if (same) expect(JSON.stringify(sortDeep(a))).toBe(JSON.stringify(sortDeep(b)))
+      }),
+      { numRuns: 1_000 },
+    )
+  })
+
+  it('keeps types distinct', () => {
+    const values = [
+      1,
+      '1',
+      1n,
+      true,
+      'true',
+      null,
+      undefined,
+      'null',
+      -0,
+      0,
+      Number.NaN,
+      new Date(1),
+      [1],
+      { 0: 1 },
+      new Decimal(1),
+      new Uint8Array([1]),
+      new Set([1]),
+      new Map([[1, 1]]),
+      '',
+      [],
+      {},
+    ]
+    const keys = values.map((v) => buildKey([v]))
+    expect(new Set(keys).size).toBe(values.length)
+  })
+
+  it('is not fooled by delimiter characters inside strings', () => {
+    expect(buildKey(['a,b'])).not.toBe(buildKey(['a', 'b']))
+    expect(buildKey([{ a: '1,2:b=3' }])).not.toBe(buildKey([{ a: '1', b: '3' }]))
+    expect(buildKey(['s1:x'])).not.toBe(buildKey(['x']))
+  })
+
+  it('ignores Set and Map insertion order', () => {
+    expect(buildKey([new Set([1, 2, 3])])).toBe(buildKey([new Set([3, 1, 2])]))
+    expect(
+      buildKey([
+        new Map([
+          ['a', 1],
+          ['b', 2],
+        ]),
+      ]),
+    ).toBe(
+      buildKey([
+        new Map([
+          ['b', 2],
+          ['a', 1],
+        ]),
+      ]),
+    )
+  })
+
+  it('names class instances by class and lets encoders name sentinels', () => {
+    class DbNull {}
+    class JsonNull {}
+    expect(buildKey([new DbNull()])).not.toBe(buildKey([new JsonNull()]))
+    const sentinel = Object.freeze({})
+    const encoders = [(value: object) => (value === sentinel ? 'Sentinel' : undefined)]
+    expect(buildKey([sentinel], { encoders })).not.toBe(buildKey([{}], { encoders }))
+  })
+
+  it('rejects functions, symbols and cycles with InvalidKeyError', () => {
+    const loop: Record<string, unknown> = {}
+    loop.loop = loop
+    for (const bad of [() => 1, Symbol('x'), loop]) {
+      expect(() => buildKey([bad])).toThrow(InvalidKeyError)
+    }
+  })
+})
+
+describe('store key forms', () => {
+  const space = new KeySpace('ns')
+  const memcachedSafe = (key: string) => Buffer.byteLength(key) <= 250 && /^[\x21-\x7e]+$/.test(key)
+
+  it('are Memcached-safe for any key and tag (property)', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary', minLength: 1, maxLength: 2_000 }), (text) => {
+        expect(memcachedSafe(space.entry(text).storeKey)).toBe(true)
+        expect(memcachedSafe(space.tag(text))).toBe(true)
+      }),
+      { numRuns: 2_000 },
+    )
+  })
+
+  it('keep short safe keys readable and hash the rest with a separate identity hash', () => {
+    expect(space.entry('user:1')).toEqual({ key: 'user:1', storeKey: 'ns:e:user:1', identity: 'user:1' })
+    const long = space.entry(`prisma:User.findMany:${'x'.repeat(500)}`)
+    expect(long.storeKey.startsWith('ns:e:prisma:User.findMany:')).toBe(true)
+    expect(long.identity).not.toContain(long.storeKey.split('~')[1])
+    const spaced = space.entry('has space')
+    expect(spaced.storeKey).toMatch(/^ns:e:has~[A-Za-z0-9_-]{43}$/)
+  })
+
+  it('never lets a readable key collide with a hashed one', () => {
+    const hashed = space.entry('with space').storeKey
+    const forged = hashed.slice('ns:e:'.length)
+    // "~" is not a readable-key character, so the forged key is itself hashed.
+    expect(space.entry(forged).storeKey).not.toBe(hashed)
+  })
+
+  it('validates the namespace', () => {
+    expect(() => createCache({ namespace: 'bad space' })).toThrow(InvalidOptionError)
+    expect(() => createCache({ namespace: '' })).toThrow(InvalidOptionError)
+    expect(() => createCache({ namespace: 'x'.repeat(65) })).toThrow(InvalidOptionError)
+  })
+
+  it('rejects empty and non-string keys from the public API', async () => {
+    const cache = createCache({ store: memoryStore() })
+    await expect(cache.get('')).rejects.toBeInstanceOf(InvalidKeyError)
+    await expect(cache.wrap(42 as unknown as string, () => 1)).rejects.toMatchObject({
+      code: 'ERR_INVALID_KEY',
+    })
+  })
+})
+
+function sortDeep(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortDeep)
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(
+      Object.keys(value)
+        .sort()
+        .map((k) => [k, sortDeep((value as Record<string, unknown>)[k])]),
+    )
+  }
+  return value
+}

@@ -1,0 +1,37 @@
+import { Decimal } from 'decimal.js'
+import { describe, expect, it } from 'vitest'
+import { bulkTag, bulkWriteTags, InvalidTagError, rowTag, rowWriteTags, tableTag } from '../src/index.js'
+
+describe('shared tag vocabulary', () => {
+  it('names tables case- and schema-insensitively, unquoted', () => {
+    expect(tableTag('Users')).toBe('t:users')
+    expect(tableTag('public.users')).toBe(tableTag('"users"'))
+    expect(tableTag('`shop`.`Orders`')).toBe('t:orders')
+    expect(bulkTag('users')).toBe('b:users')
+  })
+
+  it('gives the same row tag for the values each ORM returns for one row', () => {
+    // Prisma returns BigInt ids as bigint; TypeORM returns bigint columns as strings.
+    expect(rowTag('users', { id: 5n })).toBe(rowTag('users', { id: '5' }))
+    expect(rowTag('users', { id: 5 })).toBe(rowTag('users', { id: 5n }))
+    expect(rowTag('prices', { amount: new Decimal('1.50') })).toBe(rowTag('prices', { amount: '1.5' }))
+    expect(rowTag('events', { at: new Date(0) })).toBe('r:events:1970-01-01T00:00:00.000Z')
+    expect(rowTag('blobs', { id: Buffer.from([1, 255]) })).toBe('r:blobs:01ff')
+  })
+
+  it('orders composite keys by column and keeps values unambiguous', () => {
+    expect(rowTag('memberships', { userId: 1, groupId: 2 })).toBe(rowTag('memberships', { groupId: 2, userId: 1 }))
+    expect(rowTag('t', { a: '1&b=2', b: '3' })).not.toBe(rowTag('t', { a: '1', b: '2&b=3' }))
+  })
+
+  it('builds write tag sets', () => {
+    expect(rowWriteTags('users', { id: 1 })).toEqual(['t:users', 'r:users:1'])
+    expect(bulkWriteTags('users')).toEqual(['t:users', 'b:users'])
+  })
+
+  it('rejects unusable input with InvalidTagError', () => {
+    expect(() => rowTag('users', {})).toThrow(InvalidTagError)
+    expect(() => rowTag('users', { id: { nested: true } })).toThrow(InvalidTagError)
+    expect(() => tableTag('')).toThrow(InvalidTagError)
+  })
+})
