@@ -10,6 +10,7 @@ import type { CacheStats } from './stats.js'
 import type { CacheStore } from './stores/types.js'
 import { cacheAside, type ReadInfo, type ReadPolicy } from './strategies/cache-aside.js'
 import { beginWrite, type WriteIntent } from './strategies/write-through.js'
+import type { InvalidationBus } from './tiers/bus.js'
 
 export interface WrapOptions {
   /** ms; defaults to the cache's `ttl`. */
@@ -56,6 +57,11 @@ export interface Cache {
    * the returned row only if no other write raced it (see strategies/write-through.ts).
    */
   beginWrite(fillTags: readonly string[]): Promise<WriteIntent>
+  /**
+   * Reports a fault that an adapter caught in a place where it must not throw (an ORM hook after
+   * a commit): counted in stats and emitted as an `error` event, like the cache's own faults.
+   */
+  reportError(error: unknown, operation: string, key?: string): void
   stats(): CacheStats
   on<E extends CacheEventName>(event: E, listener: CacheListener<E>): () => void
   close(): Promise<void>
@@ -69,9 +75,45 @@ class OrmCache implements Cache {
   private readonly ctx: CacheContext
   private readonly invalidator: Invalidator
 
+  private unsubscribe: (() => void) | undefined
+  private readonly ownsBus: boolean
+
   constructor(options: ReturnType<typeof resolveOptions>) {
     this.ctx = new CacheContext(options)
     this.invalidator = new Invalidator(this.ctx)
+    this.ctx.onStoreRecovered = () => void this.invalidator.flush()
+    // Every cache publishes its invalidations (another process's L1 may need them); only caches
+    // with an L1 listen.
+    const bus =
+      options.bus === false
+        ? undefined
+        : (options.bus ?? options.store.createBus?.(`${options.namespace}:bus`))
+    this.ownsBus = options.bus === undefined && bus !== undefined
+    this.ctx.bus = bus
+    if (bus !== undefined && this.ctx.l1 !== undefined) this.listen(bus)
+  }
+
+  private listen(bus: InvalidationBus): void {
+    const ctx = this.ctx
+    ctx.setBusConnected(false)
+    bus
+      .subscribe({
+        onMessage: (message) => {
+          if (message.origin === ctx.origin) return
+          ctx.localEpoch += 1 // a fill racing this message must not repopulate L1
+          if (message.everything) ctx.l1?.clear()
+          else ctx.l1?.evictTags(message.tags)
+          for (const key of message.keys) ctx.l1?.delete(key)
+        },
+        onState: (connected) => ctx.setBusConnected(connected),
+      })
+      .then(
+        (unsubscribe) => {
+          if (ctx.closed) unsubscribe()
+          else this.unsubscribe = unsubscribe
+        },
+        (error: unknown) => ctx.reportError(error, 'subscribe'),
+      )
   }
 
   get namespace(): string {
@@ -173,6 +215,10 @@ class OrmCache implements Cache {
     return beginWrite(this.ctx, this.invalidator, normalizeTags(fillTags))
   }
 
+  reportError(error: unknown, operation: string, key?: string): void {
+    this.ctx.reportError(error, operation, key)
+  }
+
   stats(): CacheStats {
     return this.ctx.stats.snapshot()
   }
@@ -187,6 +233,8 @@ class OrmCache implements Cache {
     if (this.invalidator.pending) await this.invalidator.flush()
     this.ctx.closed = true
     this.invalidator.close()
+    this.unsubscribe?.()
+    if (this.ownsBus) await this.ctx.bus?.close()
     await this.ctx.store.close()
     this.ctx.events.clear()
   }

@@ -189,6 +189,31 @@ export function isDecimal(value: unknown): boolean {
   )
 }
 
+// ---- copying --------------------------------------------------------------------------------
+
+function copy(value: unknown): unknown {
+  if (typeof value !== 'object' || value === null) return value
+  if (Array.isArray(value)) {
+    const out = new Array(value.length)
+    for (let i = 0; i < value.length; i++) out[i] = copy(value[i])
+    return out
+  }
+  const proto = Object.getPrototypeOf(value)
+  if (proto === Object.prototype || proto === null) {
+    const out: Record<string, unknown> = {}
+    for (const key of Object.keys(value)) defineOwn(out, key, copy((value as Record<string, unknown>)[key]))
+    return out
+  }
+  if (value instanceof Date) return new Date(value.getTime())
+  if (Buffer.isBuffer(value)) return Buffer.from(value)
+  if (value instanceof Uint8Array) return new Uint8Array(value)
+  // Decimals are immutable, but a copy keeps their own class (decimal.js or the ORM's).
+  if (isDecimal(value)) return new (value.constructor as DecimalConstructor)(String(value))
+  if (value instanceof Map) return new Map([...value].map(([k, v]) => [copy(k), copy(v)]))
+  if (value instanceof Set) return new Set([...value].map(copy))
+  throw new NotSerializableError('$', `an instance of ${proto?.constructor?.name ?? 'an unknown class'}`)
+}
+
 // ---- decoding -------------------------------------------------------------------------------
 
 function revive(data: unknown, meta: unknown, decimal: DecimalConstructor): unknown {

@@ -6,7 +6,9 @@ import { KeySpace } from './keys.js'
 import type { ResolvedOptions } from './options.js'
 import { SingleFlight } from './single-flight.js'
 import { StatsRecorder } from './stats.js'
-import { TagVersions } from './tags.js'
+import { newToken, TagVersions } from './tags.js'
+import type { InvalidationBus } from './tiers/bus.js'
+import { NearCache } from './tiers/l1.js'
 
 /** Everything the strategies share; one per `createCache` call. Internal. */
 export class CacheContext {
@@ -24,15 +26,47 @@ export class CacheContext {
    */
   localEpoch = 0
   closed = false
+  /** Identifies this cache on the invalidation bus. */
+  readonly origin = newToken()
+  readonly l1: NearCache | undefined
+  bus: InvalidationBus | undefined
+  /** performance.now() until which the store is bypassed after an outage (see recoveryGrace). */
+  recoveringUntil = 0
+  /** Runs when the store comes back after its circuit was open (pending invalidations first). */
+  onStoreRecovered: () => void = () => {}
+  private busConnected = true
+  private storeHealthy = true
 
   constructor(readonly options: ResolvedOptions) {
     this.keys = new KeySpace(options.namespace)
     this.tags = new TagVersions(this.keys, options.tagTtl)
+    this.l1 = options.l1 === false ? undefined : new NearCache(options.l1)
     this.store = new GuardedStore(options.store, {
       readTimeoutMs: options.readTimeoutMs,
       writeTimeoutMs: options.writeTimeoutMs,
       breaker: options.circuitBreaker,
+      onStateChange: (state) => {
+        this.storeHealthy = state === 'closed'
+        if (state === 'closed') {
+          // Other processes may still hold invalidations they could not apply during the outage.
+          this.recoveringUntil = performance.now() + options.recoveryGrace
+          this.onStoreRecovered()
+        }
+        this.updateL1()
+      },
     })
+  }
+
+  /** L1 is only trusted while the bus delivers invalidations and the store answers. */
+  setBusConnected(connected: boolean): void {
+    this.busConnected = connected
+    this.updateL1()
+  }
+
+  private updateL1(): void {
+    if (this.l1 === undefined) return
+    if (this.busConnected && this.storeHealthy) this.l1.enable()
+    else this.l1.disable()
   }
 
   reportError(error: unknown, operation: string, key?: string): void {

@@ -1,7 +1,9 @@
 import type { CacheContext } from './context.js'
+import type { BusMessage } from './tiers/bus.js'
 
 const FIRST_RETRY_MS = 50
-const MAX_RETRY_MS = 5_000
+/** Kept below the default recoveryGrace, so replays land before other processes trust the store again. */
+const MAX_RETRY_MS = 800
 
 /**
  * Applies invalidations, and remembers the ones the store refused. While any is pending this
@@ -31,17 +33,35 @@ export class Invalidator {
    */
   async invalidate(tags: readonly string[], everything = false): Promise<Map<string, string> | undefined> {
     this.ctx.localEpoch += 1
+    // Local L1 first: once this call resolves, no reader in this process may see the old value.
+    if (everything) this.ctx.l1?.clear()
+    else this.ctx.l1?.evictTags(tags)
     for (const tag of tags) this.pendingTags.add(tag)
     if (everything) this.pendingEverything = true
     this.ctx.stats.add('invalidations', everything ? 1 : tags.length)
     this.ctx.events.emit('invalidate', { tags, everything })
-    return this.flush()
+    const applied = await this.flush()
+    await this.publish({ tags, keys: [], everything })
+    return applied
   }
 
   async delete(storeKey: string): Promise<void> {
     this.ctx.localEpoch += 1
+    this.ctx.l1?.delete(storeKey)
     this.pendingDeletes.add(storeKey)
     await this.flush()
+    await this.publish({ tags: [], keys: [storeKey], everything: false })
+  }
+
+  /** Tells other processes' L1, even when the store write failed: their L1 must not outlive it. */
+  private async publish(message: Omit<BusMessage, 'origin'>): Promise<void> {
+    const bus = this.ctx.bus
+    if (bus === undefined) return
+    try {
+      await bus.publish({ origin: this.ctx.origin, ...message })
+    } catch (error) {
+      this.ctx.reportError(error, 'publish')
+    }
   }
 
   /**

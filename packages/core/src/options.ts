@@ -1,7 +1,10 @@
 import type { CircuitBreakerOptions } from './circuit-breaker.js'
 import { InvalidOptionError, type OrmCacheError } from './errors.js'
+import type { LeaseOptions } from './lease.js'
 import { memoryStore } from './stores/memory.js'
 import type { CacheStore } from './stores/types.js'
+import type { InvalidationBus } from './tiers/bus.js'
+import type { L1Options } from './tiers/l1.js'
 
 export interface CacheOptions {
   /** Where entries live. Default: `memoryStore()`, the embedded default. */
@@ -18,10 +21,20 @@ export interface CacheOptions {
   negativeTtl?: number | false
   /** Lifetime of tag version tokens in ms; an expired token only causes misses. Default 24 h. */
   tagTtl?: number
-  /** Near cache in front of a remote store. */
-  l1?: false | { maxEntries?: number; maxStaleness?: number }
-  /** strict: every L1 hit is checked against the store; bounded: L1 may lag by `maxStaleness`. */
+  /** Near cache of decoded values in front of a remote store. Default off. */
+  l1?: false | L1Options
+  /**
+   * strict (default): an L1 hit still checks its tag versions with the store (a small read, no
+   * payload). bounded: an L1 hit asks nothing; other processes' invalidations reach it over the
+   * bus, and `l1.maxStaleness` bounds how long it may lag if the bus drops a message.
+   */
   consistency?: 'strict' | 'bounded'
+  /** Carries invalidations to other processes' L1. Default: the store's own bus (Redis pub/sub) when L1 is on. */
+  bus?: false | InvalidationBus
+  /** One loader per cold key across processes sharing the store. Default on for shared stores. */
+  lease?: false | LeaseOptions
+  /** ms the store is bypassed after it recovers from an outage, so writers can replay invalidations first. Default 1,000. */
+  recoveryGrace?: number
   /** Store operation timeouts in ms; past them the cache fails open to the loader. */
   timeouts?: { read?: number; write?: number }
   circuitBreaker?: false | CircuitBreakerOptions
@@ -38,6 +51,10 @@ export interface ResolvedOptions {
   negativeTtl: number | false
   tagTtl: number
   consistency: 'strict' | 'bounded'
+  l1: false | Required<L1Options>
+  bus: false | InvalidationBus | undefined
+  lease: false | Required<LeaseOptions>
+  recoveryGrace: number
   readTimeoutMs: number
   writeTimeoutMs: number
   circuitBreaker: false | CircuitBreakerOptions
@@ -57,6 +74,9 @@ const KNOWN = new Set<string>([
   'timeouts',
   'circuitBreaker',
   'onError',
+  'bus',
+  'lease',
+  'recoveryGrace',
 ])
 
 export function resolveOptions(options: CacheOptions = {}): ResolvedOptions {
@@ -93,11 +113,31 @@ export function resolveOptions(options: CacheOptions = {}): ResolvedOptions {
         : duration('negativeTtl', options.negativeTtl ?? options.ttl ?? 60_000),
     tagTtl: duration('tagTtl', options.tagTtl ?? 24 * 60 * 60 * 1000),
     consistency: options.consistency ?? 'strict',
+    l1: resolveL1(options.l1),
+    bus: options.bus,
+    lease:
+      options.lease === false
+        ? false
+        : {
+            ttl: duration('lease.ttl', options.lease?.ttl ?? 10_000),
+            wait: duration('lease.wait', options.lease?.wait ?? 2_000, true),
+          },
+    recoveryGrace: duration('recoveryGrace', options.recoveryGrace ?? 1_000, true),
     readTimeoutMs: duration('timeouts.read', options.timeouts?.read ?? (remote ? 500 : 0), true),
     writeTimeoutMs: duration('timeouts.write', options.timeouts?.write ?? (remote ? 1_000 : 0), true),
     circuitBreaker: options.circuitBreaker ?? {},
     onError: options.onError,
   }
+}
+
+function resolveL1(l1: CacheOptions['l1']): false | Required<L1Options> {
+  if (l1 === undefined || l1 === false) return false
+  if (typeof l1 !== 'object' || l1 === null) throw new InvalidOptionError('l1', 'must be false or an object')
+  const maxEntries = l1.maxEntries ?? 10_000
+  if (!Number.isInteger(maxEntries) || maxEntries <= 0) {
+    throw new InvalidOptionError('l1.maxEntries', 'must be a positive integer')
+  }
+  return { maxEntries, maxStaleness: duration('l1.maxStaleness', l1.maxStaleness ?? 1_000) }
 }
 
 /** Validates a per-call or global duration in ms. */

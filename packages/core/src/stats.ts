@@ -1,8 +1,10 @@
 import { Histogram, type LatencySummary } from './histogram.js'
 
 export interface CacheStats {
-  /** Reads answered by a fresh cached value. */
+  /** Reads answered by a fresh cached value (from L1 or the store). */
   hits: number
+  /** The part of `hits` answered by the in-process L1. */
+  l1Hits: number
   /** Reads answered by an expired value inside its stale-while-revalidate window. */
   staleHits: number
   /** Reads that had to load (absent, expired, invalidated, corrupt or store unavailable). */
@@ -27,6 +29,7 @@ type Counter = Exclude<keyof CacheStats, 'hitRatio' | 'loadLatency' | 'readLaten
 export class StatsRecorder {
   private readonly counters: Record<Counter, number> = {
     hits: 0,
+    l1Hits: 0,
     staleHits: 0,
     misses: 0,
     loads: 0,

@@ -194,7 +194,7 @@ describe('wrap (cache-aside)', () => {
     await read()
     expect(info).toEqual([
       { source: 'miss', reason: 'absent' },
-      { source: 'hit' },
+      { source: 'hit', tier: 'l2' },
       { source: 'miss', reason: 'invalidated' },
     ])
   })
@@ -212,7 +212,7 @@ describe('stale-while-revalidate', () => {
     const stale = await read()
     expect(stale).toEqual({ value: 1, info: { source: 'stale' } })
     await sleep(10) // let the background refresh land
-    expect(await read()).toEqual({ value: 2, info: { source: 'hit' } })
+    expect(await read()).toEqual({ value: 2, info: { source: 'hit', tier: 'l2' } })
     expect(cache.stats().staleHits).toBe(1)
   })
 

@@ -201,3 +201,25 @@ describe('codec through the cache', () => {
     expect(errors).toHaveLength(1)
   })
 })
+
+describe('Codec.clone', () => {
+  it('deep-copies every supported value, keeping classes (property)', () => {
+    fc.assert(
+      fc.property(value, (original) => {
+        const copied = codec.clone(original)
+        expect(copied).toStrictEqual(original)
+        if (typeof original === 'object' && original !== null) expect(copied).not.toBe(original)
+      }),
+      { numRuns: 1_000 },
+    )
+  })
+
+  it('shares nothing mutable with the original', () => {
+    const original = { list: [{ at: new Date(0) }], bytes: Buffer.from('ab') }
+    const copied = codec.clone(original)
+    copied.list[0]!.at.setTime(5)
+    copied.bytes[0] = 0
+    expect(original.list[0]!.at.getTime()).toBe(0)
+    expect(original.bytes.toString()).toBe('ab')
+  })
+})

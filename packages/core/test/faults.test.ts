@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { describe, expect, it } from 'vitest'
-import { createCache, memoryStore } from '../src/index.js'
 import { CircuitBreaker } from '../src/circuit-breaker.js'
+import { createCache, memoryStore } from '../src/index.js'
 import { FaultyStore } from './support/faulty-store.js'
 
 describe('cache faults never fail a query (G4)', () => {
@@ -36,7 +36,11 @@ describe('cache faults never fail a query (G4)', () => {
 
   it('the circuit opens after repeated failures, skips the store, and closes after a half-open probe', async () => {
     const store = new FaultyStore(memoryStore())
-    const cache = createCache({ store, circuitBreaker: { failureThreshold: 3, resetAfterMs: 50 } })
+    const cache = createCache({
+      store,
+      circuitBreaker: { failureThreshold: 3, resetAfterMs: 50 },
+      recoveryGrace: 0,
+    })
     const codes: string[] = []
     cache.on('error', ({ error }) => codes.push(error.code))
     store.mode = 'fail'
@@ -78,6 +82,29 @@ describe('cache faults never fail a query (G4)', () => {
     store.mode = 'ok'
     await sleep(200) // no further call on `cache`: the retry timer applies it
     expect(await other.wrap('row', async () => db, { tags: ['row'] })).toBe('new')
+  })
+})
+
+describe('recovery after an outage', () => {
+  it('bypasses the store for recoveryGrace after the circuit closes, so writers replay invalidations first', async () => {
+    const store = new FaultyStore(memoryStore())
+    const cache = createCache({
+      store,
+      circuitBreaker: { failureThreshold: 1, resetAfterMs: 20 },
+      recoveryGrace: 100,
+    })
+    await cache.wrap('k', () => 'cached')
+    store.mode = 'fail'
+    await cache.wrap('x', () => 'x') // opens the circuit
+    store.mode = 'ok'
+    await sleep(30)
+    await cache.wrap('probe', () => 'p') // half-open probe succeeds: circuit closes, grace starts
+    expect((await cache.wrapWithInfo('k', () => 'db')).info).toEqual({
+      source: 'bypass',
+      reason: 'store-recovering',
+    })
+    await sleep(120)
+    expect((await cache.wrapWithInfo('k', () => 'db')).info.source).toBe('hit')
   })
 })
 

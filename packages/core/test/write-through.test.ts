@@ -10,12 +10,16 @@ describe('write-through', () => {
   it('stores the returned row so the next primary-key read is a hit with fresh data', async () => {
     const cache = createCache()
     let dbName = 'old'
-    const read = () => cache.wrapWithInfo(lookupKey(1), async () => ({ id: 1, name: dbName }), { tags: lookupTags(1) })
+    const read = () =>
+      cache.wrapWithInfo(lookupKey(1), async () => ({ id: 1, name: dbName }), { tags: lookupTags(1) })
     await read()
     const intent = await cache.beginWrite(lookupTags(1))
     dbName = 'new' // the database write commits
-    await intent.commit({ invalidate: rowWriteTags('users', { id: 1 }), fill: { key: lookupKey(1), value: { id: 1, name: 'new' } } })
-    expect(await read()).toEqual({ value: { id: 1, name: 'new' }, info: { source: 'hit' } })
+    await intent.commit({
+      invalidate: rowWriteTags('users', { id: 1 }),
+      fill: { key: lookupKey(1), value: { id: 1, name: 'new' } },
+    })
+    expect(await read()).toEqual({ value: { id: 1, name: 'new' }, info: { source: 'hit', tier: 'l2' } })
   })
 
   it('invalidates the table tag, so list queries reload', async () => {
@@ -25,7 +29,10 @@ describe('write-through', () => {
     await list()
     const intent = await cache.beginWrite(lookupTags(1))
     names = ['b']
-    await intent.commit({ invalidate: rowWriteTags('users', { id: 1 }), fill: { key: lookupKey(1), value: { id: 1 } } })
+    await intent.commit({
+      invalidate: rowWriteTags('users', { id: 1 }),
+      fill: { key: lookupKey(1), value: { id: 1 } },
+    })
     expect(await list()).toEqual(['b'])
   })
 
@@ -33,8 +40,13 @@ describe('write-through', () => {
     const cache = createCache()
     await cache.wrap(lookupKey(2), async () => ({ id: 2 }), { tags: lookupTags(2) })
     const intent = await cache.beginWrite(lookupTags(1))
-    await intent.commit({ invalidate: rowWriteTags('users', { id: 1 }), fill: { key: lookupKey(1), value: { id: 1 } } })
-    expect((await cache.wrapWithInfo(lookupKey(2), async () => ({ id: 2 }), { tags: lookupTags(2) })).info.source).toBe('hit')
+    await intent.commit({
+      invalidate: rowWriteTags('users', { id: 1 }),
+      fill: { key: lookupKey(1), value: { id: 1 } },
+    })
+    expect(
+      (await cache.wrapWithInfo(lookupKey(2), async () => ({ id: 2 }), { tags: lookupTags(2) })).info.source,
+    ).toBe('hit')
   })
 
   it('two racing writers: whichever bump order, the older row never stays cached', async () => {
@@ -45,8 +57,10 @@ describe('write-through', () => {
       const w2 = await cache.beginWrite(lookupTags(1))
       db = 'v1' // writer 1 commits
       db = 'v2' // writer 2 commits after it
-      const commit1 = () => w1.commit({ invalidate: rowWriteTags('users', { id: 1 }), fill: { key: lookupKey(1), value: 'v1' } })
-      const commit2 = () => w2.commit({ invalidate: rowWriteTags('users', { id: 1 }), fill: { key: lookupKey(1), value: 'v2' } })
+      const commit1 = () =>
+        w1.commit({ invalidate: rowWriteTags('users', { id: 1 }), fill: { key: lookupKey(1), value: 'v1' } })
+      const commit2 = () =>
+        w2.commit({ invalidate: rowWriteTags('users', { id: 1 }), fill: { key: lookupKey(1), value: 'v2' } })
       if (order === 'first-commits-first-bumps-last') {
         await commit2()
         await commit1()
@@ -66,8 +80,14 @@ describe('write-through', () => {
     db = { id: 1, active: true } // single-row write commits
     db = { id: 1, active: false } // then updateMany commits and bumps the bulk tag
     await cache.invalidateTags([tableTag('users'), bulkTag('users')])
-    await intent.commit({ invalidate: rowWriteTags('users', { id: 1 }), fill: { key: lookupKey(1), value: { id: 1, active: true } } })
-    expect(await cache.wrap(lookupKey(1), async () => db, { tags: lookupTags(1) })).toEqual({ id: 1, active: false })
+    await intent.commit({
+      invalidate: rowWriteTags('users', { id: 1 }),
+      fill: { key: lookupKey(1), value: { id: 1, active: true } },
+    })
+    expect(await cache.wrap(lookupKey(1), async () => db, { tags: lookupTags(1) })).toEqual({
+      id: 1,
+      active: false,
+    })
   })
 
   it('a reader paused across the write cannot overwrite the filled row with an old one', async () => {
@@ -88,7 +108,10 @@ describe('write-through', () => {
     await loaded.promise
     const intent = await cache.beginWrite(lookupTags(1))
     db = 'new'
-    await intent.commit({ invalidate: rowWriteTags('users', { id: 1 }), fill: { key: lookupKey(1), value: 'new' } })
+    await intent.commit({
+      invalidate: rowWriteTags('users', { id: 1 }),
+      fill: { key: lookupKey(1), value: 'new' },
+    })
     paused.open()
     expect(await reader).toBe('old')
     expect(await cache.wrap(lookupKey(1), async () => db, { tags: lookupTags(1) })).toBe('new')
@@ -102,7 +125,10 @@ describe('write-through', () => {
     await cache.wrap(lookupKey(1), async () => 'old', { tags: lookupTags(1) })
     const intent = await cache.beginWrite(lookupTags(1))
     store.mode = 'fail-writes'
-    await intent.commit({ invalidate: rowWriteTags('users', { id: 1 }), fill: { key: lookupKey(1), value: 'new' } })
+    await intent.commit({
+      invalidate: rowWriteTags('users', { id: 1 }),
+      fill: { key: lookupKey(1), value: 'new' },
+    })
     expect(errors).toContain('write-through')
     store.mode = 'ok'
     // The pending invalidation is applied before the store is trusted again.

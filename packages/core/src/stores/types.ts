@@ -1,3 +1,5 @@
+import type { InvalidationBus } from '../tiers/bus.js'
+
 /**
  * A store moves strings and nothing else: the core owns keys, serialization, tags and TTL
  * policy. Every method may reject; the cache treats any rejection as a store fault and falls
@@ -22,6 +24,8 @@ export interface CacheStore {
   /** Deletes only if the current value equals `value` (lease release by its owner). */
   deleteIfEquals(key: string, value: string): Promise<boolean>
   close(): Promise<void>
+  /** A bus over the same backend (Redis pub/sub), used for L1 coherence when the cache has L1. */
+  createBus?(channel: string): InvalidationBus
 }
 
 export interface StoreWrite {

@@ -76,3 +76,18 @@ export function withJitter(store: CacheStore, maxMs: number, random: () => numbe
     },
   })
 }
+
+/**
+ * Presents an in-process store as shared, so several caches in one test act like processes
+ * sharing Redis (leases, buses). The data really is shared between those caches.
+ */
+export function asShared(store: CacheStore): CacheStore {
+  const capabilities = { ...store.capabilities, shared: true }
+  return new Proxy(store, {
+    get(target, property, receiver) {
+      if (property === 'capabilities') return capabilities
+      const value = Reflect.get(target, property, receiver)
+      return typeof value === 'function' ? value.bind(target) : value
+    },
+  })
+}
