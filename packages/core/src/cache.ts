@@ -132,8 +132,11 @@ class OrmCache implements Cache {
     this.ensureOpen()
     const address = this.ctx.keys.entry(key)
     if (this.invalidator.pending && (await this.invalidator.flush()) === undefined) return undefined
+    const recovery = this.ctx.recoveringUntil
+    if (recovery > 0 && performance.now() < recovery) return undefined
     try {
       const found = await lookup(this.ctx, address, [])
+      if (this.ctx.recoveringUntil !== recovery) return undefined
       if (found.kind === 'hit') {
         this.ctx.stats.add('hits')
         this.ctx.events.emit('hit', { key })

@@ -49,7 +49,7 @@ export class CacheContext {
         this.storeHealthy = state === 'closed'
         if (state === 'closed') {
           // Other processes may still hold invalidations they could not apply during the outage.
-          this.recoveringUntil = performance.now() + options.recoveryGrace
+          if (options.recoveryGrace > 0) this.recoveringUntil = performance.now() + options.recoveryGrace
           this.onStoreRecovered()
         }
         this.updateL1()

@@ -1,6 +1,8 @@
 import type { CacheContext } from './context.js'
+import { StoreTimeoutError } from './errors.js'
 import type { BusMessage } from './tiers/bus.js'
 
+const PUBLISH_TIMEOUT_MS = 1_000
 const FIRST_RETRY_MS = 50
 /** Kept below the default recoveryGrace, so replays land before other processes trust the store again. */
 const MAX_RETRY_MS = 800
@@ -53,14 +55,27 @@ export class Invalidator {
     await this.publish({ tags: [], keys: [storeKey], everything: false })
   }
 
-  /** Tells other processes' L1, even when the store write failed: their L1 must not outlive it. */
+  /**
+   * Tells other processes' L1, even when the store write failed: their L1 must not outlive it.
+   * Bounded by the write timeout, so a dead bus connection never holds up a mutation.
+   */
   private async publish(message: Omit<BusMessage, 'origin'>): Promise<void> {
     const bus = this.ctx.bus
     if (bus === undefined) return
+    const limit = this.ctx.options.writeTimeoutMs > 0 ? this.ctx.options.writeTimeoutMs : PUBLISH_TIMEOUT_MS
+    let timer: NodeJS.Timeout | undefined
     try {
-      await bus.publish({ origin: this.ctx.origin, ...message })
+      await Promise.race([
+        bus.publish({ origin: this.ctx.origin, ...message }),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new StoreTimeoutError('publish', limit)), limit)
+          timer.unref?.()
+        }),
+      ])
     } catch (error) {
       this.ctx.reportError(error, 'publish')
+    } finally {
+      clearTimeout(timer)
     }
   }
 

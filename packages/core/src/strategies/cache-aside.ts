@@ -48,18 +48,20 @@ export async function cacheAside<T>(
     // Only a successful flush of the pending invalidations makes the store trustworthy again.
     return bypass(ctx, address, load, 'invalidation-pending')
   }
-  if (ctx.recoveringUntil > 0 && performance.now() < ctx.recoveringUntil) {
-    return bypass(ctx, address, load, 'store-recovering')
-  }
+  const recovery = ctx.recoveringUntil
+  if (recovery > 0 && performance.now() < recovery) return bypass(ctx, address, load, 'store-recovering')
 
   let snapshot: Snapshot
   let reason: MissReason
   const localEpoch = ctx.localEpoch
   try {
     const near = await readL1(ctx, address, policy.tags)
+    // A call that was the half-open probe of a recovering store must not trust what it read.
+    if (ctx.recoveringUntil !== recovery) return bypass(ctx, address, load, 'store-recovering')
     if (near !== undefined) return hit(ctx, key, ctx.codec.clone(near.value as T), 'l1')
 
     const found = await lookup(ctx, address, policy.tags)
+    if (ctx.recoveringUntil !== recovery) return bypass(ctx, address, load, 'store-recovering')
     if (found.kind === 'hit') {
       if (ctx.l1 !== undefined && ctx.localEpoch === localEpoch) {
         ctx.l1.set(address.storeKey, { ...found.entry, value: ctx.codec.clone(found.entry.value) })

@@ -1,0 +1,87 @@
+import type { Cluster, Redis } from 'ioredis'
+import type { BusMessage, BusSubscription, InvalidationBus } from '../tiers/bus.js'
+
+/**
+ * The invalidation bus over Redis pub/sub: PUBLISH on the store's own connection, SUBSCRIBE on a
+ * duplicate (a subscribed connection can do nothing else). Pub/sub is fire-and-forget, so while
+ * the subscriber is not connected and subscribed, listeners are told they may be missing
+ * messages (`onState(false)`) and turn their L1 off.
+ */
+export class RedisBus implements InvalidationBus {
+  private subscriber: Redis | Cluster | undefined
+  private readonly subscriptions = new Set<BusSubscription>()
+  private connected = false
+
+  constructor(
+    private readonly client: Redis | Cluster,
+    private readonly channel: string,
+  ) {}
+
+  async publish(message: BusMessage): Promise<void> {
+    await this.client.publish(this.channel, JSON.stringify(message))
+  }
+
+  async subscribe(subscription: BusSubscription): Promise<() => void> {
+    this.subscriptions.add(subscription)
+    subscription.onState(this.connected)
+    if (this.subscriber === undefined) this.start()
+    return () => {
+      this.subscriptions.delete(subscription)
+      if (this.subscriptions.size === 0) void this.close()
+    }
+  }
+
+  async close(): Promise<void> {
+    const subscriber = this.subscriber
+    this.subscriber = undefined
+    this.setConnected(false)
+    subscriber?.disconnect()
+  }
+
+  private start(): void {
+    const subscriber = this.client.duplicate()
+    this.subscriber = subscriber
+    subscriber.on('error', () => {}) // connection trouble shows up as state changes below
+    subscriber.on('message', (channel: string, text: string) => {
+      if (channel !== this.channel) return
+      const message = parse(text)
+      if (message === undefined) return
+      for (const subscription of this.subscriptions) subscription.onMessage(message)
+    })
+    const lost = () => this.setConnected(false)
+    subscriber.on('close', lost)
+    subscriber.on('reconnecting', lost)
+    subscriber.on('end', lost)
+    const listen = () => {
+      subscriber.subscribe(this.channel).then(() => {
+        if (this.subscriber === subscriber) this.setConnected(true)
+      }, lost)
+    }
+    // 'ready' fires on the first connection and after every reconnection.
+    subscriber.on('ready', listen)
+    if (subscriber.status === 'ready') listen()
+  }
+
+  private setConnected(connected: boolean): void {
+    if (this.connected === connected) return
+    this.connected = connected
+    for (const subscription of this.subscriptions) subscription.onState(connected)
+  }
+}
+
+function parse(text: string): BusMessage | undefined {
+  try {
+    const value = JSON.parse(text) as Partial<BusMessage>
+    if (
+      typeof value.origin === 'string' &&
+      Array.isArray(value.tags) &&
+      Array.isArray(value.keys) &&
+      typeof value.everything === 'boolean'
+    ) {
+      return value as BusMessage
+    }
+  } catch {
+    // Not ours: ignore.
+  }
+  return undefined
+}
