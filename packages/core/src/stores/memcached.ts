@@ -1,0 +1,249 @@
+import memjs from 'memjs'
+import { InvalidOptionError, ValueTooLargeError } from '../errors.js'
+import { HashRing } from './hash-ring.js'
+import { memcachedKey } from './memcached-keys.js'
+import { type Item, MemcachedNode, Opcode, Status } from './memcached-node.js'
+import { parseServers } from './memcached-servers.js'
+import { memcachedExpiration } from './memcached-ttl.js'
+import type { CacheStore, StoreCapabilities, StoreWrite } from './types.js'
+
+/** Connection options passed to every memjs server connection this store creates. */
+export interface MemcachedConnectionOptions {
+  /** SASL credentials for every server (or per server as "user:pass@host:port"). */
+  username?: string
+  password?: string
+  /** Seconds to wait for a reply before the request fails. memjs default 0.5. */
+  timeout?: number
+  /** Seconds to wait for a connection. memjs default: twice `timeout`. */
+  conntimeout?: number
+  keepAlive?: boolean
+  keepAliveDelay?: number
+  /** Attempts per operation, 1 = no retry (default): the cache already falls back to the database. */
+  retries?: number
+  /** Seconds between attempts when `retries` > 1. */
+  retry_delay?: number
+}
+
+interface CommonOptions {
+  /**
+   * Largest value in bytes (UTF-8) this store sends; larger ones are refused with
+   * `ValueTooLargeError` before any network call. Default: 1 MiB minus 512 bytes, which fits
+   * memcached's default item size (`-I 1m`) together with any key and the item header.
+   */
+  maxValueBytes?: number
+}
+
+export interface MemcachedServersOptions extends CommonOptions, MemcachedConnectionOptions {
+  /** "host:port" entries, comma-separated or as a list; spread over a consistent hash ring. */
+  servers: string | readonly string[]
+  /** Virtual nodes per server on the hash ring. Default 160. */
+  pointsPerNode?: number
+}
+
+export interface MemcachedClientOptions extends CommonOptions {
+  /** A memjs client you built; it routes keys with its own server selection. */
+  client: memjs.Client
+  /** Close `client` in `close()`. Default false: the caller owns it. */
+  ownsClient?: boolean
+}
+
+export type MemcachedStoreOptions = MemcachedServersOptions | MemcachedClientOptions
+
+export const DEFAULT_MAX_VALUE_BYTES = 1024 * 1024 - 512
+
+const QUIET = { log() {} }
+
+/**
+ * A `CacheStore` over one or more memcached servers (memjs, binary protocol). Each server has
+ * its own connection and a consistent hash ring picks the server of every key, so a dead server
+ * only fails its own keys (the cache then goes to the database) instead of having them silently
+ * rehashed onto a neighbour that never saw their invalidations.
+ */
+export class MemcachedStore implements CacheStore {
+  readonly name = 'memcached'
+  readonly capabilities: StoreCapabilities
+  private readonly maxValueBytes: number
+  private readonly ring: HashRing | undefined
+  private readonly nodes = new Map<string, MemcachedNode>()
+  private readonly ownsClients: boolean
+
+  constructor(options: MemcachedStoreOptions) {
+    if (typeof options !== 'object' || options === null) {
+      throw new InvalidOptionError('options', 'pass { servers } or { client }')
+    }
+    for (const unsupported of ['tls', 'failover'] as const) {
+      if (unsupported in options) throw new InvalidOptionError(unsupported, UNSUPPORTED[unsupported])
+    }
+    this.maxValueBytes = positiveInteger('maxValueBytes', options.maxValueBytes ?? DEFAULT_MAX_VALUE_BYTES)
+    this.capabilities = { shared: true, maxValueBytes: this.maxValueBytes }
+
+    if ('client' in options) {
+      if (typeof options.client?.perform !== 'function') {
+        throw new InvalidOptionError('client', 'must be a memjs.Client')
+      }
+      this.nodes.set('client', new MemcachedNode(options.client, 'client'))
+      this.ownsClients = options.ownsClient === true
+      return
+    }
+    if (!('servers' in options)) throw new InvalidOptionError('options', 'pass { servers } or { client }')
+    const servers = parseServers(options.servers)
+    const connection = connectionOptions(options)
+    for (const server of servers) {
+      const socket = new memjs.Server(
+        server.host,
+        server.port,
+        server.username ?? options.username,
+        server.password ?? options.password,
+        connection,
+      )
+      // failover stays off: memjs would otherwise move a dead server's keys to the next one.
+      const client = new memjs.Client([socket], {
+        retries: options.retries ?? 1,
+        retry_delay: options.retry_delay ?? 0.2,
+        failover: false,
+        expires: 0,
+        logger: QUIET,
+      })
+      this.nodes.set(server.id, new MemcachedNode(client, server.id))
+    }
+    this.ring = new HashRing(
+      servers.map((s) => s.id),
+      options.pointsPerNode === undefined ? {} : { pointsPerNode: options.pointsPerNode },
+    )
+    this.ownsClients = true
+  }
+
+  /** "host:port" of the server that holds `key` ("client" when built from a memjs client). */
+  serverFor(key: string): string {
+    return this.node(memcachedKey(key)).address
+  }
+
+  async get(key: string): Promise<string | undefined> {
+    const wire = memcachedKey(key)
+    return (await this.node(wire).get(wire))?.value
+  }
+
+  async getMany(keys: readonly string[]): Promise<(string | undefined)[]> {
+    // memjs has no multi-get; requests to one server share its socket and are pipelined on it.
+    const wires = keys.map(memcachedKey)
+    const unique = [...new Set(wires)]
+    const items = await Promise.all(unique.map((wire) => this.node(wire).get(wire)))
+    const byWire = new Map(unique.map((wire, i) => [wire, items[i]?.value]))
+    return wires.map((wire) => byWire.get(wire))
+  }
+
+  async set(key: string, value: string, ttlMs?: number): Promise<void> {
+    const write = this.prepare(key, value, ttlMs)
+    const status = await write.node.store(Opcode.set, write.wire, write.bytes, write.expiration)
+    this.expectStored(write, 'set', status)
+  }
+
+  async setMany(entries: readonly StoreWrite[]): Promise<void> {
+    // Every size is checked before anything is sent, so a refused batch writes nothing.
+    const writes = entries.map((entry) => this.prepare(entry.key, entry.value, entry.ttlMs))
+    await Promise.all(
+      writes.map(async (write) => {
+        const status = await write.node.store(Opcode.set, write.wire, write.bytes, write.expiration)
+        this.expectStored(write, 'set', status)
+      }),
+    )
+  }
+
+  async add(key: string, value: string, ttlMs?: number): Promise<boolean> {
+    const write = this.prepare(key, value, ttlMs)
+    const status = await write.node.store(Opcode.add, write.wire, write.bytes, write.expiration)
+    if (status === Status.exists || status === Status.notStored) return false
+    this.expectStored(write, 'add', status)
+    return true
+  }
+
+  /**
+   * gets, compare, then a set carrying the CAS unique just read: memcached applies it only if
+   * nobody wrote the item in between, so a `true` is never a lost race.
+   */
+  async compareAndSet(key: string, expected: string, value: string, ttlMs?: number): Promise<boolean> {
+    const write = this.prepare(key, value, ttlMs)
+    const item = await write.node.get(write.wire)
+    if (item === undefined || item.value !== expected) return false
+    const status = await write.node.store(Opcode.set, write.wire, write.bytes, write.expiration, item.cas)
+    if (status === Status.exists || status === Status.notFound) return false
+    this.expectStored(write, 'compareAndSet', status)
+    return true
+  }
+
+  async delete(key: string): Promise<void> {
+    const wire = memcachedKey(key)
+    const node = this.node(wire)
+    const status = await node.delete(wire)
+    if (status !== Status.ok && status !== Status.notFound) throw node.failure('delete', status)
+  }
+
+  async deleteIfEquals(key: string, value: string): Promise<boolean> {
+    const wire = memcachedKey(key)
+    const node = this.node(wire)
+    const item: Item | undefined = await node.get(wire)
+    if (item === undefined || item.value !== value) return false
+    const status = await node.delete(wire, item.cas)
+    if (status === Status.exists || status === Status.notFound) return false
+    if (status !== Status.ok) throw node.failure('deleteIfEquals', status)
+    return true
+  }
+
+  async close(): Promise<void> {
+    if (!this.ownsClients) return
+    for (const node of this.nodes.values()) node.close()
+  }
+
+  private node(wire: string): MemcachedNode {
+    const id = this.ring === undefined ? 'client' : this.ring.node(wire)
+    return this.nodes.get(id)!
+  }
+
+  private prepare(key: string, value: string, ttlMs: number | undefined) {
+    const bytes = Buffer.from(value, 'utf8')
+    if (bytes.length > this.maxValueBytes) throw new ValueTooLargeError(key, bytes.length, this.maxValueBytes)
+    if (ttlMs !== undefined && !(typeof ttlMs === 'number' && Number.isFinite(ttlMs))) {
+      throw new InvalidOptionError('ttlMs', 'must be a finite number of milliseconds')
+    }
+    const wire = memcachedKey(key)
+    return { key, wire, bytes, expiration: memcachedExpiration(ttlMs), node: this.node(wire) }
+  }
+
+  private expectStored(
+    write: { key: string; bytes: Buffer; node: MemcachedNode },
+    op: string,
+    status: number,
+  ) {
+    if (status === Status.ok) return
+    // The server's item limit (-I) is below ours: it refused a value of this size.
+    if (status === Status.tooLarge)
+      throw new ValueTooLargeError(write.key, write.bytes.length, write.bytes.length - 1)
+    throw write.node.failure(op, status)
+  }
+}
+
+export function memcachedStore(options: MemcachedStoreOptions): MemcachedStore {
+  return new MemcachedStore(options)
+}
+
+const UNSUPPORTED = {
+  tls: 'memjs 1.3 cannot speak TLS; reach TLS servers through a local TLS tunnel',
+  failover:
+    "is not supported: it would move a dead server's keys to a neighbour that never saw their invalidations",
+}
+
+function connectionOptions(options: MemcachedConnectionOptions): memjs.ServerOptions {
+  const out: memjs.ServerOptions = {}
+  if (options.timeout !== undefined) out.timeout = options.timeout
+  if (options.conntimeout !== undefined) out.conntimeout = options.conntimeout
+  if (options.keepAlive !== undefined) out.keepAlive = options.keepAlive
+  if (options.keepAliveDelay !== undefined) out.keepAliveDelay = options.keepAliveDelay
+  return out
+}
+
+function positiveInteger(name: string, value: unknown): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0) {
+    throw new InvalidOptionError(name, 'must be a positive integer')
+  }
+  return value
+}

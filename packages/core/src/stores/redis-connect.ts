@@ -1,0 +1,51 @@
+import { Cluster, type ClusterOptions, Redis, type RedisOptions } from 'ioredis'
+import { InvalidOptionError } from '../errors.js'
+
+export interface RedisUrlOptions extends RedisOptions {
+  /**
+   * redis://[user:pass@]host:port[/db], rediss:// for TLS, or
+   * redis+cluster://[user:pass@]host:port,host:port (rediss+cluster:// for TLS) for a Cluster
+   * seeded by those nodes. Other ioredis options (tls, username, password, …) pass through.
+   */
+  url: string
+  /** Extra ioredis Cluster options when `url` is a cluster URL. */
+  cluster?: ClusterOptions
+}
+
+const CLUSTER_URL = /^(rediss?)\+cluster:\/\/(?:([^:@/]*)(?::([^@/]*))?@)?([^/?#]+)\/?$/
+
+/** Builds the client a `{ url }` store owns: auto-pipelined, and quiet on connection errors. */
+export function connect(options: RedisUrlOptions): Redis | Cluster {
+  const { url, cluster, ...redisOptions } = options
+  if (typeof url !== 'string' || url === '') throw new InvalidOptionError('url', 'must be a redis:// URL')
+  const match = CLUSTER_URL.exec(url)
+  let client: Redis | Cluster
+  if (match) {
+    const [, scheme, username, password, hosts] = match
+    const nodes = hosts!.split(',').map((entry) => parseNode(entry, url))
+    const nodeOptions: RedisOptions = { ...redisOptions }
+    if (username) nodeOptions.username = decodeURIComponent(username)
+    if (password) nodeOptions.password = decodeURIComponent(password)
+    if (scheme === 'rediss' && nodeOptions.tls === undefined) nodeOptions.tls = {}
+    client = new Cluster(nodes, {
+      enableAutoPipelining: true,
+      ...cluster,
+      redisOptions: { ...nodeOptions, ...cluster?.redisOptions },
+    })
+  } else if (/^rediss?:\/\//.test(url)) {
+    client = new Redis(url, { enableAutoPipelining: true, ...redisOptions })
+  } else {
+    throw new InvalidOptionError('url', `"${url}" is not a redis://, rediss:// or redis+cluster:// URL`)
+  }
+  // Failures reach the cache as rejected commands; without a listener ioredis would also
+  // print every reconnect attempt to stderr.
+  client.on('error', () => {})
+  return client
+}
+
+function parseNode(entry: string, url: string): { host: string; port: number } {
+  const match = /^(\[[0-9a-fA-F:.]+\]|[^:[\]\s]+)(?::(\d{1,5}))?$/.exec(entry.trim())
+  if (!match) throw new InvalidOptionError('url', `cannot parse cluster node "${entry}" in ${url}`)
+  const host = match[1]!
+  return { host: host.startsWith('[') ? host.slice(1, -1) : host, port: Number(match[2] ?? 6379) }
+}
