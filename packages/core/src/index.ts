@@ -27,6 +27,20 @@ export type { CacheStats } from './stats.js'
 export { MemoryStore, type MemoryStoreOptions, memoryStore } from './stores/memory.js'
 export type { CacheStore, StoreCapabilities, StoreWrite } from './stores/types.js'
 export type { ReadInfo, ReadSource } from './strategies/cache-aside.js'
-export type { WriteCommit, WriteIntent } from './strategies/write-through.js'
+export { writeBehind } from './strategies/write-behind.js'
+export type { WriteCommit, WriteIntent, WriteOutcome } from './strategies/write-through.js'
 export { type PendingInvalidation, TransactionBuffer } from './transaction-buffer.js'
 export { bulkTag, bulkWriteTags, normalizeTable, rowTag, rowWriteTags, tableTag } from './vocabulary.js'
+export type { WriteBehindEventName, WriteBehindEvents, WriteBehindListener } from './write-behind/events.js'
+export type { FlushReport } from './write-behind/flusher.js'
+export { MemoryQueue, memoryQueue } from './write-behind/memory-queue.js'
+export type { RetryOptions, WriteBehindItem, WriteBehindOptions } from './write-behind/options.js'
+export type {
+  DeadLetterRecord,
+  LockVerdict,
+  QueuedWrite,
+  ReplayVerdict,
+  WriteBehindQueue,
+} from './write-behind/queue.js'
+export type { WriteBehindStats } from './write-behind/stats.js'
+export type { DeadLetter, WriteAck, WriteBehind } from './write-behind/types.js'

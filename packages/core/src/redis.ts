@@ -2,4 +2,8 @@ export { type RedisClientOptions, RedisStore, type RedisStoreOptions, redisStore
 export { RedisBus } from './stores/redis-bus.js'
 export type { RedisUrlOptions } from './stores/redis-connect.js'
 export { keySlot, SLOT_COUNT } from './stores/redis-slot.js'
-export { RedisStreamQueue, type RedisStreamQueueOptions, redisStreamQueue } from './stores/redis-stream-queue.js'
+export {
+  RedisStreamQueue,
+  type RedisStreamQueueOptions,
+  redisStreamQueue,
+} from './stores/redis-stream-queue.js'

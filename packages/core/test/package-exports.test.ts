@@ -55,7 +55,10 @@ describe('published package', () => {
     for (const subpath of ['.', './redis', './memcached', './testing']) {
       const target = pkg.exports[subpath]
       for (const condition of ['types', 'import', 'require']) {
-        expect(() => readFileSync(join(packageRoot, target[condition])), `${subpath} ${condition}`).not.toThrow()
+        expect(
+          () => readFileSync(join(packageRoot, target[condition])),
+          `${subpath} ${condition}`,
+        ).not.toThrow()
       }
     }
   })

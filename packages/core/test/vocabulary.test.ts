@@ -20,7 +20,9 @@ describe('shared tag vocabulary', () => {
   })
 
   it('orders composite keys by column and keeps values unambiguous', () => {
-    expect(rowTag('memberships', { userId: 1, groupId: 2 })).toBe(rowTag('memberships', { groupId: 2, userId: 1 }))
+    expect(rowTag('memberships', { userId: 1, groupId: 2 })).toBe(
+      rowTag('memberships', { groupId: 2, userId: 1 }),
+    )
     expect(rowTag('t', { a: '1&b=2', b: '3' })).not.toBe(rowTag('t', { a: '1', b: '2&b=3' }))
   })
 

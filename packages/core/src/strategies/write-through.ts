@@ -12,9 +12,15 @@ export interface WriteCommit {
   fill?: { key: string; value: unknown; ttl?: number }
 }
 
+/**
+ * What `commit` did with the fill: stored it, skipped it because another write raced this one
+ * (or none was asked for), or could not use the store (a fault was reported as an error event).
+ */
+export type WriteOutcome = 'filled' | 'skipped' | 'unavailable'
+
 /** Begun before the database write; committed after the database commit. */
 export interface WriteIntent {
-  commit(result: WriteCommit): Promise<void>
+  commit(result: WriteCommit): Promise<WriteOutcome>
 }
 
 /**
@@ -37,23 +43,29 @@ export async function beginWrite(
   fillTags: readonly string[],
 ): Promise<WriteIntent> {
   let snapshot: Snapshot | undefined
-  if (fillTags.length > 0 && !invalidator.pending) {
+  let faulted = false
+  // Like get/set: apply pending invalidations first; if the store refuses them, skip the fill.
+  if (fillTags.length > 0 && invalidator.pending) faulted = (await invalidator.flush()) === undefined
+  if (fillTags.length > 0 && !faulted) {
     try {
       const keys = ctx.tags.storeKeys(fillTags)
       snapshot = await ctx.tags.resolve(ctx.store, fillTags, keys, await ctx.store.getMany(keys))
     } catch (error) {
       ctx.reportError(error, 'write-snapshot')
+      faulted = true
     }
   }
-  return { commit: (result) => commitWrite(ctx, invalidator, snapshot, result) }
+  return { commit: (result) => commitWrite(ctx, invalidator, snapshot, faulted, result) }
 }
 
 async function commitWrite(
   ctx: CacheContext,
   invalidator: Invalidator,
   snapshot: Snapshot | undefined,
+  snapshotFaulted: boolean,
   result: WriteCommit,
-): Promise<void> {
+): Promise<WriteOutcome> {
+  let faulted = snapshotFaulted
   const invalidate = [...new Set(result.invalidate)]
   const guarded =
     snapshot === undefined || result.fill === undefined
@@ -91,14 +103,20 @@ async function commitWrite(
     } catch (error) {
       ctx.reportError(error, 'write-through')
       fillAllowed = false
+      faulted = true
       plain.push(...guarded)
     }
   }
   if (plain.length > 0 || result.everything) {
     const applied = await invalidator.invalidate(plain, result.everything === true)
-    if (applied === undefined) fillAllowed = false
+    if (applied === undefined) {
+      fillAllowed = false
+      faulted = true
+    }
   }
-  if (!fillAllowed || snapshot === undefined || result.fill === undefined) return
+  if (!fillAllowed || snapshot === undefined || result.fill === undefined) {
+    return faulted ? 'unavailable' : 'skipped'
+  }
 
   const fill = result.fill
   try {
@@ -118,7 +136,9 @@ async function commitWrite(
     await ctx.store.set(address.storeKey, raw, ttl)
     ctx.stats.add('sets')
     ctx.events.emit('set', { key: fill.key, bytes: raw.length })
+    return 'filled'
   } catch (error) {
     ctx.reportError(error, 'write-through', fill.key)
+    return 'unavailable'
   }
 }
