@@ -1,0 +1,173 @@
+import type { Cache, ReadSource, SqlDialect } from '@ormcache/core'
+import type { DataSource, DataSourceOptions, QueryRunner } from 'typeorm'
+import { dialectOf } from './dialect.js'
+import { defaultScope, identifierKey, identifierTag, identifierTags, queryKey } from './keys.js'
+import { announceRead, forgetRead, type StructuredResult } from './read-intercept.js'
+import { readDependencies } from './read-tags.js'
+import { schemaOf } from './schema.js'
+
+type CacheSetting = Exclude<DataSourceOptions['cache'], boolean | undefined>
+/** TypeORM's QueryResultCache interface (not exported from the package root). */
+export type QueryResultCache = ReturnType<NonNullable<CacheSetting['provider']>>
+export type QueryResultCacheOptions = NonNullable<Awaited<ReturnType<QueryResultCache['getFromCache']>>>
+
+/** Where one cached TypeORM read came from, for callers who want to log or count it. */
+export interface ReadEvent {
+  /** The cache key (before the core hashes it). */
+  key: string
+  sql: string
+  tags: readonly string[]
+  /** `bypass` with reason `transaction`: the read ran inside a transaction, past the cache. */
+  source: ReadSource
+  reason?: string
+}
+
+export interface ProviderSettings {
+  cache: Cache
+  ttl: number
+  keyPrefix: string | undefined
+  views: ReadonlyMap<string, readonly string[]>
+  onRead: ((event: ReadEvent) => void) | undefined
+}
+
+/**
+ * TypeORM's QueryResultCache, backed by an ormcache `Cache`. Reads are served through the
+ * cache-aside wrap (see read-intercept.ts), so results round-trip through the core codec
+ * exactly (Date, Buffer, bigint) instead of TypeORM's JSON, and concurrent identical misses
+ * run one query.
+ */
+export class OrmcacheQueryResultCache implements QueryResultCache {
+  private readonly dialect: SqlDialect
+  private scope: string | undefined
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly settings: ProviderSettings,
+  ) {
+    this.dialect = dialectOf(dataSource)
+  }
+
+  async connect(): Promise<void> {}
+
+  /** The Cache belongs to the caller, who may share it with other DataSources: it stays open. */
+  async disconnect(): Promise<void> {}
+
+  async synchronize(): Promise<void> {}
+
+  async getFromCache(
+    options: QueryResultCacheOptions,
+    queryRunner?: QueryRunner,
+  ): Promise<QueryResultCacheOptions | undefined> {
+    if (queryRunner === undefined || typeof options.query !== 'string') return undefined
+    if (queryRunner.isTransactionActive) {
+      // Uncommitted rows must never reach the shared cache, and committed ones may be hidden
+      // from this transaction's snapshot: such reads neither read nor fill.
+      this.notify({ key: '', sql: options.query, tags: [], source: 'bypass', reason: 'transaction' })
+      return undefined
+    }
+    announceRead(queryRunner, {
+      queryId: options.query,
+      run: (sql, parameters, execute) => this.read(sql, parameters, options, execute),
+    })
+    return undefined
+  }
+
+  async storeInCache(
+    options: QueryResultCacheOptions,
+    _savedCache: QueryResultCacheOptions | undefined,
+    queryRunner?: QueryRunner,
+  ): Promise<void> {
+    // The wrap already stored the exact rows; TypeORM's JSON copy is not used.
+    if (queryRunner !== undefined && typeof options.query === 'string') forgetRead(queryRunner, options.query)
+  }
+
+  isExpired(savedCache: QueryResultCacheOptions): boolean {
+    return (savedCache.time ?? 0) + savedCache.duration < Date.now()
+  }
+
+  /** Invalidates every entry of the cache's namespace (O(1)); other namespaces are untouched. */
+  async clear(): Promise<void> {
+    await this.settings.cache.clear()
+  }
+
+  /** Removes entries cached under `cache: { id }`, including TypeORM's "-count"/"-pagination" companions. */
+  async remove(identifiers: string[]): Promise<void> {
+    const scope = this.keyScope()
+    const { cache } = this.settings
+    await Promise.all(identifiers.map((id) => cache.delete(identifierKey(scope, id))))
+    // A read of the id that was loading while we deleted must not store its older rows.
+    await cache.invalidateTags(identifiers.map((id) => identifierTag(scope, id)))
+  }
+
+  private async read(
+    sql: string,
+    parameters: unknown[],
+    options: QueryResultCacheOptions,
+    execute: () => Promise<StructuredResult>,
+  ): Promise<StructuredResult> {
+    const { cache } = this.settings
+    let key: string
+    let tags: string[]
+    try {
+      const scope = this.keyScope()
+      const dependencies = readDependencies(
+        sql,
+        parameters,
+        this.dialect,
+        schemaOf(this.dataSource),
+        this.settings.views,
+      )
+      const identifier = options.identifier
+      if (typeof identifier === 'string' && identifier.length > 0) {
+        key = identifierKey(scope, identifier)
+        tags = [...dependencies.tags, ...identifierTags(scope, identifier)]
+      } else {
+        key = queryKey(scope, dependencies.label, sql, parameters)
+        tags = dependencies.tags
+      }
+    } catch (error) {
+      cache.reportError(error, 'typeorm:read')
+      return execute()
+    }
+    let loaded = false
+    const load = async () => {
+      loaded = true
+      return (await execute()).records
+    }
+    try {
+      const ttl = options.duration > 0 ? options.duration : this.settings.ttl
+      const { value, info } = await cache.wrapWithInfo(key, load, { ttl, tags })
+      this.notify({
+        key,
+        sql,
+        tags,
+        source: info.source,
+        ...(info.reason === undefined ? {} : { reason: info.reason }),
+      })
+      return { records: value, raw: value }
+    } catch (error) {
+      if (loaded) throw error
+      // Another caller's query failed and we were waiting on it, or the cache refused the call:
+      // this read runs its own query rather than share a failure that may have been transient.
+      return execute()
+    }
+  }
+
+  private keyScope(): string {
+    if (this.settings.keyPrefix !== undefined) return this.settings.keyPrefix
+    if (this.scope === undefined) {
+      const scope = defaultScope(this.dataSource)
+      if (!this.dataSource.isInitialized) return scope
+      this.scope = scope
+    }
+    return this.scope
+  }
+
+  private notify(event: ReadEvent): void {
+    try {
+      this.settings.onRead?.(event)
+    } catch {
+      // A listener's bug must not fail the query.
+    }
+  }
+}

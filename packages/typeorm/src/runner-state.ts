@@ -1,0 +1,31 @@
+import { TransactionBuffer } from '@ormcache/core'
+import type { QueryRunner } from 'typeorm'
+
+/** What the adapter remembers per TypeORM QueryRunner (one database connection). */
+export class RunnerState {
+  /** Invalidations of the open transaction, on a savepoint stack. */
+  readonly buffer = new TransactionBuffer()
+  /**
+   * Tables whose statements the current operation already turned into tags ('*' = everything).
+   * Entity events for these tables add nothing: the statement analysis saw exactly what ran.
+   */
+  readonly written = new Set<string>()
+  /** The outermost COMMIT was sent; if a rollback follows, its outcome is unknown. */
+  committing = false
+  /**
+   * Invalidations started by afterQuery and not yet applied. TypeORM 0.3 does not await
+   * afterQuery on MySQL and SQLite; the entity events that follow are awaited, so they wait here.
+   */
+  inflight: Promise<unknown> = Promise.resolve()
+}
+
+const states = new WeakMap<QueryRunner, RunnerState>()
+
+export function stateOf(runner: QueryRunner): RunnerState {
+  let state = states.get(runner)
+  if (state === undefined) {
+    state = new RunnerState()
+    states.set(runner, state)
+  }
+  return state
+}

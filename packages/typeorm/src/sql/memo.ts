@@ -1,0 +1,24 @@
+/**
+ * A small LRU of per-SQL-text results. An application runs a bounded set of SQL texts (the
+ * parameters vary, the text does not), so analysing each text once takes the scanner off the
+ * hot path of every cache hit.
+ */
+export class TextMemo<T> {
+  private readonly entries = new Map<string, T>()
+
+  constructor(private readonly limit = 2_000) {}
+
+  get(text: string, compute: (text: string) => T): T {
+    const found = this.entries.get(text)
+    if (found !== undefined || this.entries.has(text)) {
+      // Refresh recency.
+      this.entries.delete(text)
+      this.entries.set(text, found as T)
+      return found as T
+    }
+    const value = compute(text)
+    this.entries.set(text, value)
+    if (this.entries.size > this.limit) this.entries.delete(this.entries.keys().next().value!)
+    return value
+  }
+}

@@ -1,0 +1,94 @@
+import { type Cache, InvalidOptionError } from '@ormcache/core'
+import type { DataSource } from 'typeorm'
+import { OrmcacheQueryResultCache, type QueryResultCache, type ReadEvent } from './provider.js'
+import { type SubscriberClass, subscriberFor } from './subscriber.js'
+import { WriteTracker } from './write-tracker.js'
+
+export interface TypeormCacheOptions {
+  /** The ormcache Cache (store, namespace, stats, events). */
+  cache: Cache
+  /**
+   * Lifetime of a cached result in ms when a query does not set one (TypeORM's `cache.duration`).
+   * Invalidation is exact, so this only bounds memory and reads of data changed outside TypeORM.
+   * Default 60,000.
+   */
+  ttl?: number
+  /** Cache every find and QueryBuilder read unless it says `cache: false`. Default false. */
+  alwaysEnabled?: boolean
+  /**
+   * Prefix that separates DataSources sharing one namespace. Default: driver type, database and
+   * schema, which is the same in every process that connects to the same database.
+   */
+  keyPrefix?: string
+  /**
+   * Views (or functions used as tables) and the tables they read, so that writes to those
+   * tables invalidate cached reads of the view: `{ user_stats: ['app_users', 'app_posts'] }`.
+   */
+  views?: Record<string, readonly string[]>
+  /** Called for every cached read with where its rows came from (hit, miss, shared, stale, bypass). */
+  onRead?: (event: ReadEvent) => void
+}
+
+/** Spread into `DataSourceOptions`: `new DataSource({ ...options, ...typeormCache({ cache }) })`. */
+export interface TypeormCacheConfig {
+  /** Combine with your own: `subscribers: [...orm.subscribers, MySubscriber]`. */
+  subscribers: SubscriberClass[]
+  cache: {
+    provider: (dataSource: DataSource) => QueryResultCache
+    alwaysEnabled: boolean
+    duration: number
+  }
+}
+
+const KNOWN = ['cache', 'ttl', 'alwaysEnabled', 'keyPrefix', 'views', 'onRead']
+
+export function typeormCache(options: TypeormCacheOptions): TypeormCacheConfig {
+  if (typeof options !== 'object' || options === null)
+    throw new InvalidOptionError('options', 'must be an object')
+  for (const name of Object.keys(options)) {
+    if (!KNOWN.includes(name)) throw new InvalidOptionError(name, `is not one of ${KNOWN.join(', ')}`)
+  }
+  const { cache } = options
+  if (!isCache(cache))
+    throw new InvalidOptionError('cache', 'must be a Cache from createCache() of @ormcache/core')
+  const ttl = options.ttl ?? 60_000
+  if (typeof ttl !== 'number' || !Number.isFinite(ttl) || ttl <= 0) {
+    throw new InvalidOptionError('ttl', 'must be a positive finite number of ms')
+  }
+  if (options.alwaysEnabled !== undefined && typeof options.alwaysEnabled !== 'boolean') {
+    throw new InvalidOptionError('alwaysEnabled', 'must be a boolean')
+  }
+  if (
+    options.keyPrefix !== undefined &&
+    (typeof options.keyPrefix !== 'string' || options.keyPrefix === '')
+  ) {
+    throw new InvalidOptionError('keyPrefix', 'must be a non-empty string')
+  }
+  if (options.onRead !== undefined && typeof options.onRead !== 'function') {
+    throw new InvalidOptionError('onRead', 'must be a function')
+  }
+  const views = new Map<string, readonly string[]>()
+  for (const [view, tables] of Object.entries(options.views ?? {})) {
+    if (!Array.isArray(tables) || !tables.every((t) => typeof t === 'string' && t.length > 0)) {
+      throw new InvalidOptionError(`views.${view}`, 'must be an array of table names')
+    }
+    views.set(view.toLowerCase(), tables)
+  }
+  const settings = { cache, ttl, keyPrefix: options.keyPrefix, views, onRead: options.onRead }
+  return {
+    subscribers: [subscriberFor(new WriteTracker(cache))],
+    cache: {
+      provider: (dataSource) => new OrmcacheQueryResultCache(dataSource, settings),
+      alwaysEnabled: options.alwaysEnabled ?? false,
+      duration: ttl,
+    },
+  }
+}
+
+function isCache(value: unknown): value is Cache {
+  if (typeof value !== 'object' || value === null) return false
+  const cache = value as Record<string, unknown>
+  return ['wrapWithInfo', 'invalidateTags', 'clear', 'delete', 'reportError'].every(
+    (method) => typeof cache[method] === 'function',
+  )
+}

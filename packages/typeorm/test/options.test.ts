@@ -1,0 +1,48 @@
+import { createCache } from '@ormcache/core'
+import { DataSource } from 'typeorm'
+import { describe, expect, it } from 'vitest'
+import { type TypeormCacheOptions, typeormCache } from '../src/index.js'
+
+describe('typeormCache options', () => {
+  const cache = createCache()
+  const invalid = (options: unknown, option: string) =>
+    expect(() => typeormCache(options as TypeormCacheOptions)).toThrow(
+      expect.objectContaining({ code: 'ERR_INVALID_OPTION', option }),
+    )
+
+  it('rejects bad options with typed errors', () => {
+    invalid(undefined, 'options')
+    invalid({}, 'cache')
+    invalid({ cache: {} }, 'cache')
+    invalid({ cache, ttl: 0 }, 'ttl')
+    invalid({ cache, ttl: Number.NaN }, 'ttl')
+    invalid({ cache, alwaysEnabled: 'yes' }, 'alwaysEnabled')
+    invalid({ cache, keyPrefix: '' }, 'keyPrefix')
+    invalid({ cache, views: { v: 'app_users' } }, 'views.v')
+    invalid({ cache, onRead: 1 }, 'onRead')
+    invalid({ cache, tll: 5 }, 'tll')
+  })
+
+  it('returns what DataSourceOptions expects, and combines with other subscribers', () => {
+    const orm = typeormCache({ cache, ttl: 5_000, alwaysEnabled: true })
+    expect(orm.cache.alwaysEnabled).toBe(true)
+    expect(orm.cache.duration).toBe(5_000)
+    expect(orm.subscribers).toHaveLength(1)
+    expect(typeormCache({ cache }).cache).toMatchObject({ alwaysEnabled: false, duration: 60_000 })
+    const ds = new DataSource({
+      type: 'better-sqlite3',
+      database: ':memory:',
+      ...orm,
+      subscribers: [...orm.subscribers],
+    })
+    expect(ds.queryResultCache).toBeDefined()
+  })
+
+  it('refuses databases whose SQL it cannot analyse, when the DataSource is built', () => {
+    // (No SQL Server driver is installed here, so the provider factory is called as TypeORM would.)
+    const oracle = { options: { type: 'oracle' } } as unknown as DataSource
+    expect(() => typeormCache({ cache }).cache.provider(oracle)).toThrow(
+      expect.objectContaining({ code: 'ERR_INVALID_OPTION', option: 'DataSource.type' }),
+    )
+  })
+})
