@@ -75,7 +75,7 @@ export function sqlTables(sql: string, dialect: SqlDialect = 'postgres'): SqlTab
   for (const statement of splitStatements(tokens)) {
     const first = firstKeyword(statement)
     if (first === undefined || NEUTRAL_STATEMENTS.has(first)) continue
-    if (first === 'EXPLAIN' && !statement.some((t) => t.type === 'word' && t.upper === 'ANALYZE')) continue
+    if (first === 'EXPLAIN' && !statement.some((t) => t.kind === 'word' && t.upper === 'ANALYZE')) continue
     collectCteNames(statement, cteNames)
     const written = collectWrites(statement)
     if (written === undefined) unknownWrite = true
@@ -111,7 +111,7 @@ const WRITE_STATEMENTS = new Set([
 function splitStatements(tokens: Token[]): Token[][] {
   const statements: Token[][] = [[]]
   for (const token of tokens) {
-    if (token.type === 'punct' && token.text === ';') statements.push([])
+    if (token.kind === 'punct' && token.text === ';') statements.push([])
     else statements[statements.length - 1]!.push(token)
   }
   return statements.filter((s) => s.length > 0)
@@ -119,8 +119,8 @@ function splitStatements(tokens: Token[]): Token[][] {
 
 function firstKeyword(statement: Token[]): string | undefined {
   for (const token of statement) {
-    if (token.type === 'word') return token.upper
-    if (token.type !== 'punct' || token.text !== '(') return undefined
+    if (token.kind === 'word') return token.upper
+    if (token.kind !== 'punct' || token.text !== '(') return undefined
   }
   return undefined
 }
@@ -133,14 +133,14 @@ function collectCteNames(statement: Token[], names: Set<string>): void {
     const previous = statement[i - 1]
     const startsCte =
       previous !== undefined &&
-      ((previous.type === 'word' && (previous.upper === 'WITH' || previous.upper === 'RECURSIVE')) ||
-        (previous.type === 'punct' && previous.text === ','))
+      ((previous.kind === 'word' && (previous.upper === 'WITH' || previous.upper === 'RECURSIVE')) ||
+        (previous.kind === 'punct' && previous.text === ','))
     if (
       startsCte &&
       isIdentifier(name) &&
-      as.type === 'word' &&
+      as.kind === 'word' &&
       as.upper === 'AS' &&
-      open.type === 'punct' &&
+      open.kind === 'punct' &&
       open.text === '('
     ) {
       names.add(identifierText(name).toLowerCase())
@@ -153,14 +153,14 @@ function collectWrites(statement: Token[]): string[] | undefined {
   const tables: string[] = []
   for (let i = 0; i < statement.length; i++) {
     const token = statement[i]!
-    if (token.type !== 'word') continue
+    if (token.kind !== 'word') continue
     const previous = statement[i - 1]
-    const prevWord = previous?.type === 'word' ? previous.upper : undefined
+    const prevWord = previous?.kind === 'word' ? previous.upper : undefined
     switch (token.upper) {
       case 'INSERT':
       case 'REPLACE':
       case 'UPSERT': {
-        if (token.upper === 'REPLACE' && (statement[i + 1]?.type === 'punct' || prevWord === 'OR')) break
+        if (token.upper === 'REPLACE' && (statement[i + 1]?.kind === 'punct' || prevWord === 'OR')) break
         if (prevWord === 'THEN') break // MERGE … THEN INSERT targets the MERGE table
         const at = skipWords(statement, i + 1, [
           'LOW_PRIORITY',
@@ -216,7 +216,7 @@ function collectWrites(statement: Token[]): string[] | undefined {
       }
       case 'TRUNCATE': {
         // CASCADE empties every referencing table too, which the text does not name.
-        if (statement.some((t) => t.type === 'word' && t.upper === 'CASCADE')) return undefined
+        if (statement.some((t) => t.kind === 'word' && t.upper === 'CASCADE')) return undefined
         const listed = readTableList(statement, skipWords(statement, i + 1, ['TABLE', 'ONLY']), undefined)
         if (listed === undefined) return undefined
         tables.push(...listed)
@@ -231,10 +231,10 @@ function collectWrites(statement: Token[]): string[] | undefined {
       case 'COPY': {
         const name = readTableName(statement, i + 1, true)
         const direction = statement.find(
-          (t, j) => j > i && t.type === 'word' && (t.upper === 'FROM' || t.upper === 'TO'),
+          (t, j) => j > i && t.kind === 'word' && (t.upper === 'FROM' || t.upper === 'TO'),
         )
         if (name === undefined) return undefined
-        if (direction?.type === 'word' && direction.upper === 'FROM') tables.push(name.name)
+        if (direction?.kind === 'word' && direction.upper === 'FROM') tables.push(name.name)
         break
       }
     }
@@ -250,20 +250,20 @@ function collectReads(statement: Token[]): string[] {
   let depth = 0
   for (let i = 0; i < statement.length; i++) {
     const token = statement[i]!
-    if (token.type === 'punct' && token.text === '(') {
+    if (token.kind === 'punct' && token.text === '(') {
       const before = statement[i - 1]
       depth++
       fromList[depth] = false
-      fromFunction[depth] = before?.type === 'word' && FROM_FUNCTIONS.has(before.upper)
+      fromFunction[depth] = before?.kind === 'word' && FROM_FUNCTIONS.has(before.upper)
       continue
     }
-    if (token.type === 'punct' && token.text === ')') {
+    if (token.kind === 'punct' && token.text === ')') {
       if (depth > 0) depth--
       continue
     }
-    const commaInList = token.type === 'punct' && token.text === ',' && fromList[depth] === true
-    if (token.type === 'word' || commaInList) {
-      const word = token.type === 'word' ? token.upper : ','
+    const commaInList = token.kind === 'punct' && token.text === ',' && fromList[depth] === true
+    if (token.kind === 'word' || commaInList) {
+      const word = token.kind === 'word' ? token.upper : ','
       const isJoin = word.endsWith('JOIN')
       if ((word === 'FROM' && fromFunction[depth] !== true) || isJoin || word === 'USING' || commaInList) {
         if (word === 'FROM') fromList[depth] = true
@@ -284,7 +284,7 @@ function skipWords(statement: Token[], start: number, words: readonly string[]):
   let i = start
   while (i < statement.length) {
     const token = statement[i]!
-    if (token.type === 'word' && words.includes(token.upper)) i++
+    if (token.kind === 'word' && words.includes(token.upper)) i++
     else break
   }
   return i
@@ -304,7 +304,7 @@ function readTableName(
     name = identifierText(token)
     i++
     const dot = statement[i]
-    if (dot?.type === 'punct' && dot.text === '.') {
+    if (dot?.kind === 'punct' && dot.text === '.') {
       i++
       continue
     }
@@ -313,7 +313,7 @@ function readTableName(
   if (name === undefined) return undefined
   const after = statement[i]
   // A name followed by "(" is a function call, except where a column list may follow (INSERT, COPY).
-  if (!columnListAllowed && after?.type === 'punct' && after.text === '(') return undefined
+  if (!columnListAllowed && after?.kind === 'punct' && after.text === '(') return undefined
   return { name, end: i }
 }
 
@@ -324,24 +324,24 @@ function readTableList(statement: Token[], start: number, until: string | undefi
   for (let i = start; i < statement.length; i++) {
     const token = statement[i]!
     if (
-      token.type === 'word' &&
+      token.kind === 'word' &&
       (token.upper === until || (until === undefined && CLAUSE_END.has(token.upper)))
     )
       break
     if (
-      token.type === 'word' &&
+      token.kind === 'word' &&
       (token.upper === 'RESTART' ||
         token.upper === 'CONTINUE' ||
         token.upper === 'CASCADE' ||
         token.upper === 'RESTRICT')
     )
       break
-    if (token.type === 'punct' && token.text === ',') {
+    if (token.kind === 'punct' && token.text === ',') {
       expectName = true
       continue
     }
     if (
-      token.type === 'word' &&
+      token.kind === 'word' &&
       (token.upper.endsWith('JOIN') || token.upper === 'FROM' || token.upper === 'USING')
     ) {
       expectName = true
@@ -350,7 +350,7 @@ function readTableList(statement: Token[], start: number, until: string | undefi
     if (expectName) {
       const name = readTableName(statement, skipWords(statement, i, ['ONLY', 'TABLE']))
       if (name === undefined) {
-        if (token.type === 'punct' && token.text === '(') return tables.length > 0 ? tables : undefined
+        if (token.kind === 'punct' && token.text === '(') return tables.length > 0 ? tables : undefined
         continue
       }
       tables.push(name.name)
@@ -362,9 +362,9 @@ function readTableList(statement: Token[], start: number, until: string | undefi
 }
 
 function isIdentifier(token: Token): boolean {
-  return token.type === 'quoted' || token.type === 'word'
+  return token.kind === 'ident' || token.kind === 'word'
 }
 
 function identifierText(token: Token): string {
-  return token.type === 'quoted' || token.type === 'word' ? token.text : ''
+  return token.kind === 'ident' || token.kind === 'word' ? token.text : ''
 }

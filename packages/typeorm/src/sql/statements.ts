@@ -1,4 +1,4 @@
-import type { SqlDialect } from '@ormcache/core'
+import { isPunct, isWord, type SqlDialect, tokenizeSql as scan, type SqlToken as Token } from '@ormcache/core'
 import { TextMemo } from './memo.js'
 import {
   type Branch,
@@ -8,7 +8,6 @@ import {
   parsePredicate,
   splitTopLevel,
 } from './predicate.js'
-import { isPunct, isWord, scan, type Token } from './scan.js'
 
 /** A value in an INSERT tuple: bound/literal, the column default (DEFAULT or NULL), or an expression. */
 export type InsertValue = Operand | { kind: 'default' } | { kind: 'expression' }
