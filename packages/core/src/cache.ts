@@ -1,7 +1,13 @@
 import type { Codec } from './codec.js'
 import { CacheContext } from './context.js'
 import { writeEntry } from './entry.js'
-import { CacheClosedError, InvalidOptionError, InvalidTagError } from './errors.js'
+import {
+  AdapterError,
+  CacheClosedError,
+  InvalidOptionError,
+  InvalidTagError,
+  OrmCacheError,
+} from './errors.js'
 import type { CacheEventName, CacheListener } from './events.js'
 import { Invalidator } from './invalidation.js'
 import { type CacheOptions, duration, resolveOptions } from './options.js'
@@ -219,7 +225,7 @@ class OrmCache implements Cache {
   }
 
   reportError(error: unknown, operation: string, key?: string): void {
-    this.ctx.reportError(error, operation, key)
+    this.ctx.reportError(OrmCacheError.is(error) ? error : new AdapterError(operation, error), operation, key)
   }
 
   stats(): CacheStats {

@@ -19,6 +19,7 @@ export type OrmCacheErrorCode =
   | 'ERR_LOADER'
   | 'ERR_INVALIDATION_PENDING'
   | 'ERR_WRITE_BEHIND'
+  | 'ERR_ADAPTER'
 
 export class OrmCacheError extends Error {
   readonly code: OrmCacheErrorCode
@@ -126,6 +127,15 @@ export class LoaderError extends OrmCacheError {
 export class WriteBehindError extends OrmCacheError {
   constructor(message: string, options?: { cause?: unknown }) {
     super('ERR_WRITE_BEHIND', message, options)
+  }
+}
+
+/** A fault inside an ORM adapter's hook, reported instead of thrown (the ORM's write already succeeded). */
+export class AdapterError extends OrmCacheError {
+  readonly operation: string
+  constructor(operation: string, cause: unknown) {
+    super('ERR_ADAPTER', `ORM adapter failed during ${operation}: ${describe(cause)}`, { cause })
+    this.operation = operation
   }
 }
 

@@ -2,6 +2,7 @@ export { type Cache, createCache, type SetOptions, type WrapOptions } from './ca
 export type { CircuitBreakerOptions, CircuitState } from './circuit-breaker.js'
 export { Codec, type DecimalConstructor } from './codec.js'
 export {
+  AdapterError,
   CacheClosedError,
   CircuitOpenError,
   CorruptEntryError,
@@ -22,7 +23,13 @@ export type { LatencySummary } from './histogram.js'
 export { type BuildKeyOptions, buildKey, type KeyEncoder } from './keys.js'
 export type { CacheOptions } from './options.js'
 export { type SqlTables, sqlTables } from './sql/tables.js'
-export { isPunct, isWord, type SqlDialect, type Token as SqlToken, tokenize as tokenizeSql } from './sql/tokenize.js'
+export {
+  isPunct,
+  isWord,
+  type SqlDialect,
+  type Token as SqlToken,
+  tokenize as tokenizeSql,
+} from './sql/tokenize.js'
 export type { CacheStats } from './stats.js'
 export { MemoryStore, type MemoryStoreOptions, memoryStore } from './stores/memory.js'
 export type { CacheStore, StoreCapabilities, StoreWrite } from './stores/types.js'

@@ -12,7 +12,7 @@ describe('cache.reportError (for adapters that must not throw from ORM hooks)', 
     cache.reportError(new InvalidTagError('bad tag'), 'typeorm:afterUpdate', 'k')
 
     expect(events.map((e) => [e.operation, e.error.code, e.key])).toEqual([
-      ['typeorm:afterQuery', 'ERR_STORE', undefined],
+      ['typeorm:afterQuery', 'ERR_ADAPTER', undefined],
       ['typeorm:afterUpdate', 'ERR_INVALID_TAG', 'k'],
     ])
     expect(events[0]!.error.message).toContain('boom')
