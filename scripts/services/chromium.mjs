@@ -5,7 +5,7 @@
 import { spawnSync } from 'node:child_process'
 import { aptInstall, hasBinary } from './run.mjs'
 
-export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
+export const CHROMIUM = process.env.ORMCACHE_CHROMIUM_PATH ?? '/usr/bin/chromium'
 
 /**
  * The browser's version line if it starts, undefined otherwise (a half-installed package fails

@@ -21,6 +21,10 @@ export class Histogram {
   private sum = 0
   private max = 0
 
+  get size(): number {
+    return this.count
+  }
+
   record(ms: number): void {
     if (!(ms >= 0)) return
     const index =

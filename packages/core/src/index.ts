@@ -19,7 +19,7 @@ export {
   WriteBehindError,
 } from './errors.js'
 export type { CacheEventName, CacheEvents, CacheListener, MissReason } from './events.js'
-export type { LatencySummary } from './histogram.js'
+export { Histogram, type LatencySummary } from './histogram.js'
 export { type BuildKeyOptions, buildKey, type KeyEncoder } from './keys.js'
 export type { CacheOptions } from './options.js'
 export { type SqlTables, sqlTables } from './sql/tables.js'

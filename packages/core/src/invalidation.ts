@@ -1,8 +1,10 @@
 import type { CacheContext } from './context.js'
 import { StoreTimeoutError } from './errors.js'
-import type { BusMessage } from './tiers/bus.js'
+import type { BusMessage, InvalidationBus } from './tiers/bus.js'
 
 const PUBLISH_TIMEOUT_MS = 1_000
+/** Publishes in flight before new ones are dropped (and reported): a dead bus must not pile up work. */
+const MAX_PUBLISHING = 1_000
 const FIRST_RETRY_MS = 50
 /** Kept below the default recoveryGrace, so replays land before other processes trust the store again. */
 const MAX_RETRY_MS = 800
@@ -43,7 +45,7 @@ export class Invalidator {
     this.ctx.stats.add('invalidations', everything ? 1 : tags.length)
     this.ctx.events.emit('invalidate', { tags, everything })
     const applied = await this.flush()
-    await this.publish({ tags, keys: [], everything })
+    this.publish({ tags, keys: [], everything })
     return applied
   }
 
@@ -52,17 +54,36 @@ export class Invalidator {
     this.ctx.l1?.delete(storeKey)
     this.pendingDeletes.add(storeKey)
     await this.flush()
-    await this.publish({ tags: [], keys: [storeKey], everything: false })
+    this.publish({ tags: [], keys: [storeKey], everything: false })
   }
 
   /**
    * Tells other processes' L1, even when the store write failed: their L1 must not outlive it.
-   * Bounded by the write timeout, so a dead bus connection never holds up a mutation.
+   * Not awaited: pub/sub delivery is asynchronous anyway (bounded mode's contract), and a dead
+   * bus connection must not hold up a mutation. A subscriber that loses its connection turns
+   * its L1 off, so a message lost that way cannot leave a servable L1 entry.
    */
-  private async publish(message: Omit<BusMessage, 'origin'>): Promise<void> {
+  private publish(message: Omit<BusMessage, 'origin'>): void {
     const bus = this.ctx.bus
     if (bus === undefined) return
-    const limit = this.ctx.options.writeTimeoutMs > 0 ? this.ctx.options.writeTimeoutMs : PUBLISH_TIMEOUT_MS
+    if (this.publishing >= MAX_PUBLISHING) {
+      this.ctx.reportError(new StoreTimeoutError('publish', this.publishLimit()), 'publish')
+      return
+    }
+    this.publishing += 1
+    void this.send(bus, message).finally(() => {
+      this.publishing -= 1
+    })
+  }
+
+  private publishing = 0
+
+  private publishLimit(): number {
+    return this.ctx.options.writeTimeoutMs > 0 ? this.ctx.options.writeTimeoutMs : PUBLISH_TIMEOUT_MS
+  }
+
+  private async send(bus: InvalidationBus, message: Omit<BusMessage, 'origin'>): Promise<void> {
+    const limit = this.publishLimit()
     let timer: NodeJS.Timeout | undefined
     try {
       await Promise.race([

@@ -211,3 +211,19 @@ describe('distributed lease', () => {
     await slow
   })
 })
+
+describe('bus faults', () => {
+  it('never holds up an invalidation on a bus that does not answer', async () => {
+    const hanging = {
+      publish: () => new Promise<void>(() => {}),
+      subscribe: async () => () => {},
+      close: async () => {},
+    }
+    const cache = createCache({ bus: hanging, l1: {} })
+    let db = 'v1'
+    await cache.wrap('k', async () => db, { tags: ['t'] })
+    db = 'v2'
+    await cache.invalidateTags(['t']) // resolves although the publish never does
+    expect(await cache.wrap('k', async () => db, { tags: ['t'] })).toBe('v2')
+  })
+})

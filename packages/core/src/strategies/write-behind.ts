@@ -1,5 +1,13 @@
 import { setTimeout as sleep } from 'node:timers/promises'
-import { InvalidKeyError, InvalidTagError, OrmCacheError, StoreError, WriteBehindError } from '../errors.js'
+import { CircuitBreaker } from '../circuit-breaker.js'
+import {
+  CircuitOpenError,
+  InvalidKeyError,
+  InvalidTagError,
+  OrmCacheError,
+  StoreError,
+  WriteBehindError,
+} from '../errors.js'
 import {
   WriteBehindEmitter,
   type WriteBehindEventName,
@@ -35,6 +43,7 @@ class WriteBehindWriter<T> implements WriteBehind<T> {
   private opening: Promise<void> | undefined
   private passes: Promise<unknown> = Promise.resolve()
   private timer: NodeJS.Timeout | undefined
+  private readonly queueBreaker = new CircuitBreaker({ failureThreshold: 3, resetAfterMs: 1_000 })
   private closing: Promise<void> | undefined
 
   constructor(private readonly options: ResolvedWriteBehindOptions<T>) {
@@ -122,9 +131,14 @@ class WriteBehindWriter<T> implements WriteBehind<T> {
     const intent = await this.options.cache.beginWrite([wbTag])
     let id: string
     try {
+      // After repeated failures the queue is skipped for a while, so an outage costs each write
+      // one fast fallback instead of a full enqueue timeout.
+      if (!this.queueBreaker.allow()) throw new CircuitOpenError('write-behind-enqueue')
       await this.open()
       id = await this.options.queue.enqueue({ key, payload, tags, writtenAt })
+      this.queueBreaker.success()
     } catch (error) {
+      if (!(error instanceof CircuitOpenError)) this.queueBreaker.failure()
       this.report(error, 'write-behind-enqueue', key)
       await this.direct(key, payload, tags, writtenAt, 'queue-unavailable')
       this.counters.writes += 1

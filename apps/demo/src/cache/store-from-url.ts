@@ -1,0 +1,51 @@
+import { type CacheStore, memoryStore } from '@ormcache/core'
+import { memcachedStore } from '@ormcache/core/memcached'
+import { redisStore } from '@ormcache/core/redis'
+import { ConfigError } from '../errors.js'
+
+export type StoreKind = 'memory' | 'redis' | 'redis-cluster' | 'memcached'
+
+export interface StoreChoice {
+  kind: StoreKind
+  store: CacheStore
+  /** For the dashboard and the startup line, without credentials. */
+  display: string
+}
+
+/**
+ * CACHE_URL → store: `memory` (the embedded default), `redis://host:port[/db]`, `rediss://…`,
+ * `redis+cluster://host:port,host:port`, `memcached://host:port,host:port`.
+ */
+export function storeFromUrl(url: string): StoreChoice {
+  if (url === '' || url === 'memory' || url === 'memory://') {
+    return { kind: 'memory', store: memoryStore({ maxEntries: 100_000 }), display: 'memory (in-process)' }
+  }
+  if (/^rediss?\+cluster:\/\//.test(url)) {
+    return { kind: 'redis-cluster', store: redisStore({ url }), display: hidePassword(url) }
+  }
+  if (/^rediss?:\/\//.test(url)) {
+    return { kind: 'redis', store: redisStore({ url, maxRetriesPerRequest: 1 }), display: hidePassword(url) }
+  }
+  if (url.startsWith('memcached://')) {
+    const servers = url
+      .slice('memcached://'.length)
+      .replace(/\/$/, '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean)
+    if (servers.length === 0) throw new ConfigError('CACHE_URL', 'memcached:// needs at least one host:port')
+    return {
+      kind: 'memcached',
+      store: memcachedStore({ servers }),
+      display: `memcached://${servers.join(',')}`,
+    }
+  }
+  throw new ConfigError(
+    'CACHE_URL',
+    `"${url}" is not one of memory, redis://…, rediss://…, redis+cluster://…, memcached://host:port,…`,
+  )
+}
+
+function hidePassword(url: string): string {
+  return url.replace(/(\/\/[^:@/]*:)[^@/]*@/, '$1***@')
+}

@@ -1,0 +1,57 @@
+import { runHomepageScenario, type ScenarioProgress } from '../scenario/homepage.js'
+import { parseLoadArgs, USAGE, UsageError } from './args.js'
+import { type DemoProcess, startDemoProcess } from './demo-process.js'
+import { progressLine, resultTable, summary } from './report.js'
+
+/**
+ * `npm run demo:load`: "10,000 users open the homepage", for each ORM, with the cache off and
+ * then on, against a running demo (--url) or one started for the run. Prints a progress bar
+ * while it runs and a table at the end.
+ */
+async function main(): Promise<void> {
+  const { plan, url } = parseLoadArgs(process.argv.slice(2))
+  let demo: DemoProcess | undefined
+  if (url === undefined) {
+    process.stderr.write('starting the demo…\n')
+    demo = await startDemoProcess()
+  }
+  const target = url ?? demo!.url
+  const tty = process.stderr.isTTY === true
+  let lastDraw = 0
+  let lastDecile = -1
+  const draw = (progress: ScenarioProgress) => {
+    if (tty) {
+      const now = Date.now()
+      if (now - lastDraw < 100 && progress.done < progress.total) return
+      lastDraw = now
+      process.stderr.write(`\r${progressLine(progress)}`)
+      if (progress.done === progress.total) process.stderr.write('\n')
+    } else {
+      // No terminal (CI logs): one line per tenth instead of redrawing.
+      const decile = Math.floor((progress.done / progress.total) * 10) + progress.run * 11
+      if (decile !== lastDecile) process.stderr.write(`${progressLine(progress)}\n`)
+      lastDecile = decile
+    }
+  }
+  try {
+    process.stderr.write(
+      `homepage scenario: ${plan.requests.toLocaleString('en-US')} requests per run, concurrency ${plan.concurrency}, against ${target}\n`,
+    )
+    const runs = await runHomepageScenario(target, plan, draw)
+    console.log(`\n${resultTable(runs)}\n`)
+    for (const line of summary(runs)) console.log(line)
+    if (runs.some((run) => run.failed > 0)) process.exitCode = 1
+  } finally {
+    await demo?.stop()
+  }
+}
+
+main().catch((error: unknown) => {
+  if (error instanceof UsageError) {
+    if (error.message) console.error(`demo:load: ${error.message}\n`)
+    console.error(USAGE)
+    process.exit(2)
+  }
+  console.error(`demo:load: ${error instanceof Error ? error.message : String(error)}`)
+  process.exit(1)
+})

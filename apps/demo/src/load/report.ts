@@ -1,0 +1,50 @@
+import type { ScenarioProgress, ScenarioRun } from '../scenario/homepage.js'
+
+const fmt = (n: number, digits = 0) =>
+  n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits })
+
+/** `[██████░░░░] 60%  run 2/4 prisma, cache on  6,000/10,000` in `width` bar cells. */
+export function progressLine(progress: ScenarioProgress, width = 30): string {
+  const fraction = progress.total === 0 ? 1 : progress.done / progress.total
+  const filled = Math.round(fraction * width)
+  const bar = `${'█'.repeat(filled)}${'░'.repeat(width - filled)}`
+  const pct = `${Math.floor(fraction * 100)}%`.padStart(4)
+  return `[${bar}] ${pct}  run ${progress.run}/${progress.runs} ${progress.orm}, cache ${progress.cache}  ${fmt(progress.done)}/${fmt(progress.total)}`
+}
+
+const COLUMNS: [string, (run: ScenarioRun) => string][] = [
+  ['ORM', (r) => r.orm],
+  ['cache', (r) => r.cache],
+  ['requests', (r) => fmt(r.requests)],
+  ['DB queries', (r) => fmt(r.dbQueries)],
+  ['hit ratio', (r) => `${fmt(r.hitRatio * 100, 1)}%`],
+  ['req/s', (r) => fmt(r.rps)],
+  ['p50 ms', (r) => fmt(r.p50, 2)],
+  ['p99 ms', (r) => fmt(r.p99, 2)],
+  ['failed', (r) => fmt(r.failed)],
+]
+
+/** The scenario's results as an aligned text table (text columns left, numbers right). */
+export function resultTable(runs: readonly ScenarioRun[]): string {
+  const cells = runs.map((run) => COLUMNS.map(([, cell]) => cell(run)))
+  const widths = COLUMNS.map(([title], c) => Math.max(title.length, ...cells.map((row) => row[c]!.length)))
+  const line = (row: string[]) =>
+    row.map((cell, c) => (c < 2 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  ')
+  const rule = widths.map((w) => '─'.repeat(w)).join('  ')
+  return [line(COLUMNS.map(([title]) => title)), rule, ...cells.map(line)].join('\n')
+}
+
+/** One sentence per ORM that ran with the cache both off and on. */
+export function summary(runs: readonly ScenarioRun[]): string[] {
+  const lines: string[] = []
+  for (const orm of new Set(runs.map((r) => r.orm))) {
+    const off = runs.find((r) => r.orm === orm && r.cache === 'off')
+    const on = runs.find((r) => r.orm === orm && r.cache === 'on')
+    if (off === undefined || on === undefined) continue
+    const factor = on.dbQueries === 0 ? '' : ` (${fmt(off.dbQueries / on.dbQueries)}x fewer)`
+    lines.push(
+      `${orm}: ${fmt(on.requests)} homepages cost the database ${fmt(on.dbQueries)} queries with the cache on, ${fmt(off.dbQueries)} without${factor}.`,
+    )
+  }
+  return lines
+}
