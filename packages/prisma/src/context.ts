@@ -1,0 +1,89 @@
+import type { Cache, SqlDialect } from '@ormcache/core'
+import type { ModelCacheSettings, ReadEvent, ResolvedOptions, WriteEvent } from './options.js'
+import type { DataModel, ModelInfo } from './schema/data-model.js'
+import type { TransactionTracker } from './transactions.js'
+
+/** One `$allOperations` call, as the paths below need it. */
+export interface OperationCall {
+  model: string | undefined
+  operation: string
+  args: unknown
+  query: (args: unknown) => PromiseLike<unknown>
+  transaction: { kind?: string; id?: unknown } | undefined
+  dataPath: readonly string[]
+}
+
+/** Everything the read, write and raw paths share; one per extended client. */
+export class ExtensionContext {
+  readonly cache: Cache
+  private readonly modelSettings = new Map<string, false | ModelCacheSettings>()
+
+  constructor(
+    readonly options: ResolvedOptions,
+    readonly dataModel: DataModel,
+    readonly dialect: SqlDialect | undefined,
+    private readonly globalOmit: unknown,
+    readonly tracker: TransactionTracker,
+  ) {
+    this.cache = options.cache
+    for (const [name, setting] of Object.entries(options.models ?? {})) {
+      const model = resolveModel(dataModel, name)
+      if (model !== undefined) this.modelSettings.set(model.name, setting)
+    }
+  }
+
+  model(name: string | undefined): ModelInfo | undefined {
+    return name === undefined ? undefined : this.dataModel.models.get(name)
+  }
+
+  settingsFor(model: string): false | ModelCacheSettings {
+    return this.modelSettings.get(model) ?? {}
+  }
+
+  /** Client settings and user context that change results; part of every key. */
+  keyContext(): unknown {
+    const user = this.options.context?.()
+    if (this.globalOmit === undefined && user === undefined) return undefined
+    return { omit: this.globalOmit, user }
+  }
+
+  read(event: ReadEvent): void {
+    if (this.options.onRead === undefined) return
+    try {
+      this.options.onRead(event)
+    } catch {
+      // An observer's bug must not fail the query.
+    }
+  }
+
+  async wrote(event: WriteEvent): Promise<void> {
+    if (this.options.onWrite === undefined) return
+    try {
+      await this.options.onWrite(event)
+    } catch (error) {
+      this.report(error, 'onWrite')
+    }
+  }
+
+  /**
+   * A fault the extension absorbed so the query could still succeed: an `error` event on the
+   * cache (code ERR_ADAPTER unless it already is an ormcache error), counted in its stats.
+   */
+  report(error: unknown, operation: string): void {
+    try {
+      this.cache.reportError(error, `prisma:${operation}`)
+    } catch {
+      // Reporting must never fail a query either.
+    }
+  }
+}
+
+/** `User` or its client property name `user`. */
+export function resolveModel(dataModel: DataModel, name: string): ModelInfo | undefined {
+  const direct = dataModel.models.get(name)
+  if (direct !== undefined) return direct
+  for (const model of dataModel.models.values()) {
+    if (model.name.charAt(0).toLowerCase() + model.name.slice(1) === name) return model
+  }
+  return undefined
+}

@@ -1,0 +1,18 @@
+export { cacheExtension } from './extension.js'
+export type {
+  CacheExtensionOptions,
+  ModelCacheSettings,
+  QueryCacheOption,
+  QueryCacheSettings,
+  ReadEvent,
+  WriteEvent,
+} from './options.js'
+export type {
+  CacheArgs,
+  CacheClientMethods,
+  CacheExtension,
+  CacheExtensionArgs,
+  CacheModelMethods,
+  Fluent,
+  RawCacheOptions,
+} from './types.js'

@@ -1,0 +1,182 @@
+import { type Cache, type DecimalConstructor, InvalidOptionError } from '@ormcache/core'
+
+export interface ModelCacheSettings {
+  /** ms; overrides the extension's `ttl` for this model's reads. */
+  ttl?: number
+  staleWhileRevalidate?: number
+}
+
+/** Where a read's result came from, with the cache tags it depends on. */
+export interface ReadEvent {
+  model: string | undefined
+  operation: string
+  /** Undefined when the cache was skipped before a key was built. */
+  key: string | undefined
+  tags: readonly string[]
+  /**
+   * hit / stale / miss / shared / bypass as reported by the cache; `skip` when the extension did
+   * not consult the cache (reason `transaction`, `disabled`, `view`, or `unkeyable` arguments).
+   */
+  source: 'hit' | 'stale' | 'miss' | 'shared' | 'bypass' | 'skip'
+  reason?: string
+}
+
+/** A committed write, before its invalidations are applied. */
+export interface WriteEvent {
+  model: string | undefined
+  operation: string
+  tags: readonly string[]
+  /** The whole namespace is invalidated (unparseable raw SQL). */
+  everything: boolean
+  /** Invalidations of a transaction, applied at its commit. */
+  transaction: boolean
+}
+
+export interface CacheExtensionOptions {
+  cache: Cache
+  /** Default TTL in ms for cached reads; default: the cache's own `ttl`. */
+  ttl?: number
+  /** ms an expired read may be served while one caller refreshes it; default: the cache's setting. */
+  staleWhileRevalidate?: number
+  /** Per model (by model name): `false` to never cache its reads, or its own TTL. */
+  models?: Record<string, false | ModelCacheSettings>
+  /**
+   * Extra key context, called for every read: return whatever else changes results (tenant id,
+   * role, database). Values must be serializable for `buildKey` (no functions).
+   */
+  context?: () => unknown
+  /** Store the row returned by single-row writes as its primary-key lookup entry. Default true. */
+  writeThrough?: boolean
+  /** Decode cached decimals into this class; default: Prisma's `Decimal` from `@prisma/client/runtime/client`. */
+  decimal?: DecimalConstructor
+  /** Called for every read with where its result came from. Must not throw (errors are ignored). */
+  onRead?: (event: ReadEvent) => void
+  /**
+   * Called after a write committed and before its invalidations reach the store; the mutation
+   * (or `$transaction`) resolves after it returns. For tracing and tests.
+   */
+  onWrite?: (event: WriteEvent) => void | Promise<void>
+}
+
+/** Per query: `cache: false` bypasses the cache; an object tunes this query's entry. */
+export interface QueryCacheSettings {
+  ttl?: number
+  staleWhileRevalidate?: number
+  /** Extra tags, e.g. `['feed']`, for `prisma.$cache.invalidateTags(['feed'])`. */
+  tags?: readonly string[]
+  /**
+   * Your own cache key instead of the derived one (e.g. to `prisma.$cache.delete(key)`). You
+   * promise that every query using it returns the same data.
+   */
+  key?: string
+}
+
+export type QueryCacheOption = boolean | QueryCacheSettings
+
+export interface ResolvedOptions extends CacheExtensionOptions {
+  writeThrough: boolean
+}
+
+const KNOWN = [
+  'cache',
+  'ttl',
+  'staleWhileRevalidate',
+  'models',
+  'context',
+  'writeThrough',
+  'decimal',
+  'onRead',
+  'onWrite',
+]
+
+export function resolveOptions(options: CacheExtensionOptions): ResolvedOptions {
+  if (typeof options !== 'object' || options === null) {
+    throw new InvalidOptionError('options', 'pass { cache }')
+  }
+  for (const name of Object.keys(options)) {
+    if (!KNOWN.includes(name)) throw new InvalidOptionError(name, `is not one of ${KNOWN.join(', ')}`)
+  }
+  const cache = options.cache as Partial<Cache> | undefined
+  if (
+    typeof cache !== 'object' ||
+    cache === null ||
+    typeof cache.wrapWithInfo !== 'function' ||
+    typeof cache.invalidateTags !== 'function' ||
+    typeof cache.beginWrite !== 'function'
+  ) {
+    throw new InvalidOptionError('cache', 'must be a Cache from createCache()')
+  }
+  positive('ttl', options.ttl)
+  nonNegative('staleWhileRevalidate', options.staleWhileRevalidate)
+  for (const name of ['context', 'decimal', 'onRead', 'onWrite'] as const) {
+    if (options[name] !== undefined && typeof options[name] !== 'function') {
+      throw new InvalidOptionError(name, 'must be a function')
+    }
+  }
+  if (options.writeThrough !== undefined && typeof options.writeThrough !== 'boolean') {
+    throw new InvalidOptionError('writeThrough', 'must be a boolean')
+  }
+  if (options.models !== undefined) {
+    if (typeof options.models !== 'object' || options.models === null) {
+      throw new InvalidOptionError('models', 'must be an object keyed by model name')
+    }
+    for (const [model, setting] of Object.entries(options.models)) {
+      if (setting === false) continue
+      if (typeof setting !== 'object' || setting === null) {
+        throw new InvalidOptionError(`models.${model}`, 'must be false or { ttl?, staleWhileRevalidate? }')
+      }
+      for (const key of Object.keys(setting)) {
+        if (key !== 'ttl' && key !== 'staleWhileRevalidate') {
+          throw new InvalidOptionError(`models.${model}.${key}`, 'is not one of ttl, staleWhileRevalidate')
+        }
+      }
+      positive(`models.${model}.ttl`, setting.ttl)
+      nonNegative(`models.${model}.staleWhileRevalidate`, setting.staleWhileRevalidate)
+    }
+  }
+  return { ...options, writeThrough: options.writeThrough ?? true }
+}
+
+/** Validates the per-query `cache` argument. */
+export function queryCacheSettings(value: unknown): QueryCacheSettings | false | undefined {
+  if (value === undefined || value === true) return undefined
+  if (value === false) return false
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new InvalidOptionError(
+      'cache',
+      'must be true, false or { ttl?, staleWhileRevalidate?, tags?, key? }',
+    )
+  }
+  const settings = value as Record<string, unknown>
+  for (const key of Object.keys(settings)) {
+    if (!['ttl', 'staleWhileRevalidate', 'tags', 'key'].includes(key)) {
+      throw new InvalidOptionError(`cache.${key}`, 'is not one of ttl, staleWhileRevalidate, tags, key')
+    }
+  }
+  positive('cache.ttl', settings.ttl)
+  nonNegative('cache.staleWhileRevalidate', settings.staleWhileRevalidate)
+  if (
+    settings.tags !== undefined &&
+    (!Array.isArray(settings.tags) || settings.tags.some((t) => typeof t !== 'string' || t.length === 0))
+  ) {
+    throw new InvalidOptionError('cache.tags', 'must be an array of non-empty strings')
+  }
+  if (settings.key !== undefined && (typeof settings.key !== 'string' || settings.key.length === 0)) {
+    throw new InvalidOptionError('cache.key', 'must be a non-empty string')
+  }
+  return settings as QueryCacheSettings
+}
+
+function positive(name: string, value: unknown): void {
+  if (value === undefined) return
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
+    throw new InvalidOptionError(name, 'must be a positive number of ms')
+  }
+}
+
+function nonNegative(name: string, value: unknown): void {
+  if (value === undefined) return
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+    throw new InvalidOptionError(name, 'must be a non-negative number of ms')
+  }
+}

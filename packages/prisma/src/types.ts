@@ -1,0 +1,110 @@
+import type { Cache } from '@ormcache/core'
+import type {
+  Args,
+  Exact,
+  GetResult,
+  InternalArgs,
+  Operation,
+  OperationPayload,
+  Path,
+  PrismaPromise,
+  Result,
+  Sql,
+} from '@prisma/client/runtime/client'
+import type { QueryCacheOption } from './options.js'
+
+/** The `cache` argument every read accepts. */
+export interface CacheArgs {
+  cache?: QueryCacheOption
+}
+
+type ModelTypes<T> = T extends { [K: symbol]: { types: { payload: unknown; operations: unknown } } }
+  ? T[symbol]['types']
+  : never
+type PayloadOf<T> = ModelTypes<T>['payload'] extends OperationPayload ? ModelTypes<T>['payload'] : never
+type SelectArg<T, P extends Operation> = Path<ModelTypes<T>['operations'], [P, 'args', 'select']>
+type Related<X> = X extends readonly (infer E)[] ? E : Exclude<X, null>
+type SelectOf<X> = X extends { select?: infer S } ? S : never
+
+/** Prisma's fluent API (`findUnique(…).posts()`), kept on the cached read methods. */
+export type Fluent<Payload extends OperationPayload, Select, P extends Operation, Null> = {
+  [K in keyof Payload['objects'] & string]: <A>(
+    args?: Exact<A, Path<Select, [K]>>,
+  ) => PrismaPromise<Path<GetResult<Payload, { select: { [Q in K]: A } }, P>, [K]> | Null> &
+    (Related<Payload['objects'][K]> extends OperationPayload
+      ? Fluent<
+          Related<Payload['objects'][K]>,
+          SelectOf<Path<Select, [K]>>,
+          P,
+          Null | (null extends Payload['objects'][K] ? null : never)
+        >
+      : unknown)
+}
+
+type FluentRead<T, A, P extends Operation, Null> = PrismaPromise<Result<T, A, P>> &
+  Fluent<PayloadOf<T>, SelectArg<T, P>, P, Null>
+
+/**
+ * The read methods with `cache` in their arguments. At runtime they are Prisma's own methods; the
+ * extension removes `cache` before Prisma validates the arguments.
+ */
+export interface CacheModelMethods {
+  findUnique<T, A>(
+    this: T,
+    args: Exact<A, Args<T, 'findUnique'> & CacheArgs>,
+  ): FluentRead<T, A, 'findUnique', null>
+  findUniqueOrThrow<T, A>(
+    this: T,
+    args: Exact<A, Args<T, 'findUniqueOrThrow'> & CacheArgs>,
+  ): FluentRead<T, A, 'findUniqueOrThrow', never>
+  findFirst<T, A>(
+    this: T,
+    args?: Exact<A, Args<T, 'findFirst'> & CacheArgs>,
+  ): FluentRead<T, A, 'findFirst', null>
+  findFirstOrThrow<T, A>(
+    this: T,
+    args?: Exact<A, Args<T, 'findFirstOrThrow'> & CacheArgs>,
+  ): FluentRead<T, A, 'findFirstOrThrow', never>
+  findMany<T, A>(
+    this: T,
+    args?: Exact<A, Args<T, 'findMany'> & CacheArgs>,
+  ): PrismaPromise<Result<T, A, 'findMany'>>
+  count<T, A>(this: T, args?: Exact<A, Args<T, 'count'> & CacheArgs>): PrismaPromise<Result<T, A, 'count'>>
+  aggregate<T, A>(
+    this: T,
+    args: Exact<A, Args<T, 'aggregate'> & CacheArgs>,
+  ): PrismaPromise<Result<T, A, 'aggregate'>>
+  groupBy<T, A>(
+    this: T,
+    args: Exact<A, Args<T, 'groupBy'> & CacheArgs>,
+  ): PrismaPromise<Result<T, A, 'groupBy'>>
+}
+
+/** Options of `prisma.$queryRawCached`: raw results are cached only with declared dependencies. */
+export interface RawCacheOptions {
+  /** Tags the result depends on (at least one of `tags` / `tables`). */
+  tags?: readonly string[]
+  /** Tables the result depends on; tables named in the SQL text are added automatically. */
+  tables?: readonly string[]
+  ttl?: number
+  key?: string
+}
+
+export interface CacheClientMethods {
+  /** The cache behind the extension: `prisma.$cache.invalidateTags(['feed'])`, `stats()`, … */
+  $cache: Cache
+  /** `$queryRaw` through the cache, depending on `tags` / `tables` (and tables in the SQL). */
+  $queryRawCached<R = unknown>(query: Sql, options: RawCacheOptions): Promise<R>
+}
+
+export type CacheExtensionArgs = InternalArgs<
+  // biome-ignore lint/complexity/noBannedTypes: Prisma's "no result extensions" is `{}`
+  {},
+  { $allModels: CacheModelMethods },
+  // biome-ignore lint/complexity/noBannedTypes: no query extensions in the public type
+  {},
+  CacheClientMethods
+>
+
+/** What `cacheExtension()` returns: pass it to `prisma.$extends`. */
+export type CacheExtension = (client: unknown) => { $extends: { extArgs: CacheExtensionArgs } }
