@@ -21,10 +21,10 @@ export type CacheListener<E extends CacheEventName> = (event: CacheEvents[E]) =>
  * A small typed emitter. A throwing listener is isolated: it never breaks a cache operation and
  * never stops other listeners.
  */
-export class Emitter {
-  private readonly listeners = new Map<CacheEventName, Set<(event: never) => void>>()
+export class Emitter<Events extends object = CacheEvents> {
+  private readonly listeners = new Map<keyof Events, Set<(event: never) => void>>()
 
-  on<E extends CacheEventName>(name: E, listener: CacheListener<E>): () => void {
+  on<E extends keyof Events>(name: E, listener: (event: Events[E]) => void): () => void {
     let set = this.listeners.get(name)
     if (set === undefined) {
       set = new Set()
@@ -36,18 +36,18 @@ export class Emitter {
     }
   }
 
-  has(name: CacheEventName): boolean {
+  has(name: keyof Events): boolean {
     return (this.listeners.get(name)?.size ?? 0) > 0
   }
 
-  emit<E extends CacheEventName>(name: E, event: CacheEvents[E]): void {
+  emit<E extends keyof Events>(name: E, event: Events[E]): void {
     const set = this.listeners.get(name)
     if (set === undefined) return
     for (const listener of set) {
       try {
-        ;(listener as CacheListener<E>)(event)
+        ;(listener as (event: Events[E]) => void)(event)
       } catch {
-        // A listener's bug must not turn into a cache fault.
+        // A listener's bug must not turn into a cache fault (or a lost write).
       }
     }
   }

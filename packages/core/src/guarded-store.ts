@@ -1,6 +1,7 @@
 import { CircuitBreaker, type CircuitBreakerOptions, type CircuitState } from './circuit-breaker.js'
 import { CircuitOpenError, OrmCacheError, StoreError, StoreTimeoutError } from './errors.js'
 import type { CacheStore, StoreCapabilities, StoreWrite } from './stores/types.js'
+import { withTimeout } from './timeout.js'
 
 export interface GuardOptions {
   /** ms before a read is abandoned (0 = never). */
@@ -69,7 +70,7 @@ export class GuardedStore implements CacheStore {
     if (breaker !== undefined && !breaker.allow()) throw new CircuitOpenError(operation)
     const before = breaker?.state
     try {
-      const result = await withTimeout(operation, timeoutMs, run)
+      const result = await withTimeout(run(), timeoutMs, () => new StoreTimeoutError(operation, timeoutMs))
       if (breaker !== undefined) {
         breaker.success()
         if (before !== 'closed') this.options.onStateChange?.('closed')
@@ -85,22 +86,4 @@ export class GuardedStore implements CacheStore {
       throw typed
     }
   }
-}
-
-function withTimeout<T>(operation: string, timeoutMs: number, run: () => Promise<T>): Promise<T> {
-  if (timeoutMs <= 0) return run()
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new StoreTimeoutError(operation, timeoutMs)), timeoutMs)
-    timer.unref?.()
-    run().then(
-      (value) => {
-        clearTimeout(timer)
-        resolve(value)
-      },
-      (error: unknown) => {
-        clearTimeout(timer)
-        reject(error)
-      },
-    )
-  })
 }

@@ -1,6 +1,7 @@
 import type { CacheContext } from './context.js'
 import { StoreTimeoutError } from './errors.js'
 import type { BusMessage, InvalidationBus } from './tiers/bus.js'
+import { withTimeout } from './timeout.js'
 
 const PUBLISH_TIMEOUT_MS = 1_000
 /** Publishes in flight before new ones are dropped (and reported): a dead bus must not pile up work. */
@@ -45,7 +46,7 @@ export class Invalidator {
     this.ctx.stats.add('invalidations', everything ? 1 : tags.length)
     this.ctx.events.emit('invalidate', { tags, everything })
     const applied = await this.flush()
-    this.publish({ tags, keys: [], everything })
+    await this.publish({ tags, keys: [], everything })
     return applied
   }
 
@@ -54,26 +55,28 @@ export class Invalidator {
     this.ctx.l1?.delete(storeKey)
     this.pendingDeletes.add(storeKey)
     await this.flush()
-    this.publish({ tags: [], keys: [storeKey], everything: false })
+    await this.publish({ tags: [], keys: [storeKey], everything: false })
   }
 
   /**
    * Tells other processes' L1, even when the store write failed: their L1 must not outlive it.
-   * Not awaited: pub/sub delivery is asynchronous anyway (bounded mode's contract), and a dead
-   * bus connection must not hold up a mutation. A subscriber that loses its connection turns
-   * its L1 off, so a message lost that way cannot leave a servable L1 entry.
+   * While the store answers, the mutation waits for the publish (so other processes usually drop
+   * the entry before the writer moves on); during an outage it does not wait, since a dead bus
+   * connection must not hold up a mutation — subscribers that lose their connection turn their
+   * L1 off, and bounded mode allows lag up to maxStaleness.
    */
-  private publish(message: Omit<BusMessage, 'origin'>): void {
+  private publish(message: Omit<BusMessage, 'origin'>): Promise<void> {
     const bus = this.ctx.bus
-    if (bus === undefined) return
+    if (bus === undefined) return Promise.resolve()
     if (this.publishing >= MAX_PUBLISHING) {
       this.ctx.reportError(new StoreTimeoutError('publish', this.publishLimit()), 'publish')
-      return
+      return Promise.resolve()
     }
     this.publishing += 1
-    void this.send(bus, message).finally(() => {
+    const sent = this.send(bus, message).finally(() => {
       this.publishing -= 1
     })
+    return this.ctx.store.state === 'closed' ? sent : Promise.resolve()
   }
 
   private publishing = 0
@@ -84,19 +87,12 @@ export class Invalidator {
 
   private async send(bus: InvalidationBus, message: Omit<BusMessage, 'origin'>): Promise<void> {
     const limit = this.publishLimit()
-    let timer: NodeJS.Timeout | undefined
     try {
-      await Promise.race([
-        bus.publish({ origin: this.ctx.origin, ...message }),
-        new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new StoreTimeoutError('publish', limit)), limit)
-          timer.unref?.()
-        }),
-      ])
+      await withTimeout(bus.publish({ origin: this.ctx.origin, ...message }), limit, () => {
+        return new StoreTimeoutError('publish', limit)
+      })
     } catch (error) {
       this.ctx.reportError(error, 'publish')
-    } finally {
-      clearTimeout(timer)
     }
   }
 

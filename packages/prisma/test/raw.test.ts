@@ -12,11 +12,7 @@ describe.each(DIALECTS)('raw SQL on %s', (dialect) => {
   let f: Fixture
   const writes: WriteEvent[] = []
 
-  async function queries<T>(run: () => Promise<T>): Promise<{ value: T; count: number }> {
-    h.probe.reset()
-    const value = await run()
-    return { value, count: h.probe.count }
-  }
+  const queries = <T>(run: () => Promise<T>) => h.probe.measure(run)
   const consistent = () => expectWatchedConsistent(h.prisma, h.db as unknown as CachedClient, f)
 
   beforeAll(async () => {

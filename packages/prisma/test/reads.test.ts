@@ -11,12 +11,7 @@ describe.each(DIALECTS)('cached reads on %s', (dialect) => {
   let f: Fixture
   const reads: ReadEvent[] = []
 
-  /** Statements the cached client executes while `run` runs. */
-  async function queries<T>(run: () => Promise<T>): Promise<{ value: T; count: number }> {
-    h.probe.reset()
-    const value = await run()
-    return { value, count: h.probe.count }
-  }
+  const queries = <T>(run: () => Promise<T>) => h.probe.measure(run)
 
   beforeAll(async () => {
     database = await openDatabase(dialect)

@@ -10,11 +10,7 @@ describe.each(DIALECTS)('transactions on %s', (dialect) => {
   let f: Fixture
   const writes: WriteEvent[] = []
 
-  async function queries<T>(run: () => Promise<T>): Promise<{ value: T; count: number }> {
-    h.probe.reset()
-    const value = await run()
-    return { value, count: h.probe.count }
-  }
+  const queries = <T>(run: () => Promise<T>) => h.probe.measure(run)
   const aliceName = async () => (await h.prisma.user.findUnique({ where: { id: f.alice } }))?.name
   const titles = async () => (await h.prisma.post.findMany({ orderBy: { id: 'asc' } })).map((p) => p.title)
 

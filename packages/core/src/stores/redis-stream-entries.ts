@@ -1,4 +1,3 @@
-import { WriteBehindError } from '../errors.js'
 import type { DeadLetterRecord, QueuedWrite } from '../write-behind/queue.js'
 
 /** Stream entry fields as ioredis returns them; null for an entry deleted while still pending. */
@@ -62,22 +61,4 @@ export function parseRecord(raw: string): DeadLetterRecord | undefined {
   } catch {
     return undefined
   }
-}
-
-/** Rejects if `promise` has not settled within `ms`; the command itself may still run later. */
-export function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new WriteBehindError(`Redis did not answer within ${ms} ms`)), ms)
-    timer.unref?.()
-    promise.then(
-      (value) => {
-        clearTimeout(timer)
-        resolve(value)
-      },
-      (error: unknown) => {
-        clearTimeout(timer)
-        reject(error)
-      },
-    )
-  })
 }

@@ -2,6 +2,7 @@ import crypto from 'node:crypto'
 import os from 'node:os'
 import type { Cluster, Redis } from 'ioredis'
 import { InvalidOptionError, WriteBehindError } from '../errors.js'
+import { withTimeout } from '../timeout.js'
 import { integer } from '../write-behind/options.js'
 import type {
   DeadLetterRecord,
@@ -10,7 +11,7 @@ import type {
   ReplayVerdict,
   WriteBehindQueue,
 } from '../write-behind/queue.js'
-import { encodeRecord, encodeTags, entryArgs, parseRecord, withTimeout } from './redis-stream-entries.js'
+import { encodeRecord, encodeTags, entryArgs, parseRecord } from './redis-stream-entries.js'
 import { StreamReader } from './redis-stream-reader.js'
 import { runScript, STREAM_SCRIPTS } from './redis-stream-scripts.js'
 
@@ -221,7 +222,8 @@ export class RedisStreamQueue implements WriteBehindQueue {
   }
 
   private timed<T>(promise: Promise<T>): Promise<T> {
-    return withTimeout(promise, this.timeoutMs)
+    const ms = this.timeoutMs
+    return withTimeout(promise, ms, () => new WriteBehindError(`Redis did not answer within ${ms} ms`))
   }
 }
 

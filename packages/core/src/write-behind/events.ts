@@ -1,4 +1,5 @@
 import type { OrmCacheError, WriteBehindError } from '../errors.js'
+import { Emitter } from '../events.js'
 
 export interface WriteBehindEvents {
   /** A batch reached the database; `items` is one per key (coalesced). */
@@ -15,31 +16,5 @@ export interface WriteBehindEvents {
 export type WriteBehindEventName = keyof WriteBehindEvents
 export type WriteBehindListener<E extends WriteBehindEventName> = (event: WriteBehindEvents[E]) => void
 
-/** A throwing listener is isolated: it never breaks a flush and never stops other listeners. */
-export class WriteBehindEmitter {
-  private readonly listeners = new Map<WriteBehindEventName, Set<(event: never) => void>>()
-
-  on<E extends WriteBehindEventName>(name: E, listener: WriteBehindListener<E>): () => void {
-    let set = this.listeners.get(name)
-    if (set === undefined) {
-      set = new Set()
-      this.listeners.set(name, set)
-    }
-    set.add(listener as (event: never) => void)
-    return () => {
-      set.delete(listener as (event: never) => void)
-    }
-  }
-
-  emit<E extends WriteBehindEventName>(name: E, event: WriteBehindEvents[E]): void {
-    const set = this.listeners.get(name)
-    if (set === undefined) return
-    for (const listener of set) {
-      try {
-        ;(listener as WriteBehindListener<E>)(event)
-      } catch {
-        // A listener's bug must not turn into a lost write.
-      }
-    }
-  }
-}
+/** Isolates throwing listeners: a listener's bug never breaks a flush or loses a write. */
+export class WriteBehindEmitter extends Emitter<WriteBehindEvents> {}

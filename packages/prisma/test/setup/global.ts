@@ -5,9 +5,13 @@ import { adminUrl, PG_DATABASE } from '../support/env.js'
 
 /** Generates the test clients and makes sure the test database exists. */
 export default async function setup(): Promise<void> {
-  const generate = spawnSync(process.execPath, [fileURLToPath(new URL('./generate.mjs', import.meta.url))], {
-    stdio: 'inherit',
-  })
+  const packageRoot = fileURLToPath(new URL('../..', import.meta.url))
+  const script = fileURLToPath(new URL('../../../../scripts/prisma-generate.mjs', import.meta.url))
+  const generate = spawnSync(
+    process.execPath,
+    [script, '--models', 'test/schema/models.prisma', '--out', 'test/generated'],
+    { stdio: 'inherit', cwd: packageRoot },
+  )
   if (generate.status !== 0) throw new Error('prisma generate failed (see output above)')
 
   const admin = new pg.Client({ connectionString: adminUrl() })

@@ -13,6 +13,13 @@ export class QueryProbe {
     this.statements.length = 0
   }
 
+  /** Statements executed while `run` runs. */
+  async measure<T>(run: () => Promise<T>): Promise<{ value: T; count: number }> {
+    this.reset()
+    const value = await run()
+    return { value, count: this.count }
+  }
+
   /** Counts statements that match (e.g. only SELECTs on one table). */
   countMatching(match: RegExp): number {
     return this.statements.filter((sql) => match.test(sql)).length
