@@ -1,0 +1,218 @@
+import { setImmediate } from 'node:timers/promises'
+import { postsOf, prepareDatabase, teamOf, USERS } from '../db/schema.js'
+import type { Chart, ScenarioReport, Table } from '../report/types.js'
+import { type Case, type CaseResult, formatMs, formatRate, measureInterleaved } from '../runner/measure.js'
+import { seededRandom, zipf } from '../runner/random.js'
+import type { OrmSubject, OrmSubjectFactory } from '../subjects/orm.js'
+import { PRISMA_SUBJECTS } from '../subjects/prisma.js'
+import { requireServices } from '../subjects/requirements.js'
+import { TYPEORM_SUBJECTS } from '../subjects/typeorm.js'
+import { teamRows, teamVersions } from './rows.js'
+import { StalenessChecker } from './staleness-checker.js'
+import type { Scenario, ScenarioContext } from './types.js'
+
+const CONCURRENCY = 16
+const ZIPF_S = 0.99
+const READ_SHARE = 0.95
+
+type Op =
+  | { kind: 'find-user'; id: number }
+  | { kind: 'find-team'; id: number }
+  | { kind: 'update-user'; id: number }
+  | { kind: 'update-post'; id: number }
+
+/** 95 % reads (70 % by id, 30 % team lists), 5 % writes (half users, half posts), Zipf over users. */
+function operations(seed: number, count: number): Op[] {
+  const random = seededRandom(seed)
+  const user = zipf(USERS, ZIPF_S, random)
+  return Array.from({ length: count }, (): Op => {
+    const read = random() < READ_SHARE
+    const u = user()
+    const pick = random()
+    if (read) return pick < 0.7 ? { kind: 'find-user', id: u } : { kind: 'find-team', id: teamOf(u) }
+    if (pick < 0.5) return { kind: 'update-user', id: u }
+    const posts = postsOf(u)
+    return { kind: 'update-post', id: posts[Math.floor(random() * posts.length)]! }
+  })
+}
+
+async function execute(subject: OrmSubject, op: Op, checker: StalenessChecker): Promise<void> {
+  switch (op.kind) {
+    case 'find-user': {
+      const rows = [`user:${op.id}`]
+      const required = checker.required(rows)
+      const user = await subject.findUser(op.id)
+      if (user === null) throw new Error(`${subject.label}: user ${op.id} not found`)
+      checker.check(rows, required, [user.version])
+      return
+    }
+    case 'find-team': {
+      const rows = teamRows(op.id)
+      const required = checker.required(rows)
+      checker.check(rows, required, teamVersions(op.id, await subject.findTeam(op.id)))
+      return
+    }
+    case 'update-user':
+      checker.finishedWrite(`user:${op.id}`, await subject.updateUser(op.id))
+      return
+    case 'update-post':
+      checker.finishedWrite(`post:${op.id}`, await subject.updatePost(op.id))
+  }
+}
+
+interface Measured {
+  subject: OrmSubject
+  result: CaseResult
+  checker: StalenessChecker
+}
+
+async function runOrm(
+  factories: readonly OrmSubjectFactory[],
+  databaseUrl: string,
+  ctx: ScenarioContext,
+  sizes: { warmup: number; perRound: number; rounds: number },
+): Promise<Measured[]> {
+  const subjects: OrmSubject[] = []
+  try {
+    for (const factory of factories) {
+      ctx.progress.step(`connect ${factory.label}`)
+      subjects.push(await factory.create(`${ctx.prefix}.zipf.${factory.id}`, databaseUrl))
+    }
+    const warmup = operations(7, sizes.warmup)
+    const measured = operations(42, sizes.perRound * sizes.rounds)
+    const checkers = new Map(subjects.map((s) => [s.id, new StalenessChecker()]))
+    for (const subject of subjects) {
+      ctx.progress.step(`warm-up ${subject.label}: ${warmup.length} operations`)
+      const checker = new StalenessChecker()
+      let next = 0
+      await Promise.all(
+        Array.from({ length: CONCURRENCY }, async () => {
+          while (next < warmup.length) {
+            await execute(subject, warmup[next++]!, checker)
+            await setImmediate()
+          }
+        }),
+      )
+    }
+    const cases: Case[] = subjects.map((subject) => ({
+      id: subject.id,
+      label: subject.label,
+      run: (i) => execute(subject, measured[i % measured.length]!, checkers.get(subject.id)!),
+      counter: () => subject.queries.reads,
+    }))
+    const results = await measureInterleaved(
+      cases,
+      {
+        concurrency: CONCURRENCY,
+        warmupMs: 0,
+        roundMs: 300_000,
+        rounds: sizes.rounds,
+        maxOpsPerRound: sizes.perRound,
+        yieldBetweenOps: true,
+      },
+      ctx.progress,
+    )
+    return subjects.map((subject) => ({
+      subject,
+      result: results.find((r) => r.id === subject.id)!,
+      checker: checkers.get(subject.id)!,
+    }))
+  } finally {
+    for (const subject of subjects) await subject.close().catch(() => {})
+  }
+}
+
+export const zipfScenario: Scenario = {
+  id: 'zipf',
+  title: '6. Read-heavy Zipf workload through each ORM',
+  async run(ctx) {
+    const factories = [...PRISMA_SUBJECTS, ...TYPEORM_SUBJECTS]
+    await requireServices(['postgres', ...factories.flatMap((f) => f.needs)])
+    const sizes = ctx.quick
+      ? { warmup: 300, perRound: 400, rounds: 2 }
+      : { warmup: 3_000, perRound: 4_000, rounds: 3 }
+    const database = await prepareDatabase()
+    try {
+      const prisma = await runOrm(PRISMA_SUBJECTS, database.url, ctx, sizes)
+      const typeorm = await runOrm(TYPEORM_SUBJECTS, database.url, ctx, sizes)
+      return report(prisma, typeorm, sizes)
+    } finally {
+      await database.release()
+    }
+  },
+}
+
+function report(
+  prisma: Measured[],
+  typeorm: Measured[],
+  sizes: { warmup: number; perRound: number; rounds: number },
+): ScenarioReport {
+  const table = (title: string, measured: Measured[]): Table => {
+    const uncached = measured.find((m) => m.subject.library === 'uncached')!
+    return {
+      title,
+      columns: ['library', 'ops/s', 'p50', 'p99', 'DB reads/op', 'DB reads saved', 'stale reads', 'speed-up'],
+      rows: measured.map((m) => [
+        m.subject.label,
+        formatRate(m.result.opsPerSec),
+        formatMs(m.result.p50),
+        formatMs(m.result.p99),
+        m.result.countedPerOp.toFixed(3),
+        `${(100 * (1 - m.result.countedPerOp / uncached.result.countedPerOp)).toFixed(1)} %`,
+        `${m.checker.staleReads} of ${m.checker.reads.toLocaleString('en-US')}`,
+        `${(m.result.opsPerSec / uncached.result.opsPerSec).toFixed(2)}×`,
+      ]),
+    }
+  }
+  const saved = (m: Measured, all: Measured[]): number => {
+    const uncached = all.find((x) => x.subject.library === 'uncached')!
+    return 100 * (1 - m.result.countedPerOp / uncached.result.countedPerOp)
+  }
+  const chart: Chart = {
+    title: 'Zipf 95/5: share of database reads saved vs uncached (higher is better)',
+    unit: '% saved',
+    scale: 'linear',
+    groups: [
+      { label: 'Prisma', all: prisma },
+      { label: 'TypeORM', all: typeorm },
+    ].map((g) => ({
+      label: g.label,
+      bars: g.all
+        .filter((m) => m.subject.library !== 'uncached')
+        .map((m) => ({ label: m.subject.label, value: saved(m, g.all), library: m.subject.library })),
+    })),
+  }
+  return {
+    id: 'zipf',
+    title: '6. Read-heavy Zipf workload through each ORM',
+    method:
+      `One fixed sequence of operations (seeded) for every library: ${READ_SHARE * 100} % reads (70 % findUnique / ` +
+      'findOneBy by id, 30 % the team list with posts), 5 % writes (half `version + 1` on a user, half on a post), ' +
+      `users drawn from a Zipf distribution (s = ${ZIPF_S}) over 1,000 users. ${CONCURRENCY} concurrent callers; ` +
+      `${sizes.warmup.toLocaleString('en-US')} warm-up operations from another sequence, then ${sizes.rounds} rounds ` +
+      `of ${sizes.perRound.toLocaleString('en-US')} operations. "DB reads saved" compares SELECTs per operation with ` +
+      'the uncached client of the same ORM on the same sequence; "stale reads" applies the staleness definition of ' +
+      'scenario 5 to every read (the uncached rows show the check itself reports none). Each caller yields to the ' +
+      'event loop between operations, as a server does between requests.',
+    tables: [table('Prisma', prisma), table('TypeORM', typeorm)],
+    chart,
+    notes: [
+      'Configurations as in scenarios 2 and 3. ormcache (memory store) is a single-process cache: its numbers are ' +
+        'what one process sees; the Redis rows are what a fleet shares.',
+      'Prisma batches concurrent findUnique calls into one query, so its uncached client sends fewer SELECTs than ' +
+        'it serves reads; savings are measured against that.',
+    ],
+    data: { prisma: prisma.map(serialize), typeorm: typeorm.map(serialize) },
+  }
+}
+
+function serialize(m: Measured) {
+  return {
+    id: m.subject.id,
+    result: m.result,
+    reads: m.checker.reads,
+    staleReads: m.checker.staleReads,
+    worstLag: m.checker.worstLag,
+    writes: m.checker.writes,
+  }
+}
