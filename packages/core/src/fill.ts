@@ -37,10 +37,14 @@ export function loadUnderLease<T>(
     ctx,
     address.storeKey,
     async () => {
-      // Another process held the lease: its value counts only if valid under current versions.
       const found = await lookup(ctx, address, policy.tags)
-      return found.kind === 'hit'
-        ? { value: found.entry.value as T, raw: undefined, fromPeer: true }
+      // Another process's value counts if it is current, or if it was loaded under exactly our
+      // snapshot: equal (never reused) tokens mean no invalidation landed between their snapshot
+      // and ours, so their load started after every write that finished before this read began.
+      const entry = found.kind === 'hit' || found.kind === 'miss' ? found.entry : undefined
+      const usable = found.kind === 'hit' || (entry !== undefined && sameSnapshot(entry, snapshot))
+      return usable && entry !== undefined
+        ? { value: entry.value as T, raw: undefined, fromPeer: true }
         : undefined
     },
     () => loadAndFill(ctx, address, load, snapshot, policy, localEpoch),
@@ -141,4 +145,12 @@ async function stillCurrent(ctx: CacheContext, snapshot: Snapshot): Promise<bool
   } catch {
     return false
   }
+}
+
+function sameSnapshot(entry: Entry, snapshot: Snapshot): boolean {
+  if (entry.epoch !== snapshot.epoch || entry.tags.length !== snapshot.tags.length) return false
+  for (let i = 0; i < entry.tags.length; i++) {
+    if (entry.tags[i] !== snapshot.tags[i] || entry.versions[i] !== snapshot.versions[i]) return false
+  }
+  return true
 }

@@ -40,7 +40,8 @@ export async function withLease<R>(
     }
     if (acquired) {
       try {
-        return await run()
+        // The previous holder may have stored its value and let go between our miss and our add.
+        return (await poll().catch(() => undefined)) ?? (await run())
       } finally {
         ctx.store
           .deleteIfEquals(key, owner)

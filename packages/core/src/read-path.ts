@@ -7,7 +7,8 @@ import { isCurrent, type Snapshot } from './tags.js'
 export type Lookup =
   | { kind: 'hit'; entry: Entry }
   | { kind: 'stale'; entry: Entry; current: readonly (string | undefined)[] }
-  | { kind: 'miss'; reason: MissReason; current: readonly (string | undefined)[] }
+  /** `entry` is set when an entry was found but is no longer current. */
+  | { kind: 'miss'; reason: MissReason; current: readonly (string | undefined)[]; entry?: Entry }
 
 /**
  * Reads an entry together with the current versions of the namespace epoch and `tags` in one
@@ -40,7 +41,8 @@ export async function lookup(
   const entryVersions = sameTags(entry.tags, tags)
     ? current.slice(1)
     : await ctx.store.getMany(ctx.tags.storeKeys(entry.tags).slice(1))
-  if (!isCurrent(entry, current[0], entryVersions)) return { kind: 'miss', reason: 'invalidated', current }
+  if (!isCurrent(entry, current[0], entryVersions))
+    return { kind: 'miss', reason: 'invalidated', current, entry }
   if (Date.now() < entry.freshUntil) return { kind: 'hit', entry }
   return { kind: 'stale', entry, current }
 }

@@ -193,6 +193,82 @@ describe('distributed lease', () => {
     expect(await waiting).toBe('from-b')
   })
 
+  it("a waiter takes the holder's value even if a write landed after the holder's load began", async () => {
+    const store = asShared(memoryStore())
+    const [holder, waiter] = [
+      createCache({ store, namespace: 'lease4' }),
+      createCache({ store, namespace: 'lease4' }),
+    ]
+    let loads = 0
+    const release = gate()
+    const held = holder.wrap(
+      'k',
+      async () => {
+        loads++
+        await release.promise
+        return 'loaded-before-the-write'
+      },
+      { tags: ['t'] },
+    )
+    await sleep(5)
+    // Both reads began before the write below resolved, so the holder's value is a fair answer
+    // for the waiter; rejecting it would only make the waiter sit out lease.wait and load again.
+    const waiting = waiter.wrapWithInfo(
+      'k',
+      async () => {
+        loads++
+        return 'waiter-loaded'
+      },
+      { tags: ['t'] },
+    )
+    await sleep(5)
+    release.open()
+    await held
+    await holder.invalidateTags(['t'])
+    expect(await waiting).toEqual({
+      value: 'loaded-before-the-write',
+      info: { source: 'shared', reason: 'absent' },
+    })
+    expect(loads).toBe(1)
+  })
+
+  it('a process that gets the lease right after another released it uses the stored value', async () => {
+    const inner = memoryStore()
+    const pausedAdd = gate()
+    let pauseNextAdd = false
+    const store = asShared(
+      new Proxy(inner, {
+        get(target, property, receiver) {
+          const value = Reflect.get(target, property, receiver)
+          if (property !== 'add') return typeof value === 'function' ? value.bind(target) : value
+          return async (key: string, token: string, ttl?: number) => {
+            if (pauseNextAdd && key.includes(':l:')) {
+              pauseNextAdd = false
+              await pausedAdd.promise
+            }
+            return target.add(key, token, ttl)
+          }
+        },
+      }),
+    )
+    const [first, second] = [
+      createCache({ store, namespace: 'lease5' }),
+      createCache({ store, namespace: 'lease5' }),
+    ]
+    let loads = 0
+    const load = async () => {
+      loads++
+      return 'value'
+    }
+    pauseNextAdd = true
+    const late = second.wrapWithInfo('k', load) // missed, then stalls before taking the lease
+    await sleep(5)
+    await first.wrap('k', load) // takes the lease, loads, stores, releases
+    pausedAdd.open()
+    expect(await late).toEqual({ value: 'value', info: { source: 'shared', reason: 'absent' } })
+    expect(loads).toBe(1)
+  })
+
   it('stops waiting after lease.wait and loads itself', async () => {
     const store = asShared(memoryStore())
     const a = createCache({ store, namespace: 'lease3' })
