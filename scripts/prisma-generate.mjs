@@ -30,7 +30,9 @@ const { values } = parseArgs({
   },
 })
 if (!values.models || !values.out) {
-  console.error('usage: prisma-generate.mjs --models <models.prisma> --out <dir> [--dialects postgres,sqlite] [--esm-js]')
+  console.error(
+    'usage: prisma-generate.mjs --models <models.prisma> --out <dir> [--dialects postgres,sqlite] [--esm-js]',
+  )
   process.exit(2)
 }
 
@@ -60,21 +62,28 @@ for (const dialect of values.dialects.split(',')) {
   const stamp = createHash('sha256').update(`${prismaVersion}\n${schema}`).digest('hex')
   const stampFile = join(dir, 'stamp')
   const upToDate =
-    existsSync(stampFile) && readFileSync(stampFile, 'utf8') === stamp && existsSync(join(dir, 'client', 'client.ts'))
+    existsSync(stampFile) &&
+    readFileSync(stampFile, 'utf8') === stamp &&
+    existsSync(join(dir, 'client', 'client.ts'))
   if (upToDate) continue
   rmSync(dir, { recursive: true, force: true })
   mkdirSync(dir, { recursive: true })
   writeFileSync(join(dir, 'schema.prisma'), schema)
-  const result = spawnSync(process.execPath, [prismaCli, 'generate', '--schema', join(dir, 'schema.prisma')], {
-    cwd: dir,
-    stdio: 'inherit',
-    env: {
-      ...process.env,
-      PRISMA_SCHEMA_ENGINE_BINARY: process.env.PRISMA_SCHEMA_ENGINE_BINARY ?? fileURLToPath(import.meta.url),
-      PRISMA_HIDE_UPDATE_MESSAGE: '1',
-      CHECKPOINT_DISABLE: '1',
+  const result = spawnSync(
+    process.execPath,
+    [prismaCli, 'generate', '--schema', join(dir, 'schema.prisma')],
+    {
+      cwd: dir,
+      stdio: 'inherit',
+      env: {
+        ...process.env,
+        PRISMA_SCHEMA_ENGINE_BINARY:
+          process.env.PRISMA_SCHEMA_ENGINE_BINARY ?? fileURLToPath(import.meta.url),
+        PRISMA_HIDE_UPDATE_MESSAGE: '1',
+        CHECKPOINT_DISABLE: '1',
+      },
     },
-  })
+  )
   if (result.status !== 0) {
     console.error(`prisma-generate: prisma generate failed for ${dialect} (exit ${result.status})`)
     process.exit(result.status ?? 1)
