@@ -1,7 +1,8 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { type CachedClient, type Harness, openHarness } from './support/clients.js'
-import { DIALECTS, openDatabase, type TestDatabase } from './support/databases.js'
-import { type Fixture, seed } from './support/fixtures.js'
+import { DIALECTS, type TestDatabase } from './support/databases.js'
+import type { Fixture } from './support/fixtures.js'
+import { seededSuite } from './support/seeded-suite.js'
 import { expectWatchedConsistent, primeWatched, stillCached } from './support/watch.js'
 
 type Mutation = (p: CachedClient, f: Fixture) => Promise<unknown>
@@ -117,22 +118,12 @@ const MUTATIONS: Record<string, Mutation> = {
 }
 
 describe.each(DIALECTS)('invalidation on %s', (dialect) => {
-  let database: TestDatabase
-  let h: Harness
-  let f: Fixture
+  let database!: TestDatabase
+  let h!: Harness
+  let f!: Fixture
 
-  beforeAll(async () => {
-    database = await openDatabase(dialect)
-    h = await openHarness(database)
-  })
-  afterAll(async () => {
-    await h.close()
-    await database.close()
-  })
-  beforeEach(async () => {
-    await database.reset()
-    await h.cache.clear()
-    f = await seed(h.db)
+  seededSuite(dialect, {}, (state) => {
+    ;({ database, h, f } = state)
   })
 
   it.each(Object.entries(MUTATIONS))(

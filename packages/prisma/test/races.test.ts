@@ -1,22 +1,22 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import type { WriteEvent } from '../src/index.js'
-import { type Harness, openHarness } from './support/clients.js'
-import { DIALECTS, openDatabase, type TestDatabase } from './support/databases.js'
-import { type Fixture, seed } from './support/fixtures.js'
+import type { Harness } from './support/clients.js'
+import { DIALECTS } from './support/databases.js'
+import type { Fixture } from './support/fixtures.js'
+import { seededSuite } from './support/seeded-suite.js'
 
 /** A SELECT on the users table (PostgreSQL and SQLite spellings). */
 const SELECT_USERS = /^SELECT .*FROM ["`](public|main)["`]\.["`]users["`]/
 
 describe.each(DIALECTS)('deterministic races on %s', (dialect) => {
-  let database: TestDatabase
-  let h: Harness
-  let f: Fixture
+  let h!: Harness
+  let f!: Fixture
   /** When set, the next write pauses after its commit, before its invalidation. */
   let writerGate: { reached: () => void; opened: Promise<void> } | undefined
 
-  beforeAll(async () => {
-    database = await openDatabase(dialect)
-    h = await openHarness(database, {
+  seededSuite(
+    dialect,
+    {
       onWrite: async (_event: WriteEvent) => {
         const gate = writerGate
         writerGate = undefined
@@ -24,18 +24,12 @@ describe.each(DIALECTS)('deterministic races on %s', (dialect) => {
         gate.reached()
         await gate.opened
       },
-    })
-  })
-  afterAll(async () => {
-    await h.close()
-    await database.close()
-  })
-  beforeEach(async () => {
-    await database.reset()
-    await h.cache.clear()
-    f = await seed(h.db)
-    writerGate = undefined
-  })
+    },
+    (state) => {
+      ;({ h, f } = state)
+      writerGate = undefined
+    },
+  )
 
   /** Pauses the next write between its commit and its invalidation. */
   function pauseNextWriter(): { reached: Promise<void>; release: () => void } {

@@ -1,32 +1,22 @@
 import { InvalidOptionError } from '@ormcache/core'
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import type { WriteEvent } from '../src/index.js'
-import { type CachedClient, type Harness, openHarness } from './support/clients.js'
-import { DIALECTS, openDatabase, type TestDatabase } from './support/databases.js'
-import { type Fixture, seed } from './support/fixtures.js'
+import type { CachedClient, Harness } from './support/clients.js'
+import { DIALECTS } from './support/databases.js'
+import type { Fixture } from './support/fixtures.js'
+import { seededSuite } from './support/seeded-suite.js'
 import { expectWatchedConsistent, primeWatched, stillCached } from './support/watch.js'
 
 describe.each(DIALECTS)('raw SQL on %s', (dialect) => {
-  let database: TestDatabase
-  let h: Harness
-  let f: Fixture
+  let h!: Harness
+  let f!: Fixture
   const writes: WriteEvent[] = []
 
   const queries = <T>(run: () => Promise<T>) => h.probe.measure(run)
   const consistent = () => expectWatchedConsistent(h.prisma, h.db as unknown as CachedClient, f)
 
-  beforeAll(async () => {
-    database = await openDatabase(dialect)
-    h = await openHarness(database, { onWrite: (event) => void writes.push(event) })
-  })
-  afterAll(async () => {
-    await h.close()
-    await database.close()
-  })
-  beforeEach(async () => {
-    await database.reset()
-    await h.cache.clear()
-    f = await seed(h.db)
+  seededSuite(dialect, { onWrite: (event) => void writes.push(event) }, (state) => {
+    ;({ h, f } = state)
     writes.length = 0
   })
 

@@ -1,30 +1,21 @@
 import { createCache, InvalidOptionError, type OrmCacheError } from '@ormcache/core'
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { cacheExtension, type ReadEvent } from '../src/index.js'
 import { type BaseClient, type Harness, openHarness } from './support/clients.js'
-import { DIALECTS, openDatabase, type TestDatabase } from './support/databases.js'
-import { type Fixture, seed } from './support/fixtures.js'
+import { DIALECTS, type TestDatabase } from './support/databases.js'
+import type { Fixture } from './support/fixtures.js'
+import { seededSuite } from './support/seeded-suite.js'
 
 describe.each(DIALECTS)('cached reads on %s', (dialect) => {
-  let database: TestDatabase
-  let h: Harness
-  let f: Fixture
+  let database!: TestDatabase
+  let h!: Harness
+  let f!: Fixture
   const reads: ReadEvent[] = []
 
   const queries = <T>(run: () => Promise<T>) => h.probe.measure(run)
 
-  beforeAll(async () => {
-    database = await openDatabase(dialect)
-    h = await openHarness(database, { onRead: (event) => reads.push(event) })
-  })
-  afterAll(async () => {
-    await h.close()
-    await database.close()
-  })
-  beforeEach(async () => {
-    await database.reset()
-    await h.cache.clear()
-    f = await seed(h.db)
+  seededSuite(dialect, { onRead: (event) => reads.push(event) }, (state) => {
+    ;({ database, h, f } = state)
     reads.length = 0
   })
 

@@ -1,31 +1,21 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import type { WriteEvent } from '../src/index.js'
-import { type BaseClient, type Harness, openHarness } from './support/clients.js'
-import { DIALECTS, openDatabase, type TestDatabase } from './support/databases.js'
-import { type Fixture, seed } from './support/fixtures.js'
+import type { BaseClient, Harness } from './support/clients.js'
+import { DIALECTS } from './support/databases.js'
+import type { Fixture } from './support/fixtures.js'
+import { seededSuite } from './support/seeded-suite.js'
 
 describe.each(DIALECTS)('transactions on %s', (dialect) => {
-  let database: TestDatabase
-  let h: Harness
-  let f: Fixture
+  let h!: Harness
+  let f!: Fixture
   const writes: WriteEvent[] = []
 
   const queries = <T>(run: () => Promise<T>) => h.probe.measure(run)
   const aliceName = async () => (await h.prisma.user.findUnique({ where: { id: f.alice } }))?.name
   const titles = async () => (await h.prisma.post.findMany({ orderBy: { id: 'asc' } })).map((p) => p.title)
 
-  beforeAll(async () => {
-    database = await openDatabase(dialect)
-    h = await openHarness(database, { onWrite: (event) => void writes.push(event) })
-  })
-  afterAll(async () => {
-    await h.close()
-    await database.close()
-  })
-  beforeEach(async () => {
-    await database.reset()
-    await h.cache.clear()
-    f = await seed(h.db)
+  seededSuite(dialect, { onWrite: (event) => void writes.push(event) }, (state) => {
+    ;({ h, f } = state)
     writes.length = 0
   })
 
