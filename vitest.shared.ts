@@ -1,0 +1,31 @@
+import { fileURLToPath } from 'node:url'
+import { defineConfig, type ViteUserConfig } from 'vitest/config'
+
+const source = (path: string) => fileURLToPath(new URL(`./packages/${path}`, import.meta.url))
+
+/**
+ * The test setup every workspace that imports ormcache packages shares: imports of the packages
+ * resolve to their sources, never to a (possibly concurrent, possibly stale) build, and test
+ * files run one at a time because suites share real PostgreSQL, Redis and Memcached servers.
+ */
+export function workspaceTestConfig(test: NonNullable<ViteUserConfig['test']> = {}): ViteUserConfig {
+  return defineConfig({
+    resolve: {
+      alias: [
+        { find: /^@ormcache\/core$/, replacement: source('core/src/index.ts') },
+        { find: /^@ormcache\/core\/redis$/, replacement: source('core/src/redis.ts') },
+        { find: /^@ormcache\/core\/memcached$/, replacement: source('core/src/memcached.ts') },
+        { find: /^@ormcache\/core\/testing$/, replacement: source('core/src/testing.ts') },
+        { find: /^@ormcache\/prisma$/, replacement: source('prisma/src/index.ts') },
+        { find: /^@ormcache\/typeorm$/, replacement: source('typeorm/src/index.ts') },
+      ],
+    },
+    test: {
+      include: ['test/**/*.test.ts'],
+      testTimeout: 60_000,
+      hookTimeout: 120_000,
+      fileParallelism: false,
+      ...test,
+    },
+  })
+}
