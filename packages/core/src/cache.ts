@@ -274,7 +274,16 @@ function normalizeTags(tags: readonly string[] | undefined): readonly string[] {
     if (typeof tag !== 'string' || tag.length === 0)
       throw new InvalidTagError('tags must be non-empty strings')
   }
-  return tags.length > 1 && new Set(tags).size !== tags.length ? [...new Set(tags)] : tags
+  return hasDuplicates(tags) ? [...new Set(tags)] : tags
+}
+
+/** Allocation-free for the few tags a query usually carries. */
+function hasDuplicates(tags: readonly string[]): boolean {
+  if (tags.length > 16) return new Set(tags).size !== tags.length
+  for (let i = 1; i < tags.length; i++) {
+    for (let j = 0; j < i; j++) if (tags[i] === tags[j]) return true
+  }
+  return false
 }
 
 function checkKnown(options: object, known: readonly string[]): void {

@@ -200,7 +200,11 @@ function copy(value: unknown): unknown {
   const proto = Object.getPrototypeOf(value)
   if (proto === Object.prototype || proto === null) {
     const out: Record<string, unknown> = {}
-    for (const key of Object.keys(value)) defineOwn(out, key, copy((value as Record<string, unknown>)[key]))
+    for (const key of Object.keys(value)) {
+      const item = copy((value as Record<string, unknown>)[key])
+      if (key === '__proto__') defineOwn(out, key, item)
+      else out[key] = item
+    }
     return out
   }
   if (value instanceof Date) return new Date(value.getTime())

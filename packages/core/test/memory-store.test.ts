@@ -41,3 +41,15 @@ describe('memoryStore bounds', () => {
     )
   })
 })
+
+describe('memoryStore approximate LRU', () => {
+  it('keeps a hot key through a stream of cold inserts', async () => {
+    const store = memoryStore({ maxEntries: 100 })
+    await store.set('hot', 'h')
+    for (let i = 0; i < 1_000; i++) {
+      await store.set(`cold${i}`, 'c')
+      expect(await store.get('hot')).toBe('h')
+    }
+    expect(store.size).toBe(100)
+  })
+})

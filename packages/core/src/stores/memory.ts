@@ -13,6 +13,8 @@ interface Slot {
   /** Epoch ms, or 0 for no expiry. */
   expiresAt: number
   bytes: number
+  /** `clock` when the slot last moved to the most-recent end. */
+  touched: number
 }
 
 const SLOT_OVERHEAD = 64
@@ -28,6 +30,8 @@ export class MemoryStore implements CacheStore {
   private readonly maxEntries: number
   private readonly maxBytes: number
   private bytes = 0
+  /** Counts insertions and moves; orders slots for the approximate LRU. */
+  private clock = 0
 
   constructor(options: MemoryStoreOptions = {}) {
     this.maxEntries = positiveInteger('maxEntries', options.maxEntries ?? 10_000)
@@ -94,9 +98,13 @@ export class MemoryStore implements CacheStore {
       this.remove(key)
       return undefined
     }
-    // Re-insert to mark as most recently used (Map keeps insertion order).
-    this.slots.delete(key)
-    this.slots.set(key, slot)
+    // Approximate LRU (Map keeps insertion order): re-inserting costs a delete + insert, so a
+    // hot slot moves only once it has drifted a quarter of the way towards eviction.
+    if (this.clock - slot.touched > this.maxEntries >>> 2) {
+      this.slots.delete(key)
+      this.slots.set(key, slot)
+      slot.touched = ++this.clock
+    }
     return slot.value
   }
 
@@ -105,7 +113,7 @@ export class MemoryStore implements CacheStore {
     if (bytes > this.maxBytes) throw new ValueTooLargeError(key, bytes, this.maxBytes)
     this.remove(key)
     const expiresAt = ttlMs === undefined ? 0 : Date.now() + Math.max(1, ttlMs)
-    this.slots.set(key, { value, expiresAt, bytes })
+    this.slots.set(key, { value, expiresAt, bytes, touched: ++this.clock })
     this.bytes += bytes
     this.evict()
   }

@@ -15,6 +15,8 @@ interface Slot {
   entry: Entry
   /** performance.now() when the slot was filled. */
   cachedAt: number
+  /** `clock` when the slot last moved to the most-recent end. */
+  touched: number
 }
 
 /**
@@ -27,6 +29,8 @@ export class NearCache {
   readonly maxStaleness: number
   private readonly slots = new Map<string, Slot>()
   private readonly byTag = new Map<string, Set<string>>()
+  /** Counts insertions and moves; orders slots for the approximate LRU. */
+  private clock = 0
   /** False while entries cannot be kept coherent (bus down, store circuit open). */
   private enabled = true
 
@@ -46,8 +50,13 @@ export class NearCache {
   get(storeKey: string): Slot | undefined {
     const slot = this.slots.get(storeKey)
     if (slot === undefined) return undefined
-    this.slots.delete(storeKey)
-    this.slots.set(storeKey, slot)
+    // Approximate LRU: moving a slot costs a Map delete + insert, so a hot slot moves only once
+    // it has drifted a quarter of the way towards eviction.
+    if (this.clock - slot.touched > this.maxEntries >>> 2) {
+      this.slots.delete(storeKey)
+      this.slots.set(storeKey, slot)
+      slot.touched = ++this.clock
+    }
     return slot
   }
 
@@ -59,7 +68,7 @@ export class NearCache {
   set(storeKey: string, entry: Entry): void {
     if (!this.enabled) return
     this.delete(storeKey)
-    this.slots.set(storeKey, { entry, cachedAt: performance.now() })
+    this.slots.set(storeKey, { entry, cachedAt: performance.now(), touched: ++this.clock })
     for (const tag of entry.tags) {
       let keys = this.byTag.get(tag)
       if (keys === undefined) {
