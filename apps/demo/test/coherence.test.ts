@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ORMS, type OrmName } from '../src/blog/types.js'
+import { random } from '../src/db/seed-data.js'
 import { removeTempDirs, startTestDemo, type TestDemo } from './support/demo.js'
 
 let demo: TestDemo
@@ -126,18 +127,6 @@ it("flushed view counts reach both ORMs' cached posts", async () => {
     expect(await blog.storedViews(50)).toBe(before + 3)
   }
 })
-
-/** mulberry32, so a failing run can be replayed with the same seed. */
-function random(seed: number): () => number {
-  let state = seed >>> 0
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0
-    let t = state
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296
-  }
-}
 
 it('randomized concurrent reads and writes through both ORMs leave every cached read equal to the database', async () => {
   const seed = Number(process.env.ORMCACHE_DEMO_SEED ?? 20_240_601)

@@ -54,7 +54,7 @@ const TOPICS = [
 const VERBS = ['Understanding', 'Taming', 'Measuring', 'Debugging', 'Scaling', 'Rethinking']
 
 /** mulberry32: tiny, fast and good enough to make varied but repeatable data. */
-function random(seed: number): () => number {
+export function random(seed: number): () => number {
   let state = seed >>> 0
   return () => {
     state = (state + 0x6d2b79f5) >>> 0
