@@ -3,6 +3,8 @@
  * branch on `err.code` without string-matching messages. The brand survives duplicate copies of
  * the package (a CommonJS and an ESM instance), where `instanceof` would not.
  */
+import type { UncacheableReason } from './sql/read-safety.js'
+
 const BRAND = Symbol.for('ormcache.error')
 
 export type OrmCacheErrorCode =
@@ -20,6 +22,8 @@ export type OrmCacheErrorCode =
   | 'ERR_INVALIDATION_PENDING'
   | 'ERR_WRITE_BEHIND'
   | 'ERR_ADAPTER'
+  | 'ERR_NO_DEPENDENCIES'
+  | 'ERR_UNCACHEABLE_QUERY'
 
 export class OrmCacheError extends Error {
   readonly code: OrmCacheErrorCode
@@ -136,6 +140,31 @@ export class AdapterError extends OrmCacheError {
   constructor(operation: string, cause: unknown) {
     super('ERR_ADAPTER', `ORM adapter failed during ${operation}: ${describe(cause)}`, { cause })
     this.operation = operation
+  }
+}
+
+/**
+ * An ORM read was about to be stored with no dependency tag: no write could ever invalidate it,
+ * so it would be served until its TTL whatever the database says. Always an analysis bug (the
+ * entry is not stored, the read goes to the database); reported, never thrown.
+ */
+export class NoDependenciesError extends OrmCacheError {
+  readonly key: string
+  constructor(key: string) {
+    super('ERR_NO_DEPENDENCIES', `Refused to cache "${key}": the read depends on no tag`)
+    this.key = key
+  }
+}
+
+/**
+ * A query was explicitly asked to be cached but cannot be: it writes, locks, may do something
+ * the analyser cannot name, or calls a volatile function without the caller accepting that.
+ */
+export class UncacheableQueryError extends OrmCacheError {
+  readonly reason: UncacheableReason
+  constructor(reason: UncacheableReason, detail: string) {
+    super('ERR_UNCACHEABLE_QUERY', `This query cannot be cached (${reason}): ${detail}`)
+    this.reason = reason
   }
 }
 

@@ -10,11 +10,13 @@ export {
   InvalidOptionError,
   InvalidTagError,
   LoaderError,
+  NoDependenciesError,
   NotSerializableError,
   OrmCacheError,
   type OrmCacheErrorCode,
   StoreError,
   StoreTimeoutError,
+  UncacheableQueryError,
   ValueTooLargeError,
   WriteBehindError,
 } from './errors.js'
@@ -22,6 +24,13 @@ export type { CacheEventName, CacheEvents, CacheListener, MissReason } from './e
 export { Histogram, type LatencySummary } from './histogram.js'
 export { type BuildKeyOptions, buildKey, type KeyEncoder } from './keys.js'
 export type { CacheOptions } from './options.js'
+export { type BypassReason, planRead, type ReadPlan, type ReadPlanInput } from './read-plan.js'
+export {
+  classifyRead,
+  type ReadSafetyOptions,
+  type ReadVerdict,
+  type UncacheableReason,
+} from './sql/read-safety.js'
 export { type SqlTables, sqlTables } from './sql/tables.js'
 export {
   isPunct,

@@ -66,7 +66,11 @@ const FROM_FUNCTIONS = new Set(['EXTRACT', 'SUBSTRING', 'TRIM', 'OVERLAY', 'POSI
  * table only costs an unnecessary invalidation, a missing one would leave stale data.
  */
 export function sqlTables(sql: string, dialect: SqlDialect = 'postgres'): SqlTables {
-  const tokens = tokenize(sql, dialect)
+  return tablesOfTokens(tokenize(sql, dialect))
+}
+
+/** `sqlTables` over an already tokenized text. */
+export function tablesOfTokens(tokens: Token[]): SqlTables {
   const reads = new Set<string>()
   const writes = new Set<string>()
   const cteNames = new Set<string>()
@@ -108,7 +112,8 @@ const WRITE_STATEMENTS = new Set([
   'COPY',
 ])
 
-function splitStatements(tokens: Token[]): Token[][] {
+/** The statements of a token list, split at top-level semicolons; empty ones dropped. */
+export function splitStatements(tokens: Token[]): Token[][] {
   const statements: Token[][] = [[]]
   for (const token of tokens) {
     if (token.kind === 'punct' && token.text === ';') statements.push([])
@@ -117,7 +122,8 @@ function splitStatements(tokens: Token[]): Token[][] {
   return statements.filter((s) => s.length > 0)
 }
 
-function firstKeyword(statement: Token[]): string | undefined {
+/** The first keyword of a statement (past opening parentheses), upper-cased. */
+export function firstKeyword(statement: Token[]): string | undefined {
   for (const token of statement) {
     if (token.kind === 'word') return token.upper
     if (token.kind !== 'punct' || token.text !== '(') return undefined
@@ -228,7 +234,18 @@ function collectWrites(statement: Token[]): string[] | undefined {
         tables.push(name.name)
         break
       }
+      case 'INTO': {
+        // SELECT … INTO writes a new table (PostgreSQL) or variables / a file (MySQL).
+        if (!isSelectInto(statement, i)) break
+        const at = skipWords(statement, i + 1, ['TEMP', 'TEMPORARY', 'UNLOGGED', 'TABLE'])
+        const target = statement[at]
+        if (target?.kind === 'word' && (target.upper === 'OUTFILE' || target.upper === 'DUMPFILE')) break
+        const name = readTableName(statement, at)
+        if (name !== undefined) tables.push(name.name)
+        break
+      }
       case 'COPY': {
+        if (i !== 0) break // a table or column named "copy", not the COPY statement
         const name = readTableName(statement, i + 1, true)
         const direction = statement.find(
           (t, j) => j > i && t.kind === 'word' && (t.upper === 'FROM' || t.upper === 'TO'),
@@ -240,6 +257,33 @@ function collectWrites(statement: Token[]): string[] | undefined {
     }
   }
   return tables
+}
+
+/** Words that may stand between INSERT / REPLACE / MERGE and the INTO of their target. */
+const WRITE_INTO_PREFIX = new Set([
+  'INSERT',
+  'REPLACE',
+  'MERGE',
+  'UPSERT',
+  'IGNORE',
+  'LOW_PRIORITY',
+  'DELAYED',
+  'HIGH_PRIORITY',
+  'OR',
+  'ROLLBACK',
+  'ABORT',
+  'FAIL',
+])
+
+/**
+ * Whether the INTO at `at` belongs to a SELECT (`SELECT … INTO t`, `INTO @v`, `INTO OUTFILE`)
+ * rather than to the target of an INSERT, REPLACE or MERGE.
+ */
+export function isSelectInto(statement: Token[], at: number): boolean {
+  const token = statement[at]
+  if (token?.kind !== 'word' || token.upper !== 'INTO') return false
+  const previous = statement[at - 1]
+  return !(previous?.kind === 'word' && WRITE_INTO_PREFIX.has(previous.upper))
 }
 
 function collectReads(statement: Token[]): string[] {
