@@ -1,10 +1,11 @@
-import type { Cache, ReadSource, SqlDialect } from '@ormcache/core'
+import { type Cache, planRead, type ReadPlan, type ReadSource, type SqlDialect } from '@ormcache/core'
 import type { DataSource, DataSourceOptions, QueryRunner } from 'typeorm'
 import { dialectOf } from './dialect.js'
 import { defaultScope, identifierKey, identifierTag, identifierTags, queryKey } from './keys.js'
 import { announceRead, forgetRead, type StructuredResult } from './read-intercept.js'
 import { readDependencies } from './read-tags.js'
 import { schemaOf } from './schema.js'
+import { readVerdictOf } from './sql/read-safety.js'
 
 type CacheSetting = Exclude<DataSourceOptions['cache'], boolean | undefined>
 /** TypeORM's QueryResultCache interface (not exported from the package root). */
@@ -17,7 +18,11 @@ export interface ReadEvent {
   key: string
   sql: string
   tags: readonly string[]
-  /** `bypass` with reason `transaction`: the read ran inside a transaction, past the cache. */
+  /**
+   * `bypass` when the read went straight to the database, with a reason: `transaction`, or one of
+   * core's `BypassReason`s (`writes`, `unknown`, `locking`, `volatile`, `no-tables`,
+   * `no-dependencies`) when the statement must not be served from the cache.
+   */
   source: ReadSource
   reason?: string
 }
@@ -108,6 +113,7 @@ export class OrmcacheQueryResultCache implements QueryResultCache {
     const { cache } = this.settings
     let key: string
     let tags: string[]
+    let plan: ReadPlan
     try {
       const scope = this.keyScope()
       const dependencies = readDependencies(
@@ -125,8 +131,19 @@ export class OrmcacheQueryResultCache implements QueryResultCache {
         key = queryKey(scope, dependencies.label, sql, parameters)
         tags = dependencies.tags
       }
+      // Writes, locks, volatile functions and reads of no table reach the database (design §3).
+      plan = planRead(cache, {
+        key,
+        verdict: readVerdictOf(sql, this.dialect),
+        dependencies: dependencies.tags,
+        explicit: this.isExplicit(options),
+      })
     } catch (error) {
       cache.reportError(error, 'typeorm:read')
+      return execute()
+    }
+    if (!plan.cache) {
+      this.notify({ key, sql, tags, source: 'bypass', reason: plan.reason })
       return execute()
     }
     let loaded = false
@@ -151,6 +168,19 @@ export class OrmcacheQueryResultCache implements QueryResultCache {
       // this read runs its own query rather than share a failure that may have been transient.
       return execute()
     }
+  }
+
+  /**
+   * The query asked for caching itself, with an id (`cache: { id }`, `.cache('id', ms)`) or a
+   * lifetime of its own (`cache: 5000`, `.cache(5000)`): only then are volatile and table-less
+   * reads cached. `cache: true` and `alwaysEnabled` use the configured duration, which TypeORM
+   * passes here unchanged, so they never opt such a read in.
+   */
+  private isExplicit(options: QueryResultCacheOptions): boolean {
+    if (typeof options.identifier === 'string' && options.identifier.length > 0) return true
+    const configured = this.dataSource.options.cache
+    const fallback = (typeof configured === 'object' ? configured.duration : undefined) ?? 1000
+    return options.duration !== fallback
   }
 
   private keyScope(): string {
