@@ -3,7 +3,7 @@
  * branch on `err.code` without string-matching messages. The brand survives duplicate copies of
  * the package (a CommonJS and an ESM instance), where `instanceof` would not.
  */
-import type { UncacheableReason } from './sql/read-safety.js'
+import type { BypassReason } from './read-plan.js'
 
 const BRAND = Symbol.for('ormcache.error')
 
@@ -161,8 +161,8 @@ export class NoDependenciesError extends OrmCacheError {
  * the analyser cannot name, or calls a volatile function without the caller accepting that.
  */
 export class UncacheableQueryError extends OrmCacheError {
-  readonly reason: UncacheableReason
-  constructor(reason: UncacheableReason, detail: string) {
+  readonly reason: BypassReason
+  constructor(reason: BypassReason, detail: string) {
     super('ERR_UNCACHEABLE_QUERY', `This query cannot be cached (${reason}): ${detail}`)
     this.reason = reason
   }

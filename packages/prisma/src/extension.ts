@@ -1,10 +1,10 @@
-import { InvalidOptionError, tableTag } from '@ormcache/core'
+import { InvalidOptionError, planRead, tableTag } from '@ormcache/core'
 import { Decimal } from '@prisma/client/runtime/client'
 import { ExtensionContext, type OperationCall, resolveModel } from './context.js'
 import { rawQueryKey } from './keys.js'
 import { type CacheExtensionOptions, resolveOptions } from './options.js'
 import { internalParams, readClientInternals } from './prisma-internals.js'
-import { dialectOf, rawEffects, rawStatement } from './raw-sql.js'
+import { dialectOf, rawStatement, rawVerdict, uncacheable } from './raw-sql.js'
 import { cachedRead, READ_OPERATIONS } from './read-path.js'
 import { buildDataModel } from './schema/data-model.js'
 import { TransactionTracker } from './transactions.js'
@@ -126,12 +126,14 @@ async function queryRawCached(
     throw new InvalidOptionError('options', 'raw queries are cached only with declared tags or tables')
   }
   const raw = client as RawClient
-  const effects = rawEffects(ctx.dataModel, ctx.dialect, statement.sql)
-  if (ctx.tracker.isTransactionClient(client) || effects.writes || effects.everything) {
-    return raw.$queryRaw(query)
-  }
-  const tags = [...new Set([...declared, ...effects.reads.map((table) => tableTag(table))])]
+  const verdict = rawVerdict(ctx.dialect, statement.sql)
+  const tags = [...new Set([...declared, ...verdict.reads.map((table) => tableTag(table))])]
   const key = options.key ?? rawQueryKey(statement.sql, statement.values, ctx.keyContext())
+  // Declared tags make the call an explicit request; a volatile function needs its own yes.
+  const explicit = verdict.reason !== 'volatile' || options.volatile === true
+  const plan = planRead(ctx.cache, { key, verdict, dependencies: tags, explicit })
+  if (!plan.cache) throw uncacheable(plan.reason, verdict)
+  if (ctx.tracker.isTransactionClient(client)) return raw.$queryRaw(query)
   const { value, info } = await ctx.cache.wrapWithInfo(key, () => raw.$queryRaw(query), {
     ...(options.ttl === undefined ? {} : { ttl: options.ttl }),
     tags,

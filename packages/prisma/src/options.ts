@@ -15,7 +15,9 @@ export interface ReadEvent {
   tags: readonly string[]
   /**
    * hit / stale / miss / shared / bypass as reported by the cache; `skip` when the extension did
-   * not consult the cache (reason `transaction`, `disabled`, `view`, or `unkeyable` arguments).
+   * not consult the cache (reason `transaction`, `disabled`, `view`, `unkeyable` arguments, or
+   * `no-dependencies`: the analysis found no tag, so the result is not stored and an
+   * ERR_NO_DEPENDENCIES error event is emitted).
    */
   source: 'hit' | 'stale' | 'miss' | 'shared' | 'bypass' | 'skip'
   reason?: string

@@ -1,4 +1,13 @@
-import { bulkWriteTags, normalizeTable, type SqlDialect, sqlTables } from '@ormcache/core'
+import {
+  type BypassReason,
+  bulkWriteTags,
+  classifyRead,
+  normalizeTable,
+  type ReadVerdict,
+  type SqlDialect,
+  sqlTables,
+  UncacheableQueryError,
+} from '@ormcache/core'
 import { deleteCascadeTags, updateCascadeTags } from './analysis/referential.js'
 import type { WriteEffects } from './analysis/write-effects.js'
 import type { DataModel } from './schema/data-model.js'
@@ -70,4 +79,25 @@ export function rawEffects(
     }
   }
   return { tags, everything: false, reads: found.reads, writes: found.writes.length > 0 }
+}
+
+/** Core's verdict on a raw read; SQL of a provider we cannot parse is `unknown`. */
+export function rawVerdict(dialect: SqlDialect | undefined, sql: string): ReadVerdict {
+  if (dialect === undefined) return { cacheable: false, reason: 'unknown', reads: [], volatile: [] }
+  return classifyRead(sql, dialect)
+}
+
+const ADVICE: Record<BypassReason, string> = {
+  writes: 'it writes; run it with $queryRaw, which invalidates what it wrote',
+  unknown: 'it is not a plain read this extension can analyse; run it with $queryRaw',
+  locking: 'it takes row locks; run it with $queryRaw inside the transaction that needs them',
+  volatile: 'pass { volatile: true } to cache its result until the TTL anyway',
+  'no-tables': 'it reads no table',
+  'no-dependencies': 'it depends on no tag',
+}
+
+/** The typed refusal of `$queryRawCached` for a statement that must reach the database. */
+export function uncacheable(reason: BypassReason, verdict: ReadVerdict): UncacheableQueryError {
+  const found = verdict.volatile.length > 0 ? ` (calls ${verdict.volatile.join(', ')})` : ''
+  return new UncacheableQueryError(reason, `${ADVICE[reason]}${found}`)
 }

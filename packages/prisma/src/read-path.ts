@@ -1,4 +1,4 @@
-import { OrmCacheError, type ReadInfo } from '@ormcache/core'
+import { OrmCacheError, planRead, type ReadInfo } from '@ormcache/core'
 import { readDependencies } from './analysis/read-deps.js'
 import type { ExtensionContext, OperationCall } from './context.js'
 import { keyOperation, queryKey } from './keys.js'
@@ -48,8 +48,10 @@ export async function cachedRead(
 
   let key: string
   let tags: string[]
+  let derived: readonly string[]
   try {
     const dependencies = readDependencies(ctx.dataModel, model, call.operation, queryArgs)
+    derived = dependencies.tags
     tags = perQuery?.tags === undefined ? dependencies.tags : [...dependencies.tags, ...perQuery.tags]
     key =
       perQuery?.key ??
@@ -65,6 +67,9 @@ export async function cachedRead(
     ctx.report(error, 'key')
     return skip('unkeyable')
   }
+  // An entry no write could invalidate is an analysis bug: refused, and reported as an error event.
+  const plan = planRead(ctx.cache, { key, dependencies: derived, explicit: false })
+  if (!plan.cache) return skip(plan.reason)
 
   const settings = modelSettings === false ? {} : modelSettings
   const orThrow = call.operation.endsWith('OrThrow')

@@ -88,12 +88,23 @@ export interface RawCacheOptions {
   tables?: readonly string[]
   ttl?: number
   key?: string
+  /**
+   * Cache a statement that calls a volatile function (now(), random(), nextval(), …) anyway: its
+   * result is then frozen until `ttl`, which no write can shorten. Without it such a statement is
+   * refused with `UncacheableQueryError` (code ERR_UNCACHEABLE_QUERY).
+   */
+  volatile?: boolean
 }
 
 export interface CacheClientMethods {
   /** The cache behind the extension: `prisma.$cache.invalidateTags(['feed'])`, `stats()`, … */
   $cache: Cache
-  /** `$queryRaw` through the cache, depending on `tags` / `tables` (and tables in the SQL). */
+  /**
+   * `$queryRaw` through the cache, depending on `tags` / `tables` (and tables in the SQL).
+   * Rejects with `UncacheableQueryError` (ERR_UNCACHEABLE_QUERY), before running anything, a
+   * statement that writes (data-modifying CTE, SELECT … INTO), locks rows, is not a plain read,
+   * or calls a volatile function without `volatile: true`.
+   */
   $queryRawCached<R = unknown>(query: Sql, options: RawCacheOptions): Promise<R>
 }
 
