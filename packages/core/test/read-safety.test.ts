@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest'
+import { afterAll, describe, expect, it } from 'vitest'
 import {
   classifyRead,
   createCache,
@@ -92,6 +92,8 @@ const cases: Case[] = [
   ['SELECT txid_current() FROM item', 'volatile'],
   ['SELECT pg_current_xact_id() FROM item', 'volatile'],
   ['SELECT pg_sleep(0) FROM item', 'volatile'],
+  ["SELECT lo_import('/tmp/x') FROM item", 'volatile'],
+  ["SELECT pg_notify('c', 'x'), set_config('a.b', '1', false) FROM item", 'volatile'],
   // MySQL / MariaDB.
   ['SELECT * FROM item ORDER BY RAND()', 'volatile', 'mysql'],
   ['SELECT UUID(), UUID_SHORT() FROM item', 'volatile', 'mysql'],
@@ -161,6 +163,7 @@ describe('planRead', () => {
   const errors: OrmCacheError[] = []
   const cache = createCache({ namespace: 'read-plan-test' })
   cache.on('error', (event) => errors.push(event.error))
+  afterAll(() => cache.close())
 
   it('never caches writes, unknown statements or locking reads, even when asked', () => {
     for (const sql of [

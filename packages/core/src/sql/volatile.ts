@@ -39,13 +39,6 @@ const VOLATILE_FUNCTIONS = new Set([
   'pg_switch_wal',
   'pg_logical_emit_message',
   'dblink_exec',
-  'lo_create',
-  'lo_creat',
-  'lo_import',
-  'lo_export',
-  'lo_unlink',
-  'lo_put',
-  'lo_from_bytea',
   // MySQL / MariaDB
   'rand',
   'uuid',
@@ -87,8 +80,18 @@ const VOLATILE_FUNCTIONS = new Set([
   'load_extension',
 ])
 
-/** Name prefixes of volatile function families (`uuid_generate_v4`, `pg_try_advisory_lock`, …). */
-const VOLATILE_PREFIXES = ['uuid_generate_', 'pg_advisory_', 'pg_try_advisory_', 'txid_', 'pg_stat_reset']
+/**
+ * Name prefixes of volatile function families (`uuid_generate_v4`, `pg_try_advisory_lock`, …);
+ * `lo_` is PostgreSQL's large objects, whose functions create, write, import and delete them.
+ */
+const VOLATILE_PREFIXES = [
+  'uuid_generate_',
+  'pg_advisory_',
+  'pg_try_advisory_',
+  'txid_',
+  'pg_stat_reset',
+  'lo_',
+]
 
 /** Keywords that read the clock without parentheses (SQL standard, all three dialects). */
 const CLOCK_KEYWORDS = new Set([
