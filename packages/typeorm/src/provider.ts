@@ -5,7 +5,7 @@ import { defaultScope, identifierKey, identifierTag, identifierTags, queryKey } 
 import { announceRead, forgetRead, type StructuredResult } from './read-intercept.js'
 import { readDependencies } from './read-tags.js'
 import { schemaOf } from './schema.js'
-import { readVerdictOf } from './sql/read-safety.js'
+import { ReadVerdicts } from './sql/read-safety.js'
 
 type CacheSetting = Exclude<DataSourceOptions['cache'], boolean | undefined>
 /** TypeORM's QueryResultCache interface (not exported from the package root). */
@@ -33,6 +33,7 @@ export interface ProviderSettings {
   keyPrefix: string | undefined
   views: ReadonlyMap<string, readonly string[]>
   onRead: ((event: ReadEvent) => void) | undefined
+  volatileFunctions: readonly string[]
 }
 
 /**
@@ -43,6 +44,7 @@ export interface ProviderSettings {
  */
 export class OrmcacheQueryResultCache implements QueryResultCache {
   private readonly dialect: SqlDialect
+  private readonly verdicts: ReadVerdicts
   private scope: string | undefined
 
   constructor(
@@ -50,6 +52,7 @@ export class OrmcacheQueryResultCache implements QueryResultCache {
     private readonly settings: ProviderSettings,
   ) {
     this.dialect = dialectOf(dataSource)
+    this.verdicts = new ReadVerdicts(this.dialect, { volatileFunctions: settings.volatileFunctions })
   }
 
   async connect(): Promise<void> {}
@@ -134,7 +137,7 @@ export class OrmcacheQueryResultCache implements QueryResultCache {
       // Writes, locks, volatile functions and reads of no table reach the database (design §3).
       plan = planRead(cache, {
         key,
-        verdict: readVerdictOf(sql, this.dialect),
+        verdict: this.verdicts.of(sql),
         dependencies: dependencies.tags,
         explicit: this.isExplicit(options),
       })

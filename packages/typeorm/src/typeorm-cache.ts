@@ -27,6 +27,12 @@ export interface TypeormCacheOptions {
   views?: Record<string, readonly string[]>
   /** Called for every cached read with where its rows came from (hit, miss, shared, stale, bypass). */
   onRead?: (event: ReadEvent) => void
+  /**
+   * Your own database functions whose result changes between calls or that have side effects
+   * (they write, lock, read the clock or session state): reads calling them are not cached, like
+   * reads calling `now()` or `nextval()`. Built-in functions are known already.
+   */
+  volatileFunctions?: readonly string[]
 }
 
 /** Spread into `DataSourceOptions`: `new DataSource({ ...options, ...typeormCache({ cache }) })`. */
@@ -40,7 +46,7 @@ export interface TypeormCacheConfig {
   }
 }
 
-const KNOWN = ['cache', 'ttl', 'alwaysEnabled', 'keyPrefix', 'views', 'onRead']
+const KNOWN = ['cache', 'ttl', 'alwaysEnabled', 'keyPrefix', 'views', 'onRead', 'volatileFunctions']
 
 export function typeormCache(options: TypeormCacheOptions): TypeormCacheConfig {
   if (typeof options !== 'object' || options === null)
@@ -74,7 +80,21 @@ export function typeormCache(options: TypeormCacheOptions): TypeormCacheConfig {
     }
     views.set(view.toLowerCase(), tables)
   }
-  const settings = { cache, ttl, keyPrefix: options.keyPrefix, views, onRead: options.onRead }
+  const volatileFunctions = options.volatileFunctions ?? []
+  if (
+    !Array.isArray(volatileFunctions) ||
+    !volatileFunctions.every((f) => typeof f === 'string' && f !== '')
+  ) {
+    throw new InvalidOptionError('volatileFunctions', 'must be an array of function names')
+  }
+  const settings = {
+    cache,
+    ttl,
+    keyPrefix: options.keyPrefix,
+    views,
+    onRead: options.onRead,
+    volatileFunctions,
+  }
   return {
     subscribers: [subscriberFor(new WriteTracker(cache))],
     cache: {

@@ -96,7 +96,13 @@ describe.each(DIALECTS)('reads that must reach the database on %s', (dialect) =>
     await ensureDatabase(dialect)
     cache = createCache({ namespace: `typeorm-read-safety-${process.pid}` })
     cache.on('error', (event) => errors.push(event.error))
-    const orm = typeormCache({ cache, alwaysEnabled: true, onRead: (event) => reads.push(event) })
+    const orm = typeormCache({
+      cache,
+      alwaysEnabled: true,
+      onRead: (event) => reads.push(event),
+      // Stands in for a user-defined volatile function (every database has UPPER built in).
+      volatileFunctions: ['UPPER'],
+    })
     const base = connectionOptions(dialect, 'read-safety.db')
     ds = new DataSource({
       ...base,
@@ -161,6 +167,19 @@ describe.each(DIALECTS)('reads that must reach the database on %s', (dialect) =>
     if (expression.toLowerCase().includes('nextval')) {
       expect(Number(second.value.v)).toBeGreaterThan(Number(first.value.v))
     }
+  })
+
+  it('treats declared user functions as volatile', async () => {
+    await items().save({ label: 'x' })
+    reads.length = 0
+    const declared = () => ds.createQueryBuilder(Item, 'i').select('upper(i.label)', 'v').getRawMany()
+    const other = () => ds.createQueryBuilder(Item, 'i').select('lower(i.label)', 'v').getRawMany()
+    await declared()
+    expect((await queries(declared)).count).toBe(1)
+    expect(reads.at(-1)).toMatchObject({ source: 'bypass', reason: 'volatile' })
+    await other()
+    expect((await queries(other)).count).toBe(0)
+    expect(() => typeormCache({ cache, volatileFunctions: [''] })).toThrow(/volatileFunctions/)
   })
 
   it('a read filtered on the clock stops returning a row once it expired', async () => {

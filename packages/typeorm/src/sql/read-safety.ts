@@ -1,13 +1,17 @@
-import { classifyRead, type ReadVerdict, type SqlDialect } from '@ormcache/core'
+import { classifyRead, type ReadSafetyOptions, type ReadVerdict, type SqlDialect } from '@ormcache/core'
 import { TextMemo } from './memo.js'
 
-const memos = {
-  postgres: new TextMemo<ReadVerdict>(),
-  mysql: new TextMemo<ReadVerdict>(),
-  sqlite: new TextMemo<ReadVerdict>(),
-}
+/** Core's verdicts on whether SQL texts may be cached, memoized per text for one DataSource. */
+export class ReadVerdicts {
+  private readonly memo = new TextMemo<ReadVerdict>()
 
-/** The core's verdict on whether `sql` may be cached, memoized per SQL text. Do not mutate. */
-export function readVerdictOf(sql: string, dialect: SqlDialect): ReadVerdict {
-  return memos[dialect].get(sql, (text) => classifyRead(text, dialect))
+  constructor(
+    private readonly dialect: SqlDialect,
+    private readonly options: ReadSafetyOptions,
+  ) {}
+
+  /** The verdict on `sql`; callers must not mutate it. */
+  of(sql: string): ReadVerdict {
+    return this.memo.get(sql, (text) => classifyRead(text, this.dialect, this.options))
+  }
 }
