@@ -1,7 +1,24 @@
 import type { CacheContext } from './context.js'
 import { StoreTimeoutError } from './errors.js'
+import { bumpGuarded } from './store-ops.js'
+import type { Guard, StoreWrite } from './stores/types.js'
 import type { BusMessage, InvalidationBus } from './tiers/bus.js'
 import { withTimeout } from './timeout.js'
+
+/**
+ * Write-through's fill, sent in the same store operation as the bump: given the new tokens,
+ * the guards (each fill tag's pre-write version) and the entry to store only if every guard held.
+ * Returns undefined when the fill cannot be guarded (its tags were bumped by another caller's flush).
+ */
+export type GuardedFill = (
+  fresh: ReadonlyMap<string, string>,
+) => { guards: Guard[]; entry: StoreWrite } | undefined
+
+export interface Applied {
+  tokens: Map<string, string>
+  /** The guarded fill was stored. */
+  filled: boolean
+}
 
 const PUBLISH_TIMEOUT_MS = 1_000
 /** Publishes in flight before new ones are dropped (and reported): a dead bus must not pile up work. */
@@ -22,7 +39,7 @@ export class Invalidator {
   private pendingEverything = false
   private retryTimer: NodeJS.Timeout | undefined
   private retryDelay = FIRST_RETRY_MS
-  private flushing: Promise<Map<string, string> | undefined> | undefined
+  private flushing: Promise<Applied | undefined> | undefined
 
   constructor(private readonly ctx: CacheContext) {}
 
@@ -37,6 +54,15 @@ export class Invalidator {
    * Returns the new tokens when applied, so write-through can fill under exactly these versions.
    */
   async invalidate(tags: readonly string[], everything = false): Promise<Map<string, string> | undefined> {
+    return (await this.invalidateWith(tags, everything, undefined))?.tokens
+  }
+
+  /** `invalidate`, with write-through's fill applied in the same store operation when possible. */
+  async invalidateWith(
+    tags: readonly string[],
+    everything: boolean,
+    fill: GuardedFill | undefined,
+  ): Promise<Applied | undefined> {
     this.ctx.localEpoch += 1
     // Local L1 first: once this call resolves, no reader in this process may see the old value.
     if (everything) this.ctx.l1?.clear()
@@ -45,7 +71,7 @@ export class Invalidator {
     if (everything) this.pendingEverything = true
     this.ctx.stats.add('invalidations', everything ? 1 : tags.length)
     this.ctx.events.emit('invalidate', { tags, everything })
-    const applied = await this.flush()
+    const applied = await this.flushWith(fill)
     await this.publish({ tags, keys: [], everything })
     return applied
   }
@@ -101,11 +127,16 @@ export class Invalidator {
    * the attempt that ran for this caller (empty if nothing was pending), or undefined on failure.
    */
   async flush(): Promise<Map<string, string> | undefined> {
+    return (await this.flushWith(undefined))?.tokens
+  }
+
+  private async flushWith(fill: GuardedFill | undefined): Promise<Applied | undefined> {
     while (this.flushing !== undefined) await this.flushing
-    if (!this.pending) return new Map()
-    this.flushing = this.attempt()
+    if (!this.pending) return { tokens: new Map(), filled: false }
+    const attempt = this.attempt(fill)
+    this.flushing = attempt
     try {
-      return await this.flushing
+      return await attempt
     } finally {
       this.flushing = undefined
     }
@@ -116,20 +147,27 @@ export class Invalidator {
     this.retryTimer = undefined
   }
 
-  private async attempt(): Promise<Map<string, string> | undefined> {
+  private async attempt(fill: GuardedFill | undefined): Promise<Applied | undefined> {
     const tags = [...this.pendingTags]
     const deletes = [...this.pendingDeletes]
     const everything = this.pendingEverything
     try {
-      const tokens = await this.ctx.tags.bump(this.ctx.store, tags, everything)
+      const { fresh: tokens, writes } = this.ctx.tags.plan(tags, everything)
+      const guarded = fill?.(tokens)
+      let filled = false
+      if (guarded !== undefined && writes.length > 0) {
+        filled = await bumpGuarded(this.ctx.store, writes, guarded.guards, guarded.entry)
+      } else if (writes.length > 0) {
+        await this.ctx.store.setMany(writes)
+      }
       for (const key of deletes) await this.ctx.store.delete(key)
       for (const tag of tags) this.pendingTags.delete(tag)
       for (const key of deletes) this.pendingDeletes.delete(key)
       if (everything) this.pendingEverything = false
       this.retryDelay = FIRST_RETRY_MS
-      return tokens
+      return { tokens, filled }
     } catch (error) {
-      this.ctx.reportError(error, 'invalidate')
+      this.ctx.reportError(error, fill === undefined ? 'invalidate' : 'write-through')
       this.scheduleRetry()
       return undefined
     }
