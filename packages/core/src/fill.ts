@@ -64,7 +64,7 @@ export async function loadShared<T>(
       }
     }
   }
-  const wait = new LeaseWait(ctx)
+  const wait = new LeaseWait(ctx, address.storeKey, missedAt)
   while (!held) {
     if (wait.expired) return alone()
     await wait.next()

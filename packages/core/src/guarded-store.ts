@@ -36,6 +36,7 @@ export class GuardedStore implements CacheStore {
     guards: readonly Guard[],
     entry: StoreWrite,
   ) => Promise<boolean>
+  readonly waitForFill?: (entryKey: string, ms: number, since: number) => Promise<void> | undefined
 
   constructor(
     readonly inner: CacheStore,
@@ -53,6 +54,8 @@ export class GuardedStore implements CacheStore {
       this.lookup = (request) => this.guard('lookup', readTimeoutMs, () => inner.lookup!(request))
     if (inner.fill)
       this.fill = (write, lease) => this.guard('fill', writeTimeoutMs, () => inner.fill!(write, lease))
+    // Waiting never fails (it times out into a poll), so it needs no guard.
+    if (inner.waitForFill) this.waitForFill = (key, ms, since) => inner.waitForFill!(key, ms, since)
     if (inner.bumpGuarded)
       this.bumpGuarded = (writes, guards, entry) =>
         this.guard('bumpGuarded', writeTimeoutMs, () => inner.bumpGuarded!(writes, guards, entry))

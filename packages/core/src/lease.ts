@@ -51,12 +51,23 @@ export function releaseLease(ctx: CacheContext, lease: LeaseRef): void {
     .catch((error: unknown) => ctx.reportError(error, 'lease', lease.key))
 }
 
-/** Backoff between looks at a key another process is loading. */
+/** ms a waiter sleeps on the store's wake signal before it looks anyway (a lost wake). */
+const WAKE_FALLBACK_MS = 50
+
+/**
+ * Between looks at a key another process is loading: sleep until the holder's fill is announced
+ * where the store can listen (Redis pub/sub, see stores/redis-wake.ts), else poll with backoff.
+ */
 export class LeaseWait {
   private delay = FIRST_POLL_MS
   readonly deadline: number
 
-  constructor(ctx: CacheContext) {
+  constructor(
+    private readonly ctx: CacheContext,
+    private readonly storeKey: string,
+    /** performance.now() when the lookup that found the lease held was sent. */
+    private lookedAt: number,
+  ) {
     this.deadline = performance.now() + leaseWait(ctx)
   }
 
@@ -65,7 +76,12 @@ export class LeaseWait {
   }
 
   async next(): Promise<void> {
-    await sleep(Math.min(this.delay, Math.max(0, this.deadline - performance.now())))
+    const left = Math.max(0, this.deadline - performance.now())
+    const since = this.lookedAt
+    this.lookedAt = performance.now()
+    const woken = this.ctx.store.waitForFill?.(this.storeKey, Math.min(WAKE_FALLBACK_MS, left), since)
+    if (woken !== undefined) return woken
+    await sleep(Math.min(this.delay, left))
     this.delay = Math.min(this.delay * 2, MAX_POLL_MS)
   }
 }

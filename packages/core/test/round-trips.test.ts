@@ -17,9 +17,8 @@ interface Backend {
   name: string
   counter: RoundTrips
   store: () => CacheStore
-  expected: { hit: number; coldMiss: number; deadMiss: number; write: number }
-  /** The lease is taken in a trip of its own, so a late one may add a re-read. */
-  lateLeaseTrip?: boolean
+  /** Allowed counts: one value where the count is exact. */
+  expected: { hit: number[]; coldMiss: number[]; deadMiss: number[]; write: number[] }
   close: () => Promise<void> | void
 }
 
@@ -35,7 +34,7 @@ const backends: Array<() => Promise<Backend>> = [
       name: 'Redis',
       counter,
       store: () => redisStore({ client }),
-      expected: { hit: 1, coldMiss: 2, deadMiss: 2, write: 2 },
+      expected: { hit: [1], coldMiss: [2], deadMiss: [2], write: [2] },
       close: () => client.disconnect(),
     }
   },
@@ -48,9 +47,9 @@ const backends: Array<() => Promise<Backend>> = [
       counter,
       store: () => redisStore({ client }),
       // The entry's slot cannot see the versions: a dead entry takes the lease in a trip of its
-      // own, and write-through compares and stores in two.
-      expected: { hit: 1, coldMiss: 2, deadMiss: 3, write: 3 },
-      lateLeaseTrip: true,
+      // own (and re-reads the entry once if that lease came more than 2 ms after the lookup,
+      // fill.ts), and write-through compares and stores in two.
+      expected: { hit: [1], coldMiss: [2], deadMiss: [3, 4], write: [3] },
       close: () => client.disconnect(),
     }
   },
@@ -65,10 +64,10 @@ const backends: Array<() => Promise<Backend>> = [
       store: () => memcachedStore({ client }),
       // No scripts: the lease is an add of its own, the release (get, then delete with CAS)
       // follows the fill's set, and write-through's compare-and-set is a get, then a CAS set.
-      // A lease won more than 2 ms after the lookup re-reads the entry once (fill.ts), which a
-      // loaded host can make happen: one extra trip is allowed for the misses.
-      expected: { hit: 1, coldMiss: 4, deadMiss: 4, write: 4 },
-      lateLeaseTrip: true,
+      // A lease won more than 2 ms after the lookup re-reads the entry once (fill.ts), and the
+      // two tags' get-then-CAS chains share one connection, so a CAS can leave while the other
+      // get's reply is still on its way: one trip either way is allowed there.
+      expected: { hit: [1], coldMiss: [4, 5], deadMiss: [4, 5], write: [3, 4] },
       close: () => client.close(),
     }
   },
@@ -100,7 +99,7 @@ describe.each(backends.map((make, i) => [i, make] as const))('round trips (backe
         info: { source: 'hit' },
       })
     })
-    expect({ backend: backend.name, trips }).toEqual({ backend: backend.name, trips: backend.expected.hit })
+    expectTrips(backend, trips, backend.expected.hit)
   })
 
   it('a cold miss: lookup (with the lease), then fill and release together', async () => {
@@ -108,7 +107,7 @@ describe.each(backends.map((make, i) => [i, make] as const))('round trips (backe
     const { trips } = await backend.counter.during(async () => {
       expect((await cache.wrapWithInfo(key, async () => 'v', { tags })).info.source).toBe('miss')
     })
-    expectMissTrips(backend, trips, backend.expected.coldMiss)
+    expectTrips(backend, trips, backend.expected.coldMiss)
     expect((await cache.wrapWithInfo(key, async () => 'never', { tags })).info.source).toBe('hit')
   })
 
@@ -122,7 +121,7 @@ describe.each(backends.map((make, i) => [i, make] as const))('round trips (backe
         info: { source: 'miss', reason: 'invalidated' },
       })
     })
-    expectMissTrips(backend, trips, backend.expected.deadMiss)
+    expectTrips(backend, trips, backend.expected.deadMiss)
   })
 
   it('a single-row write with write-through: snapshot before, one bump-and-fill after', async () => {
@@ -131,12 +130,29 @@ describe.each(backends.map((make, i) => [i, make] as const))('round trips (backe
       const intent = await cache.beginWrite(tags)
       expect(await intent.commit({ invalidate: tags, fill: { key, value: 'row' } })).toBe('filled')
     })
-    expect({ backend: backend.name, trips }).toEqual({ backend: backend.name, trips: backend.expected.write })
+    expectTrips(backend, trips, backend.expected.write)
     expect((await cache.wrapWithInfo(key, async () => 'never', { tags })).info.source).toBe('hit')
   })
 })
 
-function expectMissTrips(backend: Backend, trips: number, expected: number): void {
-  const allowed = backend.lateLeaseTrip ? [expected, expected + 1] : [expected]
+function expectTrips(backend: Backend, trips: number, allowed: number[]): void {
   expect({ backend: backend.name, trips, ok: allowed.includes(trips) }).toMatchObject({ ok: true })
 }
+
+describe('the invalidation bus costs no round trip while nobody listens', () => {
+  it('publishes once to probe, then skips PUBLISH until a listener may exist', async () => {
+    const counter = new RoundTrips()
+    const client = await connectRedis()
+    countRedis(client, counter)
+    const cache = createCache({ store: redisStore({ client }), namespace: unique(), l1: false })
+    try {
+      await cache.invalidateTags(['probe']) // nobody subscribed to this namespace's bus
+      const { trips, commands } = await counter.during(() => cache.invalidateTags(['t']))
+      expect(commands).not.toContain('publish')
+      expect(trips).toBe(1)
+    } finally {
+      await cache.close()
+      client.disconnect()
+    }
+  })
+})

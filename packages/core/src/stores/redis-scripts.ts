@@ -35,18 +35,19 @@ end
 return out`)
 
 /**
- * The whole read of a wrap on a single node. KEYS: entry, lease, then the version keys (the
- * namespace epoch first). ARGV: token, tag ttl, lease owner ('' = no lease), lease ttl.
+ * The whole read of a wrap on a single node. KEYS: entry, lease, waiters, then the version keys
+ * (the namespace epoch first). A caller that finds the lease held marks the waiters key, so the
+ * holder's FILL wakes it over pub/sub. ARGV: token, tag ttl, lease owner ('' = no lease), lease ttl.
  * Returns { entry or its head, leased (1 taken or ours, 0 held by another, -1 not tried), versions… }.
  * An entry whose head (line 1 of entry.ts's layout) shows it is dead (see below) comes back as
  * its two head lines only, and the lease is taken for the caller's load.
  */
 export const LOOKUP = script(`
 local versions = {}
-for i = 3, #KEYS do
-  local key, index = KEYS[i], tostring(i - 3)
+for i = 4, #KEYS do
+  local key, index = KEYS[i], tostring(i - 4)
   ${READ_VERSION}
-  versions[i - 2] = v
+  versions[i - 3] = v
 end
 local raw = redis.call('GET', KEYS[1])
 local dead = not raw
@@ -81,6 +82,7 @@ if dead and ARGV[3] ~= '' then
     leased = 1
   else
     leased = 0
+    redis.call('SET', KEYS[3], '1', 'PX', ARGV[4])
   end
 end
 local out = { raw, leased }
@@ -88,7 +90,8 @@ for i = 1, #versions do out[i + 2] = versions[i] end
 return out`)
 
 /**
- * The entry half of a lookup on a Cluster (version keys live in other slots). KEYS: entry, lease.
+ * The entry half of a lookup on a Cluster (version keys live in other slots). KEYS: entry, lease,
+ * waiters.
  * ARGV: lease owner ('' = none), lease ttl. Takes the lease only for an absent entry; a present
  * one is judged by the caller, who takes the lease separately if it turns out to be dead.
  */
@@ -102,14 +105,19 @@ if not raw and ARGV[1] ~= '' then
     leased = 1
   else
     leased = 0
+    redis.call('SET', KEYS[3], '1', 'PX', ARGV[2])
   end
 end
 return { raw, leased }`)
 
-/** KEYS: entry, lease. ARGV: value, ttl ('' = none), lease owner ('' = no lease to release). */
+/**
+ * KEYS: entry, lease, waiters. ARGV: value, ttl ('' = none), lease owner ('' = no lease to
+ * release), wake channel. Publishes the entry key on the wake channel only if a waiter marked it.
+ */
 export const FILL = script(`
 if ARGV[2] == '' then redis.call('SET', KEYS[1], ARGV[1]) else redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) end
 if ARGV[3] ~= '' and redis.call('GET', KEYS[2]) == ARGV[3] then redis.call('DEL', KEYS[2]) end
+if redis.call('DEL', KEYS[3]) == 1 then redis.call('PUBLISH', ARGV[4], KEYS[1]) end
 return 1`)
 
 /**

@@ -15,6 +15,7 @@ import {
   VERSIONS,
 } from './redis-scripts.js'
 import { keySlot } from './redis-slot.js'
+import { RedisWaker, WAKE_CHANNEL } from './redis-wake.js'
 import type {
   CacheStore,
   Guard,
@@ -152,12 +153,13 @@ export class RedisStore implements CacheStore {
   async lookup(request: LookupRequest): Promise<LookupReply> {
     const { entryKey, keys, lease } = request
     const leaseKey = lease?.key ?? `{${entryKey}}:nolease`
+    const waitKey = `{${entryKey}}:w`
     const owner = lease?.owner ?? ''
     const leaseTtl = lease === undefined ? '' : pxArg(lease.ttlMs)
     if (!this.cluster) {
       const reply = (await this.run(
         LOOKUP,
-        [entryKey, leaseKey, ...keys],
+        [entryKey, leaseKey, waitKey, ...keys],
         [request.token, pxArg(request.tagTtlMs), owner, leaseTtl],
       )) as [string | null, number, ...string[]]
       return {
@@ -167,7 +169,9 @@ export class RedisStore implements CacheStore {
       }
     }
     const [entry, versions] = await Promise.all([
-      this.run(LOOKUP_ENTRY, [entryKey, leaseKey], [owner, leaseTtl]) as Promise<[string | null, number]>,
+      this.run(LOOKUP_ENTRY, [entryKey, leaseKey, waitKey], [owner, leaseTtl]) as Promise<
+        [string | null, number]
+      >,
       this.readVersions(request),
     ])
     return { entry: orUndefined(entry[0]), leased: leasedOf(entry[1]), versions }
@@ -177,8 +181,8 @@ export class RedisStore implements CacheStore {
   async fill(write: StoreWrite, lease: LeaseRef | undefined): Promise<void> {
     await this.run(
       FILL,
-      [write.key, lease?.key ?? `{${write.key}}:nolease`],
-      [write.value, pxArg(write.ttlMs), lease?.owner ?? ''],
+      [write.key, lease?.key ?? `{${write.key}}:nolease`, `{${write.key}}:w`],
+      [write.value, pxArg(write.ttlMs), lease?.owner ?? '', WAKE_CHANNEL],
     )
   }
 
@@ -204,12 +208,25 @@ export class RedisStore implements CacheStore {
     return new RedisBus(this.client, channel)
   }
 
+  /** Resolves when a fill of `entryKey` announces itself (see FILL), or after `ms`. */
+  waitForFill(entryKey: string, ms: number, since: number): Promise<void> | undefined {
+    this.waker ??= new RedisWaker(this.client)
+    if (!this.waker.listening) {
+      void this.waker.wait(entryKey, 0, since) // opens the subscription for the next wait
+      return undefined
+    }
+    return this.waker.wait(entryKey, ms, since)
+  }
+
+  private waker: RedisWaker | undefined
+
   async deleteIfEquals(key: string, value: string): Promise<boolean> {
     return (await this.run(DELETE_IF_EQUALS, [key], [value])) === 1
   }
 
   /** Resolves once an owned client's connection is closed (QUIT lets queued replies arrive first). */
   async close(): Promise<void> {
+    this.waker?.close()
     const client = this.client
     if (!this.ownsClient || client.status === 'end') return
     if (client.status !== 'ready') {

@@ -40,6 +40,11 @@ export interface CacheStore {
    * Every write is applied either way.
    */
   bumpGuarded?(writes: readonly StoreWrite[], guards: readonly Guard[], entry: StoreWrite): Promise<boolean>
+  /**
+   * For a lease waiter: resolves when a fill of `entryKey` is announced after `since`
+   * (performance.now()), or after `ms`; undefined when the store cannot listen right now (poll).
+   */
+  waitForFill?(entryKey: string, ms: number, since: number): Promise<void> | undefined
 }
 
 /**
