@@ -39,7 +39,7 @@ export class Invalidator {
   private pendingEverything = false
   private retryTimer: NodeJS.Timeout | undefined
   private retryDelay = FIRST_RETRY_MS
-  private flushing: Promise<Applied | undefined> | undefined
+  private flushing: Promise<Map<string, string> | undefined> | undefined
 
   constructor(private readonly ctx: CacheContext) {}
 
@@ -54,26 +54,51 @@ export class Invalidator {
    * Returns the new tokens when applied, so write-through can fill under exactly these versions.
    */
   async invalidate(tags: readonly string[], everything = false): Promise<Map<string, string> | undefined> {
-    return (await this.invalidateWith(tags, everything, undefined))?.tokens
-  }
-
-  /** `invalidate`, with write-through's fill applied in the same store operation when possible. */
-  async invalidateWith(
-    tags: readonly string[],
-    everything: boolean,
-    fill: GuardedFill | undefined,
-  ): Promise<Applied | undefined> {
-    this.ctx.localEpoch += 1
-    // Local L1 first: once this call resolves, no reader in this process may see the old value.
-    if (everything) this.ctx.l1?.clear()
-    else this.ctx.l1?.evictTags(tags)
+    this.begin(tags, everything)
     for (const tag of tags) this.pendingTags.add(tag)
     if (everything) this.pendingEverything = true
-    this.ctx.stats.add('invalidations', everything ? 1 : tags.length)
-    this.ctx.events.emit('invalidate', { tags, everything })
-    const applied = await this.flushWith(fill)
+    const applied = await this.flush()
     await this.publish({ tags, keys: [], everything })
     return applied
+  }
+
+  /**
+   * `invalidate` with write-through's fill in the same store operation. The bump carries its own
+   * tokens for exactly `tags` and is never merged with other callers' pending invalidations:
+   * two writers of one row must each move the row tag with their own compare, or the older
+   * row could be stored under the token that also stands for the newer write. With invalidations
+   * pending (an outage), it is a plain `invalidate` and nothing is filled.
+   */
+  async invalidateGuarded(tags: readonly string[], fill: GuardedFill): Promise<Applied | undefined> {
+    if (this.pending) {
+      const tokens = await this.invalidate(tags)
+      return tokens === undefined ? undefined : { tokens, filled: false }
+    }
+    this.begin(tags, false)
+    const { fresh, writes } = this.ctx.tags.plan(tags)
+    let applied: Applied | undefined
+    try {
+      const guarded = fill(fresh)
+      let filled = false
+      if (guarded === undefined) await this.ctx.store.setMany(writes)
+      else filled = await bumpGuarded(this.ctx.store, writes, guarded.guards, guarded.entry)
+      applied = { tokens: fresh, filled }
+    } catch (error) {
+      this.ctx.reportError(error, 'write-through')
+      for (const tag of tags) this.pendingTags.add(tag)
+      this.scheduleRetry()
+    }
+    await this.publish({ tags, keys: [], everything: false })
+    return applied
+  }
+
+  /** Local effects first: once the call resolves, no reader in this process may see the old value. */
+  private begin(tags: readonly string[], everything: boolean): void {
+    this.ctx.localEpoch += 1
+    if (everything) this.ctx.l1?.clear()
+    else this.ctx.l1?.evictTags(tags)
+    this.ctx.stats.add('invalidations', everything ? 1 : tags.length)
+    this.ctx.events.emit('invalidate', { tags, everything })
   }
 
   async delete(storeKey: string): Promise<void> {
@@ -127,13 +152,9 @@ export class Invalidator {
    * the attempt that ran for this caller (empty if nothing was pending), or undefined on failure.
    */
   async flush(): Promise<Map<string, string> | undefined> {
-    return (await this.flushWith(undefined))?.tokens
-  }
-
-  private async flushWith(fill: GuardedFill | undefined): Promise<Applied | undefined> {
     while (this.flushing !== undefined) await this.flushing
-    if (!this.pending) return { tokens: new Map(), filled: false }
-    const attempt = this.attempt(fill)
+    if (!this.pending) return new Map()
+    const attempt = this.attempt()
     this.flushing = attempt
     try {
       return await attempt
@@ -147,27 +168,21 @@ export class Invalidator {
     this.retryTimer = undefined
   }
 
-  private async attempt(fill: GuardedFill | undefined): Promise<Applied | undefined> {
+  private async attempt(): Promise<Map<string, string> | undefined> {
     const tags = [...this.pendingTags]
     const deletes = [...this.pendingDeletes]
     const everything = this.pendingEverything
     try {
       const { fresh: tokens, writes } = this.ctx.tags.plan(tags, everything)
-      const guarded = fill?.(tokens)
-      let filled = false
-      if (guarded !== undefined && writes.length > 0) {
-        filled = await bumpGuarded(this.ctx.store, writes, guarded.guards, guarded.entry)
-      } else if (writes.length > 0) {
-        await this.ctx.store.setMany(writes)
-      }
+      if (writes.length > 0) await this.ctx.store.setMany(writes)
       for (const key of deletes) await this.ctx.store.delete(key)
       for (const tag of tags) this.pendingTags.delete(tag)
       for (const key of deletes) this.pendingDeletes.delete(key)
       if (everything) this.pendingEverything = false
       this.retryDelay = FIRST_RETRY_MS
-      return { tokens, filled }
+      return tokens
     } catch (error) {
-      this.ctx.reportError(error, fill === undefined ? 'invalidate' : 'write-through')
+      this.ctx.reportError(error, 'invalidate')
       this.scheduleRetry()
       return undefined
     }

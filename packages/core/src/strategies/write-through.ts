@@ -89,7 +89,11 @@ async function commitWrite(
     const guarded = invalidate.filter((tag) => snapshot.tags.includes(tag))
     build = (fresh) => {
       if (guarded.some((tag) => !fresh.has(tag))) return undefined
-      const versions = snapshot.tags.map((tag, i) => fresh.get(tag) ?? snapshot.versions[i]!)
+      // Only the guarded tags take the new tokens; every other fill tag keeps its snapshot
+      // version, so a write to it since the snapshot (a bulk write) makes the entry invalid.
+      const versions = snapshot.tags.map((tag, i) =>
+        guarded.includes(tag) ? fresh.get(tag)! : snapshot.versions[i]!,
+      )
       const head = {
         identity: address.identity,
         freshUntil: Date.now() + ttl,
@@ -122,7 +126,7 @@ async function commitWrite(
     }
     return noteFilled(ctx, fill.key, unguarded?.entry)
   }
-  const applied = await invalidator.invalidateWith(invalidate, false, build)
+  const applied = await invalidator.invalidateGuarded(invalidate, build)
   if (applied === undefined) return 'unavailable'
   return applied.filled ? noteFilled(ctx, fill.key, entry) : 'skipped'
 }

@@ -71,17 +71,30 @@ export function countRedis(client: Redis | Cluster, counter: RoundTrips): void {
   }
 }
 
-/** memjs sends every request of ours through `perform` (stores/memcached-node.ts). */
+/**
+ * Every request of ours reaches a memjs Server's `write` (single requests and the GETKQ … NOOP
+ * batches of stores/memcached-node.ts), and every reply its `respond`. A write is answered when
+ * a reply with its opaque arrives that is not a quiet GETKQ hit (those precede the batch's NOOP).
+ */
 export function countMemjs(client: memjs.Client, counter: RoundTrips): void {
-  const target = client as unknown as {
-    perform: (key: string, request: Buffer, seq: number, callback: (...args: unknown[]) => void) => unknown
-  }
-  const perform = target.perform.bind(client)
-  target.perform = (key, request, seq, callback) => {
-    const done = counter.track(`op${request[1]}`)
-    return perform(key, request, seq, (...args: unknown[]) => {
-      done()
-      callback(...args)
-    })
+  const GETKQ = 0x0d
+  type Reply = { header: { opaque: number; opcode: number } }
+  type Server = { write(blob: Buffer): unknown; respond(response: Reply): unknown }
+  for (const server of (client as unknown as { servers: Server[] }).servers) {
+    const open = new Map<number, () => void>()
+    const write = server.write.bind(server)
+    const respond = server.respond.bind(server)
+    server.write = (blob) => {
+      open.set(blob.readUInt32BE(12), counter.track(`op${blob[1]}`))
+      return write(blob)
+    }
+    server.respond = (response) => {
+      const done = open.get(response.header.opaque)
+      if (done !== undefined && response.header.opcode !== GETKQ) {
+        open.delete(response.header.opaque)
+        done()
+      }
+      return respond(response)
+    }
   }
 }
