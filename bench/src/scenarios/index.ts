@@ -1,4 +1,5 @@
 import { prismaScenario } from './prisma.js'
+import { roundTripsScenario } from './round-trips.js'
 import { stalenessScenario } from './staleness.js'
 import { stampedeScenario } from './stampede.js'
 import { storeHit } from './store-hit.js'
@@ -14,4 +15,5 @@ export const SCENARIOS: readonly Scenario[] = [
   stampedeScenario,
   stalenessScenario,
   zipfScenario,
+  roundTripsScenario,
 ]

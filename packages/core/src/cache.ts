@@ -167,13 +167,7 @@ class OrmCache implements Cache {
     const encoded = this.ctx.codec.encode(value)
     if (this.invalidator.pending && (await this.invalidator.flush()) === undefined) return
     try {
-      const keys = this.ctx.tags.storeKeys(tags)
-      const snapshot = await this.ctx.tags.resolve(
-        this.ctx.store,
-        tags,
-        keys,
-        await this.ctx.store.getMany(keys),
-      )
+      const snapshot = await this.ctx.tags.snapshot(this.ctx.store, tags)
       const raw = writeEntry(
         { identity: address.identity, freshUntil: Date.now() + ttl, ...snapshot },
         encoded,

@@ -2,8 +2,10 @@ import type { CacheContext } from './context.js'
 import { decodeEntry, type Entry, encodeEntry } from './entry.js'
 import { OrmCacheError } from './errors.js'
 import type { EntryAddress } from './keys.js'
-import { withLease } from './lease.js'
-import { lookup } from './read-path.js'
+import { LeaseWait, leaseOf, releaseLease, takeLease } from './lease.js'
+import { deadValue, lookup, sameVersions } from './read-path.js'
+import { fillEntry } from './store-ops.js'
+import type { LeaseRef } from './stores/types.js'
 import { isCurrent, type Snapshot } from './tags.js'
 
 export interface FillPolicy {
@@ -20,35 +22,89 @@ export interface LoadOutcome<T> {
   fromPeer?: boolean
 }
 
+const RECHECK_AFTER_MS = 2
+
 /**
- * The miss path: under a distributed lease, run the loader and store its result under the
- * version snapshot that was taken before it ran. `localEpoch` is the process's invalidation
- * counter when the snapshot was taken.
+ * The miss path: run the loader and store its result under the version snapshot that was taken
+ * before it ran. `leased` is what the lookup said about the distributed lease (see lease.ts):
+ * true, this cache holds it and loads; false, another process is loading, so wait for its value
+ * (or for the lease to come free); undefined, the store could not decide in the lookup, so take
+ * it now. `localEpoch` is the process's invalidation counter when the snapshot was taken;
+ * `missedAt` is performance.now() when the lookup was sent.
  */
-export function loadUnderLease<T>(
+export async function loadShared<T>(
   ctx: CacheContext,
   address: EntryAddress,
   load: () => Promise<T> | T,
   snapshot: Snapshot,
   policy: FillPolicy,
   localEpoch: number,
+  leased: boolean | undefined,
+  missedAt: number,
 ): Promise<LoadOutcome<T>> {
-  return withLease(
-    ctx,
-    address.storeKey,
-    async () => {
-      const found = await lookup(ctx, address, policy.tags)
-      // Another process's value counts if it is current, or if it was loaded under exactly our
-      // snapshot: equal (never reused) tokens mean no invalidation landed between their snapshot
-      // and ours, so their load started after every write that finished before this read began.
-      const entry = found.kind === 'hit' || found.kind === 'miss' ? found.entry : undefined
-      const usable = found.kind === 'hit' || (entry !== undefined && sameSnapshot(entry, snapshot))
-      return usable && entry !== undefined
-        ? { value: entry.value as T, raw: undefined, fromPeer: true }
-        : undefined
-    },
-    () => loadAndFill(ctx, address, load, snapshot, policy, localEpoch),
-  )
+  const lease = leaseOf(ctx, address.storeKey)
+  const alone = () => loadAndFill(ctx, address, load, snapshot, policy, localEpoch, undefined)
+  if (lease === undefined) return alone()
+  let held = leased
+  if (held === undefined) {
+    try {
+      held = await takeLease(ctx, lease)
+    } catch (error) {
+      ctx.reportError(error, 'lease', address.key)
+      return alone()
+    }
+    // A previous holder may have stored its value and let go between our miss and our take.
+    // That takes a whole load, so only a lease won well after the miss is worth a re-check.
+    if (held && performance.now() - missedAt > RECHECK_AFTER_MS) {
+      const peer = (await peerValue<T>(ctx, address, policy, snapshot, undefined).catch(() => undefined))
+        ?.peer
+      if (peer !== undefined) {
+        releaseLease(ctx, lease)
+        return peer
+      }
+    }
+  }
+  const wait = new LeaseWait(ctx, address.storeKey, missedAt)
+  while (!held) {
+    if (wait.expired) return alone()
+    await wait.next()
+    let next: boolean | undefined
+    try {
+      const look = await peerValue<T>(ctx, address, policy, snapshot, lease)
+      if (look.peer !== undefined) return look.peer
+      next = look.leased
+      if (next === undefined) next = await takeLease(ctx, lease)
+    } catch (error) {
+      ctx.reportError(error, 'lease', address.key)
+      return alone()
+    }
+    held = next
+  }
+  return loadAndFill(ctx, address, load, snapshot, policy, localEpoch, lease)
+}
+
+/**
+ * Another process's value, if it is current, or if it was loaded under exactly our snapshot:
+ * equal (never reused) tokens mean no invalidation landed between their snapshot and ours, so
+ * their load started after every write that finished before this read began.
+ */
+async function peerValue<T>(
+  ctx: CacheContext,
+  address: EntryAddress,
+  policy: FillPolicy,
+  snapshot: Snapshot,
+  lease: LeaseRef | undefined,
+): Promise<{ peer?: LoadOutcome<T>; leased?: boolean }> {
+  const found = await lookup(ctx, address, policy.tags, lease)
+  if (found.kind === 'hit') return { peer: { value: found.entry.value as T, raw: undefined, fromPeer: true } }
+  if (found.kind !== 'miss') return {}
+  const leased = found.leased
+  if (found.entry === undefined || !sameVersions(found.entry.head, snapshot))
+    return leased === undefined ? {} : { leased }
+  const peer = await deadValue(ctx, address, found.entry)
+  if (peer === undefined) return leased === undefined ? {} : { leased }
+  if (leased === true && lease !== undefined) releaseLease(ctx, lease)
+  return { peer: { value: peer.value as T, raw: undefined, fromPeer: true } }
 }
 
 export async function loadAndFill<T>(
@@ -58,16 +114,27 @@ export async function loadAndFill<T>(
   snapshot: Snapshot,
   policy: FillPolicy,
   localEpoch: number,
+  lease?: LeaseRef,
 ): Promise<LoadOutcome<T>> {
-  const value = await timedLoad(ctx, address, load)
+  let value: T
+  try {
+    value = await timedLoad(ctx, address, load)
+  } catch (error) {
+    if (lease !== undefined) releaseLease(ctx, lease)
+    throw error
+  }
+  const skip = (): LoadOutcome<T> => {
+    if (lease !== undefined) releaseLease(ctx, lease)
+    return { value, raw: undefined }
+  }
   if (ctx.localEpoch !== localEpoch && !(await stillCurrent(ctx, snapshot))) {
     // This process invalidated something while we loaded. If it hit our tags, the value is
     // already outdated: storing it would only overwrite a fresher entry a later reader stored.
-    return { value, raw: undefined }
+    return skip()
   }
   const negative = value === null || value === undefined
   const negativeTtl = ctx.options.negativeTtl
-  if (negative && negativeTtl === false) return { value, raw: undefined }
+  if (negative && negativeTtl === false) return skip()
   const ttl = ctx.jittered(negative ? Math.min(negativeTtl as number, policy.ttl) : policy.ttl)
   const entry: Entry = {
     identity: address.identity,
@@ -84,10 +151,15 @@ export async function loadAndFill<T>(
   } catch (error) {
     // Not cacheable (function, cycle, class instance…): the caller still gets the loaded value.
     ctx.reportError(error, 'encode', address.key)
-    return { value, raw: undefined }
+    return skip()
   }
   try {
-    await ctx.store.set(address.storeKey, raw, ttl + policy.staleWhileRevalidate)
+    // The fill and the lease release travel together.
+    await fillEntry(
+      ctx.store,
+      { key: address.storeKey, value: raw, ttlMs: ttl + policy.staleWhileRevalidate },
+      lease,
+    )
     ctx.stats.add('sets')
     ctx.events.emit('set', { key: address.key, bytes: raw.length })
     if (ctx.l1 !== undefined && ctx.localEpoch === localEpoch) {
@@ -95,6 +167,7 @@ export async function loadAndFill<T>(
     }
   } catch (error) {
     ctx.reportError(error, 'fill', address.key)
+    if (lease !== undefined) releaseLease(ctx, lease)
   }
   return { value, raw }
 }
@@ -145,12 +218,4 @@ async function stillCurrent(ctx: CacheContext, snapshot: Snapshot): Promise<bool
   } catch {
     return false
   }
-}
-
-function sameSnapshot(entry: Entry, snapshot: Snapshot): boolean {
-  if (entry.epoch !== snapshot.epoch || entry.tags.length !== snapshot.tags.length) return false
-  for (let i = 0; i < entry.tags.length; i++) {
-    if (entry.tags[i] !== snapshot.tags[i] || entry.versions[i] !== snapshot.versions[i]) return false
-  }
-  return true
 }

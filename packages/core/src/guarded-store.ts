@@ -1,6 +1,15 @@
 import { CircuitBreaker, type CircuitBreakerOptions, type CircuitState } from './circuit-breaker.js'
 import { CircuitOpenError, OrmCacheError, StoreError, StoreTimeoutError } from './errors.js'
-import type { CacheStore, StoreCapabilities, StoreWrite } from './stores/types.js'
+import type {
+  CacheStore,
+  Guard,
+  LeaseRef,
+  LookupReply,
+  LookupRequest,
+  StoreCapabilities,
+  StoreWrite,
+  VersionRead,
+} from './stores/types.js'
 import { withTimeout } from './timeout.js'
 
 export interface GuardOptions {
@@ -19,6 +28,15 @@ export class GuardedStore implements CacheStore {
   readonly name: string
   readonly capabilities: StoreCapabilities
   private readonly breaker: CircuitBreaker | undefined
+  readonly readVersions?: (request: VersionRead) => Promise<string[]>
+  readonly lookup?: (request: LookupRequest) => Promise<LookupReply>
+  readonly fill?: (write: StoreWrite, lease: LeaseRef | undefined) => Promise<void>
+  readonly bumpGuarded?: (
+    writes: readonly StoreWrite[],
+    guards: readonly Guard[],
+    entry: StoreWrite,
+  ) => Promise<boolean>
+  readonly waitForFill?: (entryKey: string, ms: number, since: number) => Promise<void> | undefined
 
   constructor(
     readonly inner: CacheStore,
@@ -27,6 +45,20 @@ export class GuardedStore implements CacheStore {
     this.name = inner.name
     this.capabilities = inner.capabilities
     this.breaker = options.breaker === false ? undefined : new CircuitBreaker(options.breaker)
+    // The fused operations exist only where the inner store has them (store-ops.ts composes the rest).
+    const { readTimeoutMs, writeTimeoutMs } = options
+    if (inner.readVersions)
+      this.readVersions = (request) =>
+        this.guard('readVersions', writeTimeoutMs, () => inner.readVersions!(request))
+    if (inner.lookup)
+      this.lookup = (request) => this.guard('lookup', readTimeoutMs, () => inner.lookup!(request))
+    if (inner.fill)
+      this.fill = (write, lease) => this.guard('fill', writeTimeoutMs, () => inner.fill!(write, lease))
+    // Waiting never fails (it times out into a poll), so it needs no guard.
+    if (inner.waitForFill) this.waitForFill = (key, ms, since) => inner.waitForFill!(key, ms, since)
+    if (inner.bumpGuarded)
+      this.bumpGuarded = (writes, guards, entry) =>
+        this.guard('bumpGuarded', writeTimeoutMs, () => inner.bumpGuarded!(writes, guards, entry))
   }
 
   get state(): CircuitState {

@@ -1,7 +1,24 @@
 import type { CacheContext } from './context.js'
 import { StoreTimeoutError } from './errors.js'
+import { bumpGuarded } from './store-ops.js'
+import type { Guard, StoreWrite } from './stores/types.js'
 import type { BusMessage, InvalidationBus } from './tiers/bus.js'
 import { withTimeout } from './timeout.js'
+
+/**
+ * Write-through's fill, sent in the same store operation as the bump: given the new tokens,
+ * the guards (each fill tag's pre-write version) and the entry to store only if every guard held.
+ * Returns undefined when the fill cannot be guarded (its tags were bumped by another caller's flush).
+ */
+export type GuardedFill = (
+  fresh: ReadonlyMap<string, string>,
+) => { guards: Guard[]; entry: StoreWrite } | undefined
+
+export interface Applied {
+  tokens: Map<string, string>
+  /** The guarded fill was stored. */
+  filled: boolean
+}
 
 const PUBLISH_TIMEOUT_MS = 1_000
 /** Publishes in flight before new ones are dropped (and reported): a dead bus must not pile up work. */
@@ -37,17 +54,51 @@ export class Invalidator {
    * Returns the new tokens when applied, so write-through can fill under exactly these versions.
    */
   async invalidate(tags: readonly string[], everything = false): Promise<Map<string, string> | undefined> {
-    this.ctx.localEpoch += 1
-    // Local L1 first: once this call resolves, no reader in this process may see the old value.
-    if (everything) this.ctx.l1?.clear()
-    else this.ctx.l1?.evictTags(tags)
+    this.begin(tags, everything)
     for (const tag of tags) this.pendingTags.add(tag)
     if (everything) this.pendingEverything = true
-    this.ctx.stats.add('invalidations', everything ? 1 : tags.length)
-    this.ctx.events.emit('invalidate', { tags, everything })
     const applied = await this.flush()
     await this.publish({ tags, keys: [], everything })
     return applied
+  }
+
+  /**
+   * `invalidate` with write-through's fill in the same store operation. The bump carries its own
+   * tokens for exactly `tags` and is never merged with other callers' pending invalidations:
+   * two writers of one row must each move the row tag with their own compare, or the older
+   * row could be stored under the token that also stands for the newer write. With invalidations
+   * pending (an outage), it is a plain `invalidate` and nothing is filled.
+   */
+  async invalidateGuarded(tags: readonly string[], fill: GuardedFill): Promise<Applied | undefined> {
+    if (this.pending) {
+      const tokens = await this.invalidate(tags)
+      return tokens === undefined ? undefined : { tokens, filled: false }
+    }
+    this.begin(tags, false)
+    const { fresh, writes } = this.ctx.tags.plan(tags)
+    let applied: Applied | undefined
+    try {
+      const guarded = fill(fresh)
+      let filled = false
+      if (guarded === undefined) await this.ctx.store.setMany(writes)
+      else filled = await bumpGuarded(this.ctx.store, writes, guarded.guards, guarded.entry)
+      applied = { tokens: fresh, filled }
+    } catch (error) {
+      this.ctx.reportError(error, 'write-through')
+      for (const tag of tags) this.pendingTags.add(tag)
+      this.scheduleRetry()
+    }
+    await this.publish({ tags, keys: [], everything: false })
+    return applied
+  }
+
+  /** Local effects first: once the call resolves, no reader in this process may see the old value. */
+  private begin(tags: readonly string[], everything: boolean): void {
+    this.ctx.localEpoch += 1
+    if (everything) this.ctx.l1?.clear()
+    else this.ctx.l1?.evictTags(tags)
+    this.ctx.stats.add('invalidations', everything ? 1 : tags.length)
+    this.ctx.events.emit('invalidate', { tags, everything })
   }
 
   async delete(storeKey: string): Promise<void> {
@@ -103,9 +154,10 @@ export class Invalidator {
   async flush(): Promise<Map<string, string> | undefined> {
     while (this.flushing !== undefined) await this.flushing
     if (!this.pending) return new Map()
-    this.flushing = this.attempt()
+    const attempt = this.attempt()
+    this.flushing = attempt
     try {
-      return await this.flushing
+      return await attempt
     } finally {
       this.flushing = undefined
     }
@@ -121,7 +173,8 @@ export class Invalidator {
     const deletes = [...this.pendingDeletes]
     const everything = this.pendingEverything
     try {
-      const tokens = await this.ctx.tags.bump(this.ctx.store, tags, everything)
+      const { fresh: tokens, writes } = this.ctx.tags.plan(tags, everything)
+      if (writes.length > 0) await this.ctx.store.setMany(writes)
       for (const key of deletes) await this.ctx.store.delete(key)
       for (const tag of tags) this.pendingTags.delete(tag)
       for (const key of deletes) this.pendingDeletes.delete(key)

@@ -135,25 +135,62 @@ export class KeySpace {
     this.globalKey = `${namespace}:g`
   }
 
+  /** Hot keys repeat: their two hashes are computed once (addresses are immutable). */
+  private readonly addresses = new Memo<EntryAddress>()
+  private readonly tags = new Memo<string>()
+
   entry(key: string): EntryAddress {
     if (typeof key !== 'string' || key.length === 0) {
       throw new InvalidKeyError('Cache keys must be non-empty strings')
     }
-    if (key.length <= MAX_DIRECT && SAFE.test(key))
-      return { key, storeKey: `${this.namespace}:e:${key}`, identity: key }
-    return { key, storeKey: `${this.namespace}:e:${label(key)}~${keyHash(key)}`, identity: identityHash(key) }
+    const known = this.addresses.get(key)
+    if (known !== undefined) return known
+    const address: EntryAddress =
+      key.length <= MAX_DIRECT && SAFE.test(key)
+        ? { key, storeKey: `${this.namespace}:e:${key}`, identity: key }
+        : { key, storeKey: `${this.namespace}:e:${label(key)}~${keyHash(key)}`, identity: identityHash(key) }
+    this.addresses.set(key, Object.freeze(address))
+    return address
   }
 
   tag(tag: string): string {
     if (typeof tag !== 'string' || tag.length === 0)
       throw new InvalidTagError('Tags must be non-empty strings')
-    if (tag.length <= MAX_DIRECT && SAFE.test(tag)) return `${this.namespace}:t:${tag}`
-    return `${this.namespace}:t:${label(tag)}~${keyHash(tag)}`
+    const known = this.tags.get(tag)
+    if (known !== undefined) return known
+    const storeKey =
+      tag.length <= MAX_DIRECT && SAFE.test(tag)
+        ? `${this.namespace}:t:${tag}`
+        : `${this.namespace}:t:${label(tag)}~${keyHash(tag)}`
+    this.tags.set(tag, storeKey)
+    return storeKey
   }
 
-  /** Keys for auxiliary records (leases, queues) derived from an entry's store key. */
-  aux(kind: string, storeKey: string): string {
-    return `${this.namespace}:${kind}:${storeKey.slice(this.namespace.length + 3)}`
+  /**
+   * The lease of an entry. Its hash tag is the entry's whole store key (which never contains a
+   * brace), so on a Redis Cluster the lease lives in the entry's slot and one script or
+   * pipeline can read the entry and take the lease, or store the entry and release the lease.
+   */
+  lease(storeKey: string): string {
+    return `${this.namespace}:l:{${storeKey}}`
+  }
+}
+
+const MEMO_ENTRIES = 4_096
+const MEMO_KEY_CHARS = 4_096
+
+/** A bounded map that starts over when full: cheap, and a hot key is back after one miss. */
+class Memo<V> {
+  private readonly map = new Map<string, V>()
+
+  get(key: string): V | undefined {
+    return this.map.get(key)
+  }
+
+  set(key: string, value: V): void {
+    if (key.length > MEMO_KEY_CHARS) return // bounded memory: at most ~4k × 4 KiB of keys
+    if (this.map.size >= MEMO_ENTRIES) this.map.clear()
+    this.map.set(key, value)
   }
 }
 

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { CacheContext } from './context.js'
-import { newToken } from './tags.js'
+import type { LeaseRef } from './stores/types.js'
 
 export interface LeaseOptions {
   /** ms a lease is held at most (a crashed holder's lease expires). Default 10,000. */
@@ -10,57 +10,78 @@ export interface LeaseOptions {
 }
 
 const FIRST_POLL_MS = 2
-const RECHECK_AFTER_MS = 2
 const MAX_POLL_MS = 50
 
 /**
  * Distributed stampede control for a cold key: one process in the fleet holds the lease (SET NX
- * PX / memcached add, with an owner token) and loads; the others poll the store for its result
- * and load themselves only if the wait runs out or the holder gave up. In-process callers are
- * already merged by single-flight, so at most one lease attempt per process and key.
+ * PX / memcached add) and loads; the others wait for its value and load themselves only if the
+ * wait runs out or the holder let go without one. The owner is the cache instance (its bus
+ * origin), not the call: callers in one process are merged by single-flight per snapshot, and a
+ * second flight of the same process (another snapshot) may load alongside its first one instead of
+ * waiting on itself. Leases only save work; correctness comes from the version snapshots.
+ *
+ * The lease is taken in the same round trip as the lookup where the store can judge the entry
+ * (Redis); elsewhere `takeLease` does it in a round trip of its own.
  */
-export async function withLease<R>(
-  ctx: CacheContext,
-  storeKey: string,
-  poll: () => Promise<R | undefined>,
-  run: () => Promise<R>,
-): Promise<R> {
+export function leaseOf(ctx: CacheContext, storeKey: string): LeaseRef | undefined {
+  if (ctx.options.lease === false || !ctx.store.capabilities.shared) return undefined
+  return { key: ctx.keys.lease(storeKey), owner: ctx.origin }
+}
+
+export function leaseTtl(ctx: CacheContext): number {
   const lease = ctx.options.lease
-  if (lease === false || !ctx.store.capabilities.shared) return run()
-  const key = ctx.keys.aux('l', storeKey)
-  const owner = newToken()
-  const startedAt = performance.now()
-  const deadline = startedAt + lease.wait
-  let delay = FIRST_POLL_MS
-  for (;;) {
-    let acquired: boolean
-    try {
-      acquired = await ctx.store.add(key, owner, lease.ttl)
-    } catch (error) {
-      ctx.reportError(error, 'lease', storeKey)
-      return run()
-    }
-    if (acquired) {
-      try {
-        // A previous holder may have stored its value and let go between our miss and our add.
-        // That takes a whole load, so only a lease won well after the miss is worth a re-check.
-        const late = performance.now() - startedAt > RECHECK_AFTER_MS
-        return (late ? await poll().catch(() => undefined) : undefined) ?? (await run())
-      } finally {
-        ctx.store
-          .deleteIfEquals(key, owner)
-          .catch((error: unknown) => ctx.reportError(error, 'lease', storeKey))
-      }
-    }
-    // Someone else is loading: wait for their value, re-contending if they let go without one.
-    while (performance.now() < deadline) {
-      await sleep(delay)
-      delay = Math.min(delay * 2, MAX_POLL_MS)
-      const found = await poll().catch(() => undefined)
-      if (found !== undefined) return found
-      const holder = await ctx.store.get(key).catch(() => undefined)
-      if (holder === undefined) break
-    }
-    if (performance.now() >= deadline) return run()
+  return lease === false ? 0 : lease.ttl
+}
+
+export function leaseWait(ctx: CacheContext): number {
+  const lease = ctx.options.lease
+  return lease === false ? 0 : lease.wait
+}
+
+/** true if this cache holds the lease now. Store faults reject. */
+export async function takeLease(ctx: CacheContext, lease: LeaseRef): Promise<boolean> {
+  if (await ctx.store.add(lease.key, lease.owner, leaseTtl(ctx))) return true
+  return (await ctx.store.get(lease.key)) === lease.owner
+}
+
+/** Fire and forget: a lease that cannot be released expires on its own. */
+export function releaseLease(ctx: CacheContext, lease: LeaseRef): void {
+  ctx.store
+    .deleteIfEquals(lease.key, lease.owner)
+    .catch((error: unknown) => ctx.reportError(error, 'lease', lease.key))
+}
+
+/** ms a waiter sleeps on the store's wake signal before it looks anyway (a lost wake). */
+const WAKE_FALLBACK_MS = 50
+
+/**
+ * Between looks at a key another process is loading: sleep until the holder's fill is announced
+ * where the store can listen (Redis pub/sub, see stores/redis-wake.ts), else poll with backoff.
+ */
+export class LeaseWait {
+  private delay = FIRST_POLL_MS
+  readonly deadline: number
+
+  constructor(
+    private readonly ctx: CacheContext,
+    private readonly storeKey: string,
+    /** performance.now() when the lookup that found the lease held was sent. */
+    private lookedAt: number,
+  ) {
+    this.deadline = performance.now() + leaseWait(ctx)
+  }
+
+  get expired(): boolean {
+    return performance.now() >= this.deadline
+  }
+
+  async next(): Promise<void> {
+    const left = Math.max(0, this.deadline - performance.now())
+    const since = this.lookedAt
+    this.lookedAt = performance.now()
+    const woken = this.ctx.store.waitForFill?.(this.storeKey, Math.min(WAKE_FALLBACK_MS, left), since)
+    if (woken !== undefined) return woken
+    await sleep(Math.min(this.delay, left))
+    this.delay = Math.min(this.delay * 2, MAX_POLL_MS)
   }
 }

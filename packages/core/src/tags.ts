@@ -1,5 +1,6 @@
 import crypto from 'node:crypto'
 import type { KeySpace } from './keys.js'
+import { readVersions } from './store-ops.js'
 import type { CacheStore, StoreWrite } from './stores/types.js'
 
 /**
@@ -38,42 +39,18 @@ export class TagVersions {
     return keys
   }
 
-  /**
-   * Turns versions just read into a snapshot, creating a token for every missing one. Creation
-   * uses add (SET NX) and re-reads the winner, so concurrent creators agree on one token.
-   */
-  async resolve(
-    store: CacheStore,
-    tags: readonly string[],
-    storeKeys: readonly string[],
-    read: readonly (string | undefined)[],
-  ): Promise<Snapshot> {
-    const versions = [...read]
-    const missing: number[] = []
-    versions.forEach((version, i) => {
-      if (version === undefined) missing.push(i)
+  /** The current versions of `tags`, missing ones created (one round trip on Redis). */
+  async snapshot(store: CacheStore, tags: readonly string[]): Promise<Snapshot> {
+    const versions = await readVersions(store, {
+      keys: this.storeKeys(tags),
+      token: newToken(),
+      tagTtlMs: this.tagTtlMs,
     })
-    if (missing.length > 0) {
-      const created = await Promise.all(
-        missing.map(async (i) => {
-          const token = newToken()
-          const key = storeKeys[i]!
-          // The epoch (index 0) never expires: losing it would invalidate the whole namespace.
-          if (await store.add(key, token, i === 0 ? undefined : this.tagTtlMs)) return token
-          // Another process created it between our read and add; its token is the current one.
-          // If it vanished again (eviction), fall back to ours: the entry will simply miss.
-          return (await store.get(key)) ?? token
-        }),
-      )
-      missing.forEach((index, j) => {
-        versions[index] = created[j]
-      })
-    }
-    return { epoch: versions[0]!, tags, versions: versions.slice(1) as string[] }
+    return { epoch: versions[0]!, tags, versions: versions.slice(1) }
   }
 
-  /** Writes new tokens for `tags` (and the epoch when `everything`), returning them in order. */
-  async bump(store: CacheStore, tags: readonly string[], everything = false): Promise<Map<string, string>> {
+  /** New tokens for `tags` (and the epoch when `everything`), and the writes that install them. */
+  plan(tags: readonly string[], everything = false): { fresh: Map<string, string>; writes: StoreWrite[] } {
     const fresh = new Map<string, string>()
     for (const tag of new Set(tags)) fresh.set(tag, newToken())
     const writes: StoreWrite[] = [...fresh].map(([tag, token]) => ({
@@ -82,8 +59,7 @@ export class TagVersions {
       ttlMs: this.tagTtlMs,
     }))
     if (everything) writes.push({ key: this.keys.globalKey, value: newToken() })
-    if (writes.length > 0) await store.setMany(writes)
-    return fresh
+    return { fresh, writes }
   }
 }
 

@@ -117,6 +117,46 @@ describe('write-through', () => {
     expect(await cache.wrap(lookupKey(1), async () => db, { tags: lookupTags(1) })).toBe('new')
   })
 
+  it('two writers of one row never share a bump, even while another invalidation is being applied', async () => {
+    // Regression: a guarded fill was merged into the invalidator's batch, so the later writer's
+    // bump of the row tag could ride on the earlier writer's token and leave its older row valid.
+    const inner = memoryStore()
+    const paused = gate()
+    let pauseNext = true
+    const store = new Proxy(inner, {
+      get(target, property, receiver) {
+        const value = Reflect.get(target, property, receiver)
+        if (property !== 'setMany') return typeof value === 'function' ? value.bind(target) : value
+        return async (...args: Parameters<typeof target.setMany>) => {
+          if (pauseNext) {
+            pauseNext = false
+            await paused.promise
+          }
+          return target.setMany(...args)
+        }
+      },
+    })
+    const cache = createCache({ store })
+    let db = 'v0'
+    await cache.wrap(lookupKey(1), async () => db, { tags: lookupTags(1) })
+    const first = await cache.beginWrite(lookupTags(1))
+    const second = await cache.beginWrite(lookupTags(1))
+    const unrelated = cache.invalidateTags(['elsewhere']) // stalls inside the store
+    db = 'v1' // the first write commits…
+    const firstDone = first.commit({
+      invalidate: rowWriteTags('users', { id: 1 }),
+      fill: { key: lookupKey(1), value: 'v1' },
+    })
+    db = 'v2' // …then the second
+    const secondDone = second.commit({
+      invalidate: rowWriteTags('users', { id: 1 }),
+      fill: { key: lookupKey(1), value: 'v2' },
+    })
+    paused.open()
+    await Promise.all([unrelated, firstDone, secondDone])
+    expect(await cache.wrap(lookupKey(1), async () => db, { tags: lookupTags(1) })).toBe('v2')
+  })
+
   it('falls back to plain invalidation when the store fails, and never fills', async () => {
     const store = new FaultyStore(memoryStore())
     const cache = createCache({ store, circuitBreaker: false })

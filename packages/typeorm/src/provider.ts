@@ -85,7 +85,8 @@ export class OrmcacheQueryResultCache implements QueryResultCache {
     _savedCache: QueryResultCacheOptions | undefined,
     queryRunner?: QueryRunner,
   ): Promise<void> {
-    // The wrap already stored the exact rows; TypeORM's JSON copy is not used.
+    // The wrap already stored the exact rows; TypeORM's JSON copy is not used (and was not made:
+    // see skipTypeormJson).
     if (queryRunner !== undefined && typeof options.query === 'string') forgetRead(queryRunner, options.query)
   }
 
@@ -164,7 +165,7 @@ export class OrmcacheQueryResultCache implements QueryResultCache {
         source: info.source,
         ...(info.reason === undefined ? {} : { reason: info.reason }),
       })
-      return { records: value, raw: value }
+      return { records: skipTypeormJson(value), raw: value }
     } catch (error) {
       if (loaded) throw error
       // Another caller's query failed and we were waiting on it, or the cache refused the call:
@@ -203,4 +204,25 @@ export class OrmcacheQueryResultCache implements QueryResultCache {
       // A listener's bug must not fail the query.
     }
   }
+}
+
+/**
+ * After running a cached query TypeORM calls `storeInCache({ result: JSON.stringify(records) })`,
+ * a full serialization per read (hits included) of rows this provider never uses. JSON.stringify
+ * honours a `toJSON` on the array itself, so the records carry one that returns undefined
+ * (non-enumerable, so it is invisible to iteration and spread) and removes itself on first use:
+ * TypeORM's own call is the first one, and the caller's later stringify sees plain rows again.
+ */
+function skipTypeormJson<T>(records: T): T {
+  if (!Array.isArray(records)) return records
+  Object.defineProperty(records, 'toJSON', {
+    configurable: true,
+    enumerable: false,
+    writable: true,
+    value(this: unknown[]) {
+      delete (this as { toJSON?: unknown }).toJSON
+      return undefined
+    },
+  })
+  return records
 }

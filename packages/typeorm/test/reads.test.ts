@@ -86,6 +86,28 @@ describe.each(DIALECTS)('reads on %s', (dialect) => {
     expect(Number(entity!.balance)).toBe(12.5)
   })
 
+  it("skips TypeORM's JSON copy of the rows, and the rows still serialize normally afterwards", async () => {
+    const provider = h.ds.queryResultCache!
+    const stored: unknown[] = []
+    const original = provider.storeInCache.bind(provider)
+    provider.storeInCache = (options, saved, runner) => {
+      stored.push(options.result)
+      return original(options, saved, runner)
+    }
+    try {
+      const qb = () => h.ds.createQueryBuilder(h.e.User, 'u').where('u.id = :id', { id: s.alice.id })
+      await h.cache.clear()
+      const cold = await qb().getRawMany()
+      const warm = await qb().getRawMany()
+      expect(stored).toEqual([undefined, undefined])
+      expect(JSON.parse(JSON.stringify(warm))).toEqual(JSON.parse(JSON.stringify({ rows: cold })).rows)
+      expect(JSON.stringify(warm)).toMatch(/^\[\{/)
+      expect(Object.keys(warm)).toEqual(['0'])
+    } finally {
+      provider.storeInCache = original
+    }
+  })
+
   it('keys entries by hashed, namespaced keys, never by SQL text', async () => {
     await expectCached(() => h.ds.getRepository(h.e.User).find({ where: { name: 'alice' } }))
     expect(store.writtenKeys.size).toBeGreaterThan(0)

@@ -1,7 +1,7 @@
 import memjs from 'memjs'
 
 /** Binary-protocol opcodes and statuses this store uses (memcached's protocol_binary.h). */
-export const Opcode = { get: 0x00, set: 0x01, add: 0x02, delete: 0x04 } as const
+export const Opcode = { get: 0x00, set: 0x01, add: 0x02, delete: 0x04, noop: 0x0a, getkq: 0x0d } as const
 export const Status = { ok: 0x00, notFound: 0x01, exists: 0x02, tooLarge: 0x03, notStored: 0x05 } as const
 
 const STATUS_NAMES: Record<number, string> = {
@@ -41,6 +41,52 @@ export class MemcachedNode {
     if (status === Status.notFound) return undefined
     if (status !== Status.ok) throw this.failure('get', status)
     return { value: response.val.toString('utf8'), cas: Buffer.from(response.header.cas) }
+  }
+
+  /**
+   * The values of `keys` (hits only) in one round trip per server: a batch of GETKQ (quiet: a miss
+   * sends nothing back) closed by a NOOP, written at once. All requests carry one opaque, and memjs
+   * keeps a handler marked `quiet` for every response until one with an empty body (the NOOP's),
+   * the same mechanism its own STATS uses, so memjs's timeouts and error callbacks still apply.
+   */
+  async getMany(keys: readonly string[]): Promise<Map<string, string>> {
+    const client = this.client as unknown as MemjsInternals
+    const byServer = new Map<MemjsServer, string[]>()
+    for (const key of keys) {
+      const server = client.server(key)
+      if (server === undefined) throw new Error(`memcached ${this.address}: no server available`)
+      const list = byServer.get(server)
+      if (list === undefined) byServer.set(server, [key])
+      else list.push(key)
+    }
+    const found = new Map<string, string>()
+    await Promise.all([...byServer].map(([server, list]) => this.batch(server, list, found)))
+    return found
+  }
+
+  private batch(server: MemjsServer, keys: readonly string[], found: Map<string, string>): Promise<void> {
+    const client = this.client
+    client.incrSeq()
+    const seq = client.seq
+    const requests = keys.map((key) => memjs.Utils.makeRequestBuffer(Opcode.getkq, key, EMPTY, EMPTY, seq))
+    requests.push(memjs.Utils.makeRequestBuffer(Opcode.noop, '', EMPTY, EMPTY, seq))
+    return new Promise((resolve, reject) => {
+      let failed: number | undefined
+      const handle = (response: memjs.Response) => {
+        if (response.header.totalBodyLength === 0) {
+          if (failed === undefined) resolve()
+          else reject(this.failure('getMany', failed))
+          return
+        }
+        const status = response.header.status
+        if (status === Status.ok) found.set(response.key.toString('utf8'), response.val.toString('utf8'))
+        else if (status !== Status.notFound) failed = status
+      }
+      handle.quiet = true
+      server.onResponse(seq, handle)
+      server.onError(seq, (error: unknown) => reject(asError(error, this.address)))
+      server.write(Buffer.concat(requests))
+    })
   }
 
   /** set or add; with `cas`, only if the item still has that CAS. Resolves the server's status. */
@@ -94,6 +140,16 @@ export class MemcachedNode {
 }
 
 const EMPTY = Buffer.alloc(0)
+
+/** The parts of memjs 1.3's Client and Server that a batched request needs (see `getMany`). */
+interface MemjsServer {
+  onResponse(seq: number, handler: ((response: memjs.Response) => void) & { quiet?: boolean }): void
+  onError(seq: number, handler: (error: unknown) => void): void
+  write(blob: Buffer): void
+}
+interface MemjsInternals {
+  server(key: string): MemjsServer | undefined
+}
 
 function asError(error: unknown, address: string): Error {
   if (error instanceof Error) return error

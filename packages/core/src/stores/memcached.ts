@@ -123,13 +123,24 @@ export class MemcachedStore implements CacheStore {
     return (await this.node(wire).get(wire))?.value
   }
 
+  /** One binary multi-get per server (GETKQ … NOOP, see MemcachedNode.getMany), sent together. */
   async getMany(keys: readonly string[]): Promise<(string | undefined)[]> {
-    // memjs has no multi-get; requests to one server share its socket and are pipelined on it.
     const wires = keys.map(memcachedKey)
-    const unique = [...new Set(wires)]
-    const items = await Promise.all(unique.map((wire) => this.node(wire).get(wire)))
-    const byWire = new Map(unique.map((wire, i) => [wire, items[i]?.value]))
-    return wires.map((wire) => byWire.get(wire))
+    const byNode = new Map<MemcachedNode, string[]>()
+    for (const wire of new Set(wires)) {
+      const node = this.node(wire)
+      const list = byNode.get(node)
+      if (list === undefined) byNode.set(node, [wire])
+      else list.push(wire)
+    }
+    const found = await Promise.all([...byNode].map(([node, list]) => node.getMany(list)))
+    return wires.map((wire) => {
+      for (const values of found) {
+        const value = values.get(wire)
+        if (value !== undefined) return value
+      }
+      return undefined
+    })
   }
 
   async set(key: string, value: string, ttlMs?: number): Promise<void> {

@@ -1,6 +1,8 @@
 import type { Cluster, Redis } from 'ioredis'
 import type { BusMessage, BusSubscription, InvalidationBus } from '../tiers/bus.js'
 
+const QUIET_MS = 1_000
+
 /**
  * The invalidation bus over Redis pub/sub: PUBLISH on the store's own connection, SUBSCRIBE on a
  * duplicate (a subscribed connection can do nothing else). Pub/sub is fire-and-forget, so while
@@ -17,9 +19,22 @@ export class RedisBus implements InvalidationBus {
     private readonly channel: string,
   ) {}
 
+  /**
+   * No PUBLISH (a round trip on every invalidation) while nobody listens: when the last one
+   * reached no subscriber, publishes are skipped for QUIET_MS, then one probes again. Sound
+   * because the bus only shortens L1 lag: strict mode confirms every L1 hit with the store, and a
+   * bounded-mode L1 entry is never served past maxStaleness, bus or not — a process that starts
+   * listening during a quiet window lags by at most that bound, as on a lost message. On a Cluster
+   * PUBLISH counts only the receiving node's subscribers, so there it always publishes.
+   */
   async publish(message: BusMessage): Promise<void> {
-    await this.client.publish(this.channel, JSON.stringify(message))
+    const alone = this.subscriptions.size === 0 && this.client.isCluster !== true
+    if (alone && performance.now() < this.quietUntil) return
+    const receivers = await this.client.publish(this.channel, JSON.stringify(message))
+    this.quietUntil = alone && receivers === 0 ? performance.now() + QUIET_MS : 0
   }
+
+  private quietUntil = 0
 
   async subscribe(subscription: BusSubscription): Promise<() => void> {
     this.subscriptions.add(subscription)

@@ -1,11 +1,31 @@
-import crypto from 'node:crypto'
 import type { Cluster, Redis } from 'ioredis'
 import { InvalidOptionError } from '../errors.js'
+import { composeBumpGuarded } from '../store-ops.js'
 import type { InvalidationBus } from '../tiers/bus.js'
 import { RedisBus } from './redis-bus.js'
 import { connect, type RedisUrlOptions } from './redis-connect.js'
+import {
+  BUMP_GUARDED,
+  COMPARE_AND_SET,
+  DELETE_IF_EQUALS,
+  FILL,
+  LOOKUP,
+  LOOKUP_ENTRY,
+  type Script,
+  VERSIONS,
+} from './redis-scripts.js'
 import { keySlot } from './redis-slot.js'
-import type { CacheStore, StoreCapabilities, StoreWrite } from './types.js'
+import { RedisWaker, WAKE_CHANNEL } from './redis-wake.js'
+import type {
+  CacheStore,
+  Guard,
+  LeaseRef,
+  LookupReply,
+  LookupRequest,
+  StoreCapabilities,
+  StoreWrite,
+  VersionRead,
+} from './types.js'
 
 export interface RedisClientOptions {
   /** An ioredis `Redis` or `Cluster` you built. */
@@ -15,25 +35,6 @@ export interface RedisClientOptions {
 }
 
 export type RedisStoreOptions = RedisClientOptions | RedisUrlOptions
-
-/** Single-key scripts, so they run on whichever cluster node owns the key. */
-const COMPARE_AND_SET = `
-if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
-if ARGV[3] == '' then redis.call('SET', KEYS[1], ARGV[2]) else redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3]) end
-return 1`
-const DELETE_IF_EQUALS = `
-if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
-return redis.call('DEL', KEYS[1])`
-
-interface Script {
-  source: string
-  sha: string
-}
-const script = (source: string): Script => ({
-  source,
-  sha: crypto.createHash('sha1').update(source).digest('hex'),
-})
-const SCRIPTS = { compareAndSet: script(COMPARE_AND_SET), deleteIfEquals: script(DELETE_IF_EQUALS) }
 
 /**
  * A `CacheStore` over ioredis, for a single node or a Cluster. Reads of several keys are one
@@ -74,16 +75,9 @@ export class RedisStore implements CacheStore {
   async getMany(keys: readonly string[]): Promise<(string | undefined)[]> {
     if (keys.length === 0) return []
     if (!this.cluster) return (await this.client.mget(...keys)).map(orUndefined)
-    const bySlot = new Map<number, number[]>()
-    keys.forEach((key, i) => {
-      const slot = keySlot(key)
-      const positions = bySlot.get(slot)
-      if (positions === undefined) bySlot.set(slot, [i])
-      else positions.push(i)
-    })
     const out = new Array<string | undefined>(keys.length)
     await Promise.all(
-      [...bySlot.values()].map(async (positions) => {
+      bySlot(keys).map(async (positions) => {
         const values = await this.client.mget(...positions.map((i) => keys[i]!))
         positions.forEach((position, j) => {
           out[position] = orUndefined(values[j])
@@ -127,11 +121,83 @@ export class RedisStore implements CacheStore {
   }
 
   async compareAndSet(key: string, expected: string, value: string, ttlMs?: number): Promise<boolean> {
-    const ttl = px(ttlMs)
-    return (
-      (await this.run(SCRIPTS.compareAndSet, key, expected, value, ttl === undefined ? '' : String(ttl))) ===
-      1
+    return (await this.run(COMPARE_AND_SET, [key], [expected, value, pxArg(ttlMs)])) === 1
+  }
+
+  /** One script on a single node; one per slot (sent together) on a Cluster. */
+  async readVersions({ keys, token, tagTtlMs }: VersionRead): Promise<string[]> {
+    const ttl = pxArg(tagTtlMs)
+    const groups = this.cluster ? bySlot(keys) : [keys.map((_, i) => i)]
+    const out = new Array<string>(keys.length)
+    await Promise.all(
+      groups.map(async (positions) => {
+        const args = [token, ttl, ...positions.map(String)]
+        const values = (await this.run(
+          VERSIONS,
+          positions.map((i) => keys[i]!),
+          args,
+        )) as string[]
+        positions.forEach((position, j) => {
+          out[position] = values[j]!
+        })
+      }),
     )
+    return out
+  }
+
+  /**
+   * Single node: one script reads the entry and every version (creating missing ones) and takes
+   * the lease if the entry is dead. Cluster: the entry script (entry + lease share a slot) and
+   * the per-slot version scripts go out together; the lease is decided only for an absent entry.
+   */
+  async lookup(request: LookupRequest): Promise<LookupReply> {
+    const { entryKey, keys, lease } = request
+    const leaseKey = lease?.key ?? `{${entryKey}}:nolease`
+    const waitKey = `{${entryKey}}:w`
+    const owner = lease?.owner ?? ''
+    const leaseTtl = lease === undefined ? '' : pxArg(lease.ttlMs)
+    if (!this.cluster) {
+      const reply = (await this.run(
+        LOOKUP,
+        [entryKey, leaseKey, waitKey, ...keys],
+        [request.token, pxArg(request.tagTtlMs), owner, leaseTtl],
+      )) as [string | null, number, ...string[]]
+      return {
+        entry: orUndefined(reply[0]),
+        leased: leasedOf(reply[1]),
+        versions: reply.slice(2) as string[],
+      }
+    }
+    const [entry, versions] = await Promise.all([
+      this.run(LOOKUP_ENTRY, [entryKey, leaseKey, waitKey], [owner, leaseTtl]) as Promise<
+        [string | null, number]
+      >,
+      this.readVersions(request),
+    ])
+    return { entry: orUndefined(entry[0]), leased: leasedOf(entry[1]), versions }
+  }
+
+  /** Entry and lease share a slot (keys.ts), so this is one script on a Cluster as well. */
+  async fill(write: StoreWrite, lease: LeaseRef | undefined): Promise<void> {
+    await this.run(
+      FILL,
+      [write.key, lease?.key ?? `{${write.key}}:nolease`, `{${write.key}}:w`],
+      [write.value, pxArg(write.ttlMs), lease?.owner ?? '', WAKE_CHANNEL],
+    )
+  }
+
+  async bumpGuarded(
+    writes: readonly StoreWrite[],
+    guards: readonly Guard[],
+    entry: StoreWrite,
+  ): Promise<boolean> {
+    // On a Cluster the guards, bumps and entry live in different slots: no single script sees
+    // them all, so compose it (compare-and-set per guard, then the entry).
+    if (this.cluster) return composeBumpGuarded(this, writes, guards, entry)
+    const keys = [...guards.map((g) => g.key), ...writes.map((w) => w.key), entry.key]
+    const args = [String(guards.length), String(writes.length), ...guards.map((g) => g.expected)]
+    for (const write of [...writes, entry]) args.push(write.value, pxArg(write.ttlMs))
+    return (await this.run(BUMP_GUARDED, keys, args)) === 1
   }
 
   async delete(key: string): Promise<void> {
@@ -142,12 +208,25 @@ export class RedisStore implements CacheStore {
     return new RedisBus(this.client, channel)
   }
 
+  /** Resolves when a fill of `entryKey` announces itself (see FILL), or after `ms`. */
+  waitForFill(entryKey: string, ms: number, since: number): Promise<void> | undefined {
+    this.waker ??= new RedisWaker(this.client)
+    if (!this.waker.listening) {
+      void this.waker.wait(entryKey, 0, since) // opens the subscription for the next wait
+      return undefined
+    }
+    return this.waker.wait(entryKey, ms, since)
+  }
+
+  private waker: RedisWaker | undefined
+
   async deleteIfEquals(key: string, value: string): Promise<boolean> {
-    return (await this.run(SCRIPTS.deleteIfEquals, key, value)) === 1
+    return (await this.run(DELETE_IF_EQUALS, [key], [value])) === 1
   }
 
   /** Resolves once an owned client's connection is closed (QUIT lets queued replies arrive first). */
   async close(): Promise<void> {
+    this.waker?.close()
     const client = this.client
     if (!this.ownsClient || client.status === 'end') return
     if (client.status !== 'ready') {
@@ -175,12 +254,12 @@ export class RedisStore implements CacheStore {
   }
 
   /** EVALSHA, falling back to EVAL (which also caches the script) on a node that lacks it. */
-  private async run(script: Script, key: string, ...args: string[]): Promise<unknown> {
+  private async run(script: Script, keys: readonly string[], args: readonly string[]): Promise<unknown> {
     try {
-      return await this.client.evalsha(script.sha, 1, key, ...args)
+      return await this.client.evalsha(script.sha, keys.length, ...keys, ...args)
     } catch (error) {
       if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error
-      return this.client.eval(script.source, 1, key, ...args)
+      return this.client.eval(script.source, keys.length, ...keys, ...args)
     }
   }
 }
@@ -191,6 +270,28 @@ export function redisStore(options: RedisStoreOptions): RedisStore {
 
 function orUndefined(value: string | null | undefined): string | undefined {
   return value ?? undefined
+}
+
+/** Positions of `keys` grouped by Cluster hash slot. */
+function bySlot(keys: readonly string[]): number[][] {
+  const groups = new Map<number, number[]>()
+  keys.forEach((key, i) => {
+    const slot = keySlot(key)
+    const positions = groups.get(slot)
+    if (positions === undefined) groups.set(slot, [i])
+    else positions.push(i)
+  })
+  return [...groups.values()]
+}
+
+function leasedOf(reply: number): boolean | undefined {
+  return reply === 1 ? true : reply === 0 ? false : undefined
+}
+
+/** The ttl argument of a script: PX milliseconds, or '' for no expiry. */
+function pxArg(ttlMs: number | undefined): string {
+  const ttl = px(ttlMs)
+  return ttl === undefined ? '' : String(ttl)
 }
 
 /** PX wants a positive integer; undefined means no expiry. */

@@ -26,6 +26,64 @@ export interface CacheStore {
   close(): Promise<void>
   /** A bus over the same backend (Redis pub/sub), used for L1 coherence when the cache has L1. */
   createBus?(channel: string): InvalidationBus
+  /**
+   * Optional fused operations: one round trip each where the backend can do it atomically
+   * (Redis scripts). The core composes them from the methods above when a store lacks them.
+   */
+  readVersions?(request: VersionRead): Promise<string[]>
+  lookup?(request: LookupRequest): Promise<LookupReply>
+  /** Stores `write` and releases `lease` (if its owner still holds it) in one round trip. */
+  fill?(write: StoreWrite, lease: LeaseRef | undefined): Promise<void>
+  /**
+   * Bumps `writes` (new tag tokens) and, only if every `guards` key still holds its expected
+   * value when the bump is applied, also stores `entry`; resolves whether `entry` was stored.
+   * Every write is applied either way.
+   */
+  bumpGuarded?(writes: readonly StoreWrite[], guards: readonly Guard[], entry: StoreWrite): Promise<boolean>
+  /**
+   * For a lease waiter: resolves when a fill of `entryKey` is announced after `since`
+   * (performance.now()), or after `ms`; undefined when the store cannot listen right now (poll).
+   */
+  waitForFill?(entryKey: string, ms: number, since: number): Promise<void> | undefined
+}
+
+/**
+ * Read version tokens, creating the missing ones: a missing key i gets `${token}.${i}` (the
+ * namespace epoch, index 0, without expiry; tags with `tagTtlMs`), and the reply holds whatever
+ * token won, so concurrent creators agree on one.
+ */
+export interface VersionRead {
+  keys: readonly string[]
+  token: string
+  tagTtlMs: number
+}
+
+export interface LeaseRef {
+  key: string
+  owner: string
+}
+
+export interface LookupRequest extends VersionRead {
+  entryKey: string
+  /**
+   * Take this lease (SET NX PX) when the entry is absent or its head does not match the
+   * versions. A lease already held by the same owner counts as taken.
+   */
+  lease: (LeaseRef & { ttlMs: number }) | undefined
+}
+
+export interface LookupReply {
+  /** The raw entry; only its head lines when the store itself saw that it is invalid. */
+  entry: string | undefined
+  /** Every version, present or just created, in the order of `keys`. */
+  versions: string[]
+  /** true: the caller holds the lease; false: another owner does; undefined: not decided. */
+  leased: boolean | undefined
+}
+
+export interface Guard {
+  key: string
+  expected: string
 }
 
 export interface StoreWrite {

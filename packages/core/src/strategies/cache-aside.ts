@@ -1,9 +1,10 @@
 import type { CacheContext } from '../context.js'
 import type { MissReason } from '../events.js'
-import { copyFor, type FillPolicy, flightKey, loadAndFill, loadUnderLease, timedLoad } from '../fill.js'
+import { copyFor, type FillPolicy, flightKey, loadAndFill, loadShared, timedLoad } from '../fill.js'
 import type { Invalidator } from '../invalidation.js'
 import type { EntryAddress } from '../keys.js'
-import { lookup, snapshotFor } from '../read-path.js'
+import { leaseOf } from '../lease.js'
+import { lookup } from '../read-path.js'
 import type { Snapshot } from '../tags.js'
 import { readL1 } from '../tiers/l1-read.js'
 
@@ -53,6 +54,8 @@ export async function cacheAside<T>(
 
   let snapshot: Snapshot
   let reason: MissReason
+  let leased: boolean | undefined
+  let missedAt: number
   const localEpoch = ctx.localEpoch
   try {
     const near = await readL1(ctx, address, policy.tags)
@@ -60,7 +63,8 @@ export async function cacheAside<T>(
     if (ctx.recoveringUntil !== recovery) return bypass(ctx, address, load, 'store-recovering')
     if (near !== undefined) return hit(ctx, key, ctx.codec.clone(near.value as T), 'l1')
 
-    const found = await lookup(ctx, address, policy.tags)
+    missedAt = performance.now()
+    const found = await lookup(ctx, address, policy.tags, leaseOf(ctx, address.storeKey))
     if (ctx.recoveringUntil !== recovery) return bypass(ctx, address, load, 'store-recovering')
     if (found.kind === 'hit') {
       if (ctx.l1 !== undefined && ctx.localEpoch === localEpoch) {
@@ -71,12 +75,12 @@ export async function cacheAside<T>(
     if (found.kind === 'stale' && Date.now() < found.entry.freshUntil + policy.staleWhileRevalidate) {
       ctx.stats.add('staleHits')
       ctx.events.emit('stale', { key })
-      const refreshSnapshot = await snapshotFor(ctx, policy.tags, found.current)
-      refreshInBackground(ctx, address, load, refreshSnapshot, policy, localEpoch)
+      refreshInBackground(ctx, address, load, found.current, policy, localEpoch)
       return { value: found.entry.value as T, info: { source: 'stale' } }
     }
     reason = found.kind === 'stale' ? 'expired' : found.reason
-    snapshot = await snapshotFor(ctx, policy.tags, found.current)
+    leased = found.kind === 'miss' ? found.leased : undefined
+    snapshot = found.current
   } catch (error) {
     ctx.reportError(error, 'read', key)
     return bypass(ctx, address, load, 'store-unavailable')
@@ -85,7 +89,7 @@ export async function cacheAside<T>(
   ctx.stats.add('misses')
   ctx.events.emit('miss', { key, reason })
   const flight = ctx.flights.run(flightKey(address, snapshot), () =>
-    loadUnderLease(ctx, address, load, snapshot, policy, localEpoch),
+    loadShared(ctx, address, load, snapshot, policy, localEpoch, leased, missedAt),
   )
   const outcome = await flight.promise
   if (flight.leader)

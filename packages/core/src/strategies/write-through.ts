@@ -1,7 +1,8 @@
 import type { CacheContext } from '../context.js'
 import { writeEntry } from '../entry.js'
-import type { Invalidator } from '../invalidation.js'
-import { newToken, type Snapshot } from '../tags.js'
+import type { GuardedFill, Invalidator } from '../invalidation.js'
+import type { StoreWrite } from '../stores/types.js'
+import type { Snapshot } from '../tags.js'
 
 export interface WriteCommit {
   /** Tags the committed write changed (table and row tags, …). */
@@ -48,8 +49,7 @@ export async function beginWrite(
   if (fillTags.length > 0 && invalidator.pending) faulted = (await invalidator.flush()) === undefined
   if (fillTags.length > 0 && !faulted) {
     try {
-      const keys = ctx.tags.storeKeys(fillTags)
-      snapshot = await ctx.tags.resolve(ctx.store, fillTags, keys, await ctx.store.getMany(keys))
+      snapshot = await ctx.tags.snapshot(ctx.store, fillTags)
     } catch (error) {
       ctx.reportError(error, 'write-snapshot')
       faulted = true
@@ -58,6 +58,12 @@ export async function beginWrite(
   return { commit: (result) => commitWrite(ctx, invalidator, snapshot, faulted, result) }
 }
 
+/**
+ * Steps 2 and 3 travel in one store operation (stores/redis-scripts.ts BUMP_GUARDED on a single
+ * Redis node: every tag gets its new token, and the entry is stored only if every guarded tag
+ * still held its snapshot version just before). That is the compare-and-set of step 2 for all
+ * guarded tags at once; a failed guard still gets its new token, exactly like the plain bump.
+ */
 async function commitWrite(
   ctx: CacheContext,
   invalidator: Invalidator,
@@ -65,80 +71,69 @@ async function commitWrite(
   snapshotFaulted: boolean,
   result: WriteCommit,
 ): Promise<WriteOutcome> {
-  let faulted = snapshotFaulted
   const invalidate = [...new Set(result.invalidate)]
-  const guarded =
-    snapshot === undefined || result.fill === undefined
-      ? []
-      : invalidate.filter((t) => snapshot.tags.includes(t))
-  const plain = invalidate.filter((tag) => !guarded.includes(tag))
-
-  const fresh = new Map<string, string>()
-  let fillAllowed = snapshot !== undefined && result.fill !== undefined && !result.everything
-  if (guarded.length > 0 && snapshot !== undefined) {
-    ctx.localEpoch += 1
-    try {
-      const outcomes = await Promise.all(
-        guarded.map(async (tag) => {
-          const token = newToken()
-          const expected = snapshot.versions[snapshot.tags.indexOf(tag)]!
-          const swapped = await ctx.store.compareAndSet(
-            ctx.keys.tag(tag),
-            expected,
-            token,
-            ctx.options.tagTtl,
-          )
-          if (swapped) fresh.set(tag, token)
-          return swapped ? undefined : tag
-        }),
-      )
-      const lost = outcomes.filter((tag): tag is string => tag !== undefined)
-      if (lost.length > 0) {
-        fillAllowed = false
-        plain.push(...lost)
-      } else {
-        ctx.stats.add('invalidations', guarded.length)
-        ctx.events.emit('invalidate', { tags: guarded, everything: false })
-      }
-    } catch (error) {
-      ctx.reportError(error, 'write-through')
-      fillAllowed = false
-      faulted = true
-      plain.push(...guarded)
-    }
-  }
-  if (plain.length > 0 || result.everything) {
-    const applied = await invalidator.invalidate(plain, result.everything === true)
-    if (applied === undefined) {
-      fillAllowed = false
-      faulted = true
-    }
-  }
-  if (!fillAllowed || snapshot === undefined || result.fill === undefined) {
-    return faulted ? 'unavailable' : 'skipped'
-  }
-
+  const everything = result.everything === true
   const fill = result.fill
+  if (snapshot === undefined || fill === undefined || everything) {
+    if (invalidate.length === 0 && !everything) return snapshotFaulted ? 'unavailable' : 'skipped'
+    const applied = await invalidator.invalidate(invalidate, everything)
+    return applied === undefined || snapshotFaulted ? 'unavailable' : 'skipped'
+  }
+
+  let entry: StoreWrite | undefined
+  let build: GuardedFill
   try {
     const address = ctx.keys.entry(fill.key)
     const ttl = ctx.jittered(fill.ttl ?? ctx.options.ttl)
-    const versions = snapshot.tags.map((tag, i) => fresh.get(tag) ?? snapshot.versions[i]!)
-    const raw = writeEntry(
-      {
+    const encoded = ctx.codec.encode(fill.value)
+    const guarded = invalidate.filter((tag) => snapshot.tags.includes(tag))
+    build = (fresh) => {
+      if (guarded.some((tag) => !fresh.has(tag))) return undefined
+      // Only the guarded tags take the new tokens; every other fill tag keeps its snapshot
+      // version, so a write to it since the snapshot (a bulk write) makes the entry invalid.
+      const versions = snapshot.tags.map((tag, i) =>
+        guarded.includes(tag) ? fresh.get(tag)! : snapshot.versions[i]!,
+      )
+      const head = {
         identity: address.identity,
         freshUntil: Date.now() + ttl,
         epoch: snapshot.epoch,
         tags: snapshot.tags,
         versions,
-      },
-      ctx.codec.encode(fill.value),
-    )
-    await ctx.store.set(address.storeKey, raw, ttl)
-    ctx.stats.add('sets')
-    ctx.events.emit('set', { key: fill.key, bytes: raw.length })
-    return 'filled'
+      }
+      entry = { key: address.storeKey, value: writeEntry(head, encoded), ttlMs: ttl }
+      const guards = guarded.map((tag) => ({
+        key: ctx.keys.tag(tag),
+        expected: snapshot.versions[snapshot.tags.indexOf(tag)]!,
+      }))
+      return { guards, entry }
+    }
   } catch (error) {
     ctx.reportError(error, 'write-through', fill.key)
-    return 'unavailable'
+    const applied = invalidate.length === 0 ? new Map() : await invalidator.invalidate(invalidate)
+    return applied === undefined ? 'unavailable' : 'skipped'
   }
+
+  if (invalidate.length === 0) {
+    // Nothing to bump: store under the snapshot as it is.
+    const unguarded = build(new Map())
+    try {
+      if (unguarded !== undefined)
+        await ctx.store.set(unguarded.entry.key, unguarded.entry.value, unguarded.entry.ttlMs)
+    } catch (error) {
+      ctx.reportError(error, 'write-through', fill.key)
+      return 'unavailable'
+    }
+    return noteFilled(ctx, fill.key, unguarded?.entry)
+  }
+  const applied = await invalidator.invalidateGuarded(invalidate, build)
+  if (applied === undefined) return 'unavailable'
+  return applied.filled ? noteFilled(ctx, fill.key, entry) : 'skipped'
+}
+
+function noteFilled(ctx: CacheContext, key: string, entry: StoreWrite | undefined): WriteOutcome {
+  if (entry === undefined) return 'skipped'
+  ctx.stats.add('sets')
+  ctx.events.emit('set', { key, bytes: entry.value.length })
+  return 'filled'
 }

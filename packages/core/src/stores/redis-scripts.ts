@@ -1,0 +1,149 @@
+import crypto from 'node:crypto'
+
+/**
+ * Lua scripts of the Redis store. Each one touches only the keys it declares; on a Cluster the
+ * store sends only scripts whose keys share one slot (entry and lease share the entry's slot
+ * through the lease key's hash tag; version keys are grouped per slot).
+ */
+
+export interface Script {
+  source: string
+  sha: string
+}
+
+const script = (source: string): Script => ({
+  source,
+  sha: crypto.createHash('sha1').update(source).digest('hex'),
+})
+
+/** Reads the version of every key, creating a missing one as `ARGV[1] .. '.' .. index`. */
+const READ_VERSION = `
+local v = redis.call('GET', key)
+if not v then
+  v = ARGV[1] .. '.' .. index
+  if index == '0' then redis.call('SET', key, v) else redis.call('SET', key, v, 'PX', ARGV[2]) end
+end`
+
+/** KEYS: version keys. ARGV: token, tag ttl, then each key's index in the caller's list. */
+export const VERSIONS = script(`
+local out = {}
+for i = 1, #KEYS do
+  local key, index = KEYS[i], ARGV[2 + i]
+  ${READ_VERSION}
+  out[i] = v
+end
+return out`)
+
+/**
+ * The whole read of a wrap on a single node. KEYS: entry, lease, waiters, then the version keys
+ * (the namespace epoch first). A caller that finds the lease held marks the waiters key, so the
+ * holder's FILL wakes it over pub/sub. ARGV: token, tag ttl, lease owner ('' = no lease), lease ttl.
+ * Returns { entry or its head, leased (1 taken or ours, 0 held by another, -1 not tried), versions… }.
+ * An entry whose head (line 1 of entry.ts's layout) shows it is dead (see below) comes back as
+ * its two head lines only, and the lease is taken for the caller's load.
+ */
+export const LOOKUP = script(`
+local versions = {}
+for i = 4, #KEYS do
+  local key, index = KEYS[i], tostring(i - 4)
+  ${READ_VERSION}
+  versions[i - 3] = v
+end
+local raw = redis.call('GET', KEYS[1])
+local dead = not raw
+if raw then
+  local nl = string.find(raw, '\\n', 1, true)
+  local n, magic, differs, epochDiffers = 0, false, false, false
+  if nl then
+    for field in string.gmatch(string.sub(raw, 1, nl - 1), '[^ ]+') do
+      n = n + 1
+      if n == 1 then
+        magic = field == 'ormcache/2'
+        if not magic then break end
+      elseif n >= 3 and versions[n - 2] ~= field then
+        differs = true
+        if n == 3 then epochDiffers = true end
+      end
+    end
+  end
+  -- Dead for sure: not an entry, another namespace epoch, or other versions of as many tags.
+  -- An entry of other tags (a plain get) is left for the caller to judge.
+  dead = not magic or epochDiffers or (differs and n - 2 == #versions)
+  if dead and magic then
+    local second = string.find(raw, '\\n', nl + 1, true)
+    if second then raw = string.sub(raw, 1, second - 1) end
+  end
+end
+local leased = -1
+if dead and ARGV[3] ~= '' then
+  if redis.call('SET', KEYS[2], ARGV[3], 'NX', 'PX', ARGV[4]) then
+    leased = 1
+  elseif redis.call('GET', KEYS[2]) == ARGV[3] then
+    leased = 1
+  else
+    leased = 0
+    redis.call('SET', KEYS[3], '1', 'PX', ARGV[4])
+  end
+end
+local out = { raw, leased }
+for i = 1, #versions do out[i + 2] = versions[i] end
+return out`)
+
+/**
+ * The entry half of a lookup on a Cluster (version keys live in other slots). KEYS: entry, lease,
+ * waiters.
+ * ARGV: lease owner ('' = none), lease ttl. Takes the lease only for an absent entry; a present
+ * one is judged by the caller, who takes the lease separately if it turns out to be dead.
+ */
+export const LOOKUP_ENTRY = script(`
+local raw = redis.call('GET', KEYS[1])
+local leased = -1
+if not raw and ARGV[1] ~= '' then
+  if redis.call('SET', KEYS[2], ARGV[1], 'NX', 'PX', ARGV[2]) then
+    leased = 1
+  elseif redis.call('GET', KEYS[2]) == ARGV[1] then
+    leased = 1
+  else
+    leased = 0
+    redis.call('SET', KEYS[3], '1', 'PX', ARGV[2])
+  end
+end
+return { raw, leased }`)
+
+/**
+ * KEYS: entry, lease, waiters. ARGV: value, ttl ('' = none), lease owner ('' = no lease to
+ * release), wake channel. Publishes the entry key on the wake channel only if a waiter marked it.
+ */
+export const FILL = script(`
+if ARGV[2] == '' then redis.call('SET', KEYS[1], ARGV[1]) else redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) end
+if ARGV[3] ~= '' and redis.call('GET', KEYS[2]) == ARGV[3] then redis.call('DEL', KEYS[2]) end
+if redis.call('DEL', KEYS[3]) == 1 then redis.call('PUBLISH', ARGV[4], KEYS[1]) end
+return 1`)
+
+/**
+ * Write-through's commit on a single node. KEYS: guard keys, write keys, entry key.
+ * ARGV: guard count, write count, each guard's expected value, each write's value and ttl,
+ * the entry's value and ttl. Every write is applied; the entry only if every guard held.
+ */
+export const BUMP_GUARDED = script(`
+local g, w = tonumber(ARGV[1]), tonumber(ARGV[2])
+local ok = 1
+for i = 1, g do
+  if redis.call('GET', KEYS[i]) ~= ARGV[2 + i] then ok = 0 end
+end
+local function put(key, value, ttl)
+  if ttl == '' then redis.call('SET', key, value) else redis.call('SET', key, value, 'PX', ttl) end
+end
+local a = 2 + g
+for i = 1, w do put(KEYS[g + i], ARGV[a + 2 * i - 1], ARGV[a + 2 * i]) end
+if ok == 1 then put(KEYS[g + w + 1], ARGV[a + 2 * w + 1], ARGV[a + 2 * w + 2]) end
+return ok`)
+
+export const COMPARE_AND_SET = script(`
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+if ARGV[3] == '' then redis.call('SET', KEYS[1], ARGV[2]) else redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3]) end
+return 1`)
+
+export const DELETE_IF_EQUALS = script(`
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+return redis.call('DEL', KEYS[1])`)

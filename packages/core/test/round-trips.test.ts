@@ -1,0 +1,158 @@
+import crypto from 'node:crypto'
+import type { Cluster, Redis } from 'ioredis'
+import memjs from 'memjs'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { type Cache, type CacheStore, createCache } from '../src/index.js'
+import { memcachedStore } from '../src/memcached.js'
+import { redisStore } from '../src/redis.js'
+import { countMemjs, countRedis, RoundTrips } from './support/round-trips.js'
+import { connectCluster, connectRedis, memcachedServers, requireMemcached } from './support/services.js'
+
+/**
+ * Store round trips per operation, counted at the client (never timed): the costs issue 12 set.
+ * Each case runs once on another key first, so scripts are loaded and tag tokens exist, as in
+ * a warm process.
+ */
+interface Backend {
+  name: string
+  counter: RoundTrips
+  store: () => CacheStore
+  /** Allowed counts: one value where the count is exact. */
+  expected: { hit: number[]; coldMiss: number[]; deadMiss: number[]; write: number[] }
+  close: () => Promise<void> | void
+}
+
+const tags = ['users', 'user:1']
+const unique = () => `rt-${crypto.randomBytes(5).toString('hex')}`
+
+const backends: Array<() => Promise<Backend>> = [
+  async () => {
+    const counter = new RoundTrips()
+    const client: Redis = await connectRedis()
+    countRedis(client, counter)
+    return {
+      name: 'Redis',
+      counter,
+      store: () => redisStore({ client }),
+      expected: { hit: [1], coldMiss: [2], deadMiss: [2], write: [2] },
+      close: () => client.disconnect(),
+    }
+  },
+  async () => {
+    const counter = new RoundTrips()
+    const client: Cluster = await connectCluster()
+    countRedis(client, counter)
+    return {
+      name: 'Redis Cluster',
+      counter,
+      store: () => redisStore({ client }),
+      // The entry's slot cannot see the versions: a dead entry takes the lease in a trip of its
+      // own (and re-reads the entry once if that lease came more than 2 ms after the lookup,
+      // fill.ts), and write-through compares and stores in two.
+      expected: { hit: [1], coldMiss: [2], deadMiss: [3, 4], write: [3] },
+      close: () => client.disconnect(),
+    }
+  },
+  async () => {
+    await requireMemcached()
+    const counter = new RoundTrips()
+    const client = memjs.Client.create(memcachedServers[0], { logger: { log() {} } })
+    countMemjs(client, counter)
+    return {
+      name: 'Memcached',
+      counter,
+      store: () => memcachedStore({ client }),
+      // No scripts: the lease is an add of its own, the release (get, then delete with CAS)
+      // follows the fill's set, and write-through's compare-and-set is a get, then a CAS set.
+      // A lease won more than 2 ms after the lookup re-reads the entry once (fill.ts), and the
+      // two tags' get-then-CAS chains share one connection, so a CAS can leave while the other
+      // get's reply is still on its way: one trip either way is allowed there.
+      expected: { hit: [1], coldMiss: [4, 5], deadMiss: [4, 5], write: [3, 4] },
+      close: () => client.close(),
+    }
+  },
+]
+
+describe.each(backends.map((make, i) => [i, make] as const))('round trips (backend %i)', (_, make) => {
+  let backend: Backend
+  let cache: Cache
+  beforeAll(async () => {
+    backend = await make()
+    // bus: false here; the bus's own cost is the publish (skipped while nobody listens).
+    cache = createCache({ store: backend.store(), namespace: unique(), bus: false, l1: false })
+    await cache.wrap('warm', async () => 'w', { tags })
+    await cache.invalidateTags(tags)
+    await cache.wrap('warm', async () => 'w', { tags })
+    const intent = await cache.beginWrite(tags)
+    await intent.commit({ invalidate: tags, fill: { key: 'warm', value: 'w2' } })
+  })
+  afterAll(async () => {
+    await cache?.close()
+    await backend?.close()
+  })
+
+  it('a hit is one round trip', async () => {
+    await cache.wrap('hit', async () => 'v', { tags })
+    const { trips } = await backend.counter.during(async () => {
+      expect(await cache.wrapWithInfo('hit', async () => 'never', { tags })).toMatchObject({
+        value: 'v',
+        info: { source: 'hit' },
+      })
+    })
+    expectTrips(backend, trips, backend.expected.hit)
+  })
+
+  it('a cold miss: lookup (with the lease), then fill and release together', async () => {
+    const key = unique()
+    const { trips } = await backend.counter.during(async () => {
+      expect((await cache.wrapWithInfo(key, async () => 'v', { tags })).info.source).toBe('miss')
+    })
+    expectTrips(backend, trips, backend.expected.coldMiss)
+    expect((await cache.wrapWithInfo(key, async () => 'never', { tags })).info.source).toBe('hit')
+  })
+
+  it('a miss on an invalidated entry costs the same, and reads the fresh value', async () => {
+    const key = unique()
+    await cache.wrap(key, async () => 'old', { tags: ['dead', 'other'] })
+    await cache.invalidateTags(['dead'])
+    const { trips } = await backend.counter.during(async () => {
+      expect(await cache.wrapWithInfo(key, async () => 'new', { tags: ['dead', 'other'] })).toEqual({
+        value: 'new',
+        info: { source: 'miss', reason: 'invalidated' },
+      })
+    })
+    expectTrips(backend, trips, backend.expected.deadMiss)
+  })
+
+  it('a single-row write with write-through: snapshot before, one bump-and-fill after', async () => {
+    const key = unique()
+    const { trips } = await backend.counter.during(async () => {
+      const intent = await cache.beginWrite(tags)
+      expect(await intent.commit({ invalidate: tags, fill: { key, value: 'row' } })).toBe('filled')
+    })
+    expectTrips(backend, trips, backend.expected.write)
+    expect((await cache.wrapWithInfo(key, async () => 'never', { tags })).info.source).toBe('hit')
+  })
+})
+
+function expectTrips(backend: Backend, trips: number, allowed: number[]): void {
+  expect({ backend: backend.name, trips, ok: allowed.includes(trips) }).toMatchObject({ ok: true })
+}
+
+describe('the invalidation bus costs no round trip while nobody listens', () => {
+  it('publishes once to probe, then skips PUBLISH until a listener may exist', async () => {
+    const counter = new RoundTrips()
+    const client = await connectRedis()
+    countRedis(client, counter)
+    const cache = createCache({ store: redisStore({ client }), namespace: unique(), l1: false })
+    try {
+      await cache.invalidateTags(['probe']) // nobody subscribed to this namespace's bus
+      const { trips, commands } = await counter.during(() => cache.invalidateTags(['t']))
+      expect(commands).not.toContain('publish')
+      expect(trips).toBe(1)
+    } finally {
+      await cache.close()
+      client.disconnect()
+    }
+  })
+})
