@@ -3,6 +3,7 @@ import { decodeEntry, type Entry, encodeEntry } from './entry.js'
 import { OrmCacheError } from './errors.js'
 import type { EntryAddress } from './keys.js'
 import { withLease } from './lease.js'
+import { type AfterLoad, settleAfterLoad } from './post-load.js'
 import { lookup } from './read-path.js'
 import { isCurrent, type Snapshot } from './tags.js'
 
@@ -10,6 +11,8 @@ export interface FillPolicy {
   ttl: number
   tags: readonly string[]
   staleWhileRevalidate: number
+  /** Dependencies known only from the loaded value (post-load.ts); `tags` holds their guards. */
+  afterLoad?: AfterLoad | undefined
 }
 
 export interface LoadOutcome<T> {
@@ -65,6 +68,9 @@ export async function loadAndFill<T>(
     // already outdated: storing it would only overwrite a fresher entry a later reader stored.
     return { value, raw: undefined }
   }
+  const stored =
+    policy.afterLoad === undefined ? snapshot : await settleAfterLoad(ctx, snapshot, value, policy.afterLoad)
+  if (stored === undefined) return { value, raw: undefined }
   const negative = value === null || value === undefined
   const negativeTtl = ctx.options.negativeTtl
   if (negative && negativeTtl === false) return { value, raw: undefined }
@@ -72,9 +78,9 @@ export async function loadAndFill<T>(
   const entry: Entry = {
     identity: address.identity,
     freshUntil: Date.now() + ttl,
-    epoch: snapshot.epoch,
-    tags: snapshot.tags,
-    versions: snapshot.versions,
+    epoch: stored.epoch,
+    tags: stored.tags,
+    versions: stored.versions,
     value,
   }
 

@@ -37,7 +37,18 @@ export type { ReadInfo, ReadSource } from './strategies/cache-aside.js'
 export { writeBehind } from './strategies/write-behind.js'
 export type { WriteCommit, WriteIntent, WriteOutcome } from './strategies/write-through.js'
 export { type PendingInvalidation, TransactionBuffer } from './transaction-buffer.js'
-export { bulkTag, bulkWriteTags, normalizeTable, rowTag, rowWriteTags, tableTag } from './vocabulary.js'
+export type { AfterLoad } from './post-load.js'
+export {
+  bulkTag,
+  bulkWriteTags,
+  columnAnyTag,
+  columnTag,
+  isTaggableValue,
+  normalizeTable,
+  rowTag,
+  rowWriteTags,
+  tableTag,
+} from './vocabulary.js'
 export type { WriteBehindEventName, WriteBehindEvents, WriteBehindListener } from './write-behind/events.js'
 export type { FlushReport } from './write-behind/flusher.js'
 export { MemoryQueue, memoryQueue } from './write-behind/memory-queue.js'

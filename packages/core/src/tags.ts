@@ -1,6 +1,7 @@
 import crypto from 'node:crypto'
 import type { KeySpace } from './keys.js'
 import type { CacheStore, StoreWrite } from './stores/types.js'
+import { isFineTag } from './vocabulary.js'
 
 /**
  * The tag-version protocol. A tag's current version is an opaque token in the store; an entry
@@ -72,17 +73,32 @@ export class TagVersions {
     return { epoch: versions[0]!, tags, versions: versions.slice(1) as string[] }
   }
 
-  /** Writes new tokens for `tags` (and the epoch when `everything`), returning them in order. */
+  /**
+   * Writes new tokens for `tags` (and the epoch when `everything`), returning them in order.
+   * Coarse tags (table, bulk, column-any, the epoch) land before fine ones (row and column-value
+   * tags): a reader that learns fine dependencies only after its load checks that the coarse
+   * tags did not move, which is sound only if no fine bump is visible before its coarse bump
+   * (docs/design.md, "Dependencies known after the load"). Ordered stores take one batch, in
+   * that order; others take two sequential batches when both kinds are present.
+   */
   async bump(store: CacheStore, tags: readonly string[], everything = false): Promise<Map<string, string>> {
     const fresh = new Map<string, string>()
     for (const tag of new Set(tags)) fresh.set(tag, newToken())
-    const writes: StoreWrite[] = [...fresh].map(([tag, token]) => ({
-      key: this.keys.tag(tag),
-      value: token,
-      ttlMs: this.tagTtlMs,
-    }))
-    if (everything) writes.push({ key: this.keys.globalKey, value: newToken() })
-    if (writes.length > 0) await store.setMany(writes)
+    const coarse: StoreWrite[] = []
+    const fine: StoreWrite[] = []
+    for (const [tag, token] of fresh) {
+      const write = { key: this.keys.tag(tag), value: token, ttlMs: this.tagTtlMs }
+      if (isFineTag(tag)) fine.push(write)
+      else coarse.push(write)
+    }
+    if (everything) coarse.push({ key: this.keys.globalKey, value: newToken() })
+    if (coarse.length === 0 || fine.length === 0 || store.capabilities.orderedBatches === true) {
+      const writes = coarse.concat(fine)
+      if (writes.length > 0) await store.setMany(writes)
+    } else {
+      await store.setMany(coarse)
+      await store.setMany(fine)
+    }
     return fresh
   }
 }

@@ -75,7 +75,18 @@ async function commitWrite(
 
   const fresh = new Map<string, string>()
   let fillAllowed = snapshot !== undefined && result.fill !== undefined && !result.everything
-  if (guarded.length > 0 && snapshot !== undefined) {
+  // Plain (coarse) bumps first, guarded (row) tags after: see TagVersions.bump for why fine tags
+  // must never become visible before the coarse tags of the same write.
+  const retry: string[] = []
+  if (plain.length > 0 || result.everything) {
+    const applied = await invalidator.invalidate(plain, result.everything === true)
+    if (applied === undefined) {
+      fillAllowed = false
+      faulted = true
+      retry.push(...guarded)
+    }
+  }
+  if (guarded.length > 0 && snapshot !== undefined && !faulted) {
     ctx.localEpoch += 1
     try {
       const outcomes = await Promise.all(
@@ -95,7 +106,7 @@ async function commitWrite(
       const lost = outcomes.filter((tag): tag is string => tag !== undefined)
       if (lost.length > 0) {
         fillAllowed = false
-        plain.push(...lost)
+        retry.push(...lost)
       } else {
         ctx.stats.add('invalidations', guarded.length)
         ctx.events.emit('invalidate', { tags: guarded, everything: false })
@@ -104,11 +115,11 @@ async function commitWrite(
       ctx.reportError(error, 'write-through')
       fillAllowed = false
       faulted = true
-      plain.push(...guarded)
+      retry.push(...guarded)
     }
   }
-  if (plain.length > 0 || result.everything) {
-    const applied = await invalidator.invalidate(plain, result.everything === true)
+  if (retry.length > 0) {
+    const applied = await invalidator.invalidate(retry)
     if (applied === undefined) {
       fillAllowed = false
       faulted = true
