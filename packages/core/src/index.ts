@@ -22,6 +22,7 @@ export type { CacheEventName, CacheEvents, CacheListener, MissReason } from './e
 export { Histogram, type LatencySummary } from './histogram.js'
 export { type BuildKeyOptions, buildKey, type KeyEncoder } from './keys.js'
 export type { CacheOptions } from './options.js'
+export type { AfterLoad } from './post-load.js'
 export { type SqlTables, sqlTables } from './sql/tables.js'
 export {
   isPunct,
@@ -37,7 +38,6 @@ export type { ReadInfo, ReadSource } from './strategies/cache-aside.js'
 export { writeBehind } from './strategies/write-behind.js'
 export type { WriteCommit, WriteIntent, WriteOutcome } from './strategies/write-through.js'
 export { type PendingInvalidation, TransactionBuffer } from './transaction-buffer.js'
-export type { AfterLoad } from './post-load.js'
 export {
   bulkTag,
   bulkWriteTags,

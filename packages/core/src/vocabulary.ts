@@ -114,7 +114,5 @@ function normalizeValue(value: unknown, table: string, column: string): string {
   if (value instanceof Uint8Array)
     return Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('hex')
   if (isDecimal(value)) return String(value)
-  throw new InvalidTagError(
-    `Column "${column}" of "${table}" has an unsupported value (${String(value)})`,
-  )
+  throw new InvalidTagError(`Column "${column}" of "${table}" has an unsupported value (${String(value)})`)
 }

@@ -23,7 +23,10 @@ const backends: [string, () => Promise<CacheStore>][] = [
   // Both caches of a test share this one store, as two processes share Redis.
   ['memory', async () => unclosable(shared)],
   ['redis', async () => redisStore({ client: await connectRedis(), ownsClient: true })],
-  ['redis cluster (unordered batches)', async () => redisStore({ client: await connectCluster(), ownsClient: true })],
+  [
+    'redis cluster (unordered batches)',
+    async () => redisStore({ client: await connectCluster(), ownsClient: true }),
+  ],
 ]
 
 describe.each(backends)('dependencies known after the load (%s)', (_name, makeStore) => {
@@ -93,10 +96,15 @@ describe.each(backends)('dependencies known after the load (%s)', (_name, makeSt
   it('a membership change (a row moves into the pinned value) evicts the list', async () => {
     const cache = await open()
     const rows: Row[] = [{ id: 1, team: 2, v: 0 }]
-    const read = () => cache.wrapWithInfo('team:2', () => rows.filter((r) => r.team === 2), { tags: PINS, afterLoad })
+    const read = () =>
+      cache.wrapWithInfo('team:2', () => rows.filter((r) => r.team === 2), { tags: PINS, afterLoad })
     await read()
     rows.push({ id: 5, team: 2, v: 0 }) // row 5 moves from team 1 to team 2
-    await cache.invalidateTags([tableTag('users'), rowTag('users', { id: 5 }), columnTag('users', 'team_id', 2)])
+    await cache.invalidateTags([
+      tableTag('users'),
+      rowTag('users', { id: 5 }),
+      columnTag('users', 'team_id', 2),
+    ])
     const after = await read()
     expect(after.info.source).toBe('miss')
     expect(after.value.map((r) => r.id)).toEqual([1, 5])
