@@ -11,6 +11,7 @@ import {
 import type { CacheEventName, CacheListener } from './events.js'
 import { Invalidator } from './invalidation.js'
 import { type CacheOptions, duration, resolveOptions } from './options.js'
+import { type AfterLoad, checkAfterLoad, guardTags } from './post-load.js'
 import { lookup } from './read-path.js'
 import type { CacheStats } from './stats.js'
 import type { CacheStore } from './stores/types.js'
@@ -18,13 +19,18 @@ import { cacheAside, type ReadInfo, type ReadPolicy } from './strategies/cache-a
 import { beginWrite, type WriteIntent } from './strategies/write-through.js'
 import type { InvalidationBus } from './tiers/bus.js'
 
-export interface WrapOptions {
+export interface WrapOptions<T = unknown> {
   /** ms; defaults to the cache's `ttl`. */
   ttl?: number
   /** Invalidating any of these tags makes the entry invalid. */
   tags?: readonly string[]
   /** ms an expired entry may be served while one caller refreshes it. */
   staleWhileRevalidate?: number
+  /**
+   * Row and column-value tags learned from the loaded value (the rows a list returned), guarded
+   * by their tables' tags during the load: see AfterLoad.
+   */
+  afterLoad?: AfterLoad<T>
 }
 
 export interface SetOptions {
@@ -46,12 +52,12 @@ export interface Cache {
   set<T>(key: string, value: T, options?: SetOptions): Promise<void>
   delete(key: string): Promise<void>
   /** Cache-aside: the cached value, or `load()`'s result stored under a pre-load version snapshot. */
-  wrap<T>(key: string, load: () => Promise<T> | T, options?: WrapOptions): Promise<T>
+  wrap<T>(key: string, load: () => Promise<T> | T, options?: WrapOptions<T>): Promise<T>
   /** Like `wrap`, and also says where the value came from (hit, stale, miss, shared, bypass). */
   wrapWithInfo<T>(
     key: string,
     load: () => Promise<T> | T,
-    options?: WrapOptions,
+    options?: WrapOptions<T>,
   ): Promise<{ value: T; info: ReadInfo }>
   /** Resolves once the store holds new versions for `tags` (or the fault was reported). */
   invalidateTags(tags: readonly string[]): Promise<void>
@@ -188,18 +194,18 @@ class OrmCache implements Cache {
     this.ctx.events.emit('delete', { key })
   }
 
-  async wrap<T>(key: string, load: () => Promise<T> | T, options?: WrapOptions): Promise<T> {
+  async wrap<T>(key: string, load: () => Promise<T> | T, options?: WrapOptions<T>): Promise<T> {
     return (await this.wrapWithInfo(key, load, options)).value
   }
 
   async wrapWithInfo<T>(
     key: string,
     load: () => Promise<T> | T,
-    options: WrapOptions = {},
+    options: WrapOptions<T> = {},
   ): Promise<{ value: T; info: ReadInfo }> {
     this.ensureOpen()
     if (typeof load !== 'function') throw new InvalidOptionError('load', 'must be a function')
-    return cacheAside(this.ctx, this.invalidator, key, load, this.policy(options))
+    return cacheAside(this.ctx, this.invalidator, key, load, this.policy(options as WrapOptions))
   }
 
   async invalidateTags(tags: readonly string[]): Promise<void> {
@@ -243,10 +249,13 @@ class OrmCache implements Cache {
   }
 
   private policy(options: WrapOptions): ReadPolicy {
-    checkKnown(options, ['ttl', 'tags', 'staleWhileRevalidate'])
+    checkKnown(options, ['ttl', 'tags', 'staleWhileRevalidate', 'afterLoad'])
+    const afterLoad = checkAfterLoad(options.afterLoad)
+    const tags = normalizeTags(options.tags)
     return {
       ttl: options.ttl === undefined ? this.ctx.options.ttl : duration('ttl', options.ttl),
-      tags: normalizeTags(options.tags),
+      tags: afterLoad === undefined ? tags : normalizeTags([...tags, ...guardTags(afterLoad)]),
+      afterLoad,
       staleWhileRevalidate:
         options.staleWhileRevalidate === undefined
           ? this.ctx.options.staleWhileRevalidate

@@ -3,6 +3,7 @@ import { decodeEntry, type Entry, encodeEntry } from './entry.js'
 import { OrmCacheError } from './errors.js'
 import type { EntryAddress } from './keys.js'
 import { LeaseWait, leaseOf, releaseLease, takeLease } from './lease.js'
+import { type AfterLoad, settleAfterLoad } from './post-load.js'
 import { deadValue, lookup, sameVersions } from './read-path.js'
 import { fillEntry } from './store-ops.js'
 import type { LeaseRef } from './stores/types.js'
@@ -12,6 +13,8 @@ export interface FillPolicy {
   ttl: number
   tags: readonly string[]
   staleWhileRevalidate: number
+  /** Dependencies known only from the loaded value (post-load.ts); `tags` holds their guards. */
+  afterLoad?: AfterLoad | undefined
 }
 
 export interface LoadOutcome<T> {
@@ -132,6 +135,9 @@ export async function loadAndFill<T>(
     // already outdated: storing it would only overwrite a fresher entry a later reader stored.
     return skip()
   }
+  const stored =
+    policy.afterLoad === undefined ? snapshot : await settleAfterLoad(ctx, snapshot, value, policy.afterLoad)
+  if (stored === undefined) return skip()
   const negative = value === null || value === undefined
   const negativeTtl = ctx.options.negativeTtl
   if (negative && negativeTtl === false) return skip()
@@ -139,9 +145,9 @@ export async function loadAndFill<T>(
   const entry: Entry = {
     identity: address.identity,
     freshUntil: Date.now() + ttl,
-    epoch: snapshot.epoch,
-    tags: snapshot.tags,
-    versions: snapshot.versions,
+    epoch: stored.epoch,
+    tags: stored.tags,
+    versions: stored.versions,
     value,
   }
 

@@ -24,6 +24,7 @@ export type { CacheEventName, CacheEvents, CacheListener, MissReason } from './e
 export { Histogram, type LatencySummary } from './histogram.js'
 export { type BuildKeyOptions, buildKey, type KeyEncoder } from './keys.js'
 export type { CacheOptions } from './options.js'
+export type { AfterLoad } from './post-load.js'
 export { type BypassReason, planRead, type ReadPlan, type ReadPlanInput } from './read-plan.js'
 export {
   classifyRead,
@@ -46,7 +47,17 @@ export type { ReadInfo, ReadSource } from './strategies/cache-aside.js'
 export { writeBehind } from './strategies/write-behind.js'
 export type { WriteCommit, WriteIntent, WriteOutcome } from './strategies/write-through.js'
 export { type PendingInvalidation, TransactionBuffer } from './transaction-buffer.js'
-export { bulkTag, bulkWriteTags, normalizeTable, rowTag, rowWriteTags, tableTag } from './vocabulary.js'
+export {
+  bulkTag,
+  bulkWriteTags,
+  columnAnyTag,
+  columnTag,
+  isTaggableValue,
+  normalizeTable,
+  rowTag,
+  rowWriteTags,
+  tableTag,
+} from './vocabulary.js'
 export type { WriteBehindEventName, WriteBehindEvents, WriteBehindListener } from './write-behind/events.js'
 export type { FlushReport } from './write-behind/flusher.js'
 export { MemoryQueue, memoryQueue } from './write-behind/memory-queue.js'

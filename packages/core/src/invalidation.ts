@@ -2,6 +2,7 @@ import type { CacheContext } from './context.js'
 import { StoreTimeoutError } from './errors.js'
 import { bumpGuarded } from './store-ops.js'
 import type { Guard, StoreWrite } from './stores/types.js'
+import { applyPlan, mustSplit } from './tags.js'
 import type { BusMessage, InvalidationBus } from './tiers/bus.js'
 import { withTimeout } from './timeout.js'
 
@@ -75,13 +76,19 @@ export class Invalidator {
       return tokens === undefined ? undefined : { tokens, filled: false }
     }
     this.begin(tags, false)
-    const { fresh, writes } = this.ctx.tags.plan(tags)
+    const plan = this.ctx.tags.plan(tags)
+    const { fresh } = plan
     let applied: Applied | undefined
     try {
       const guarded = fill(fresh)
       let filled = false
-      if (guarded === undefined) await this.ctx.store.setMany(writes)
-      else filled = await bumpGuarded(this.ctx.store, writes, guarded.guards, guarded.entry)
+      if (guarded === undefined) await applyPlan(this.ctx.store, plan)
+      else if (mustSplit(this.ctx.store, plan)) {
+        // Coarse tokens must be visible before any fine one (TagVersions.plan); the guards are
+        // on fine (row) tags, so the coarse batch goes first on its own.
+        await this.ctx.store.setMany(plan.coarse)
+        filled = await bumpGuarded(this.ctx.store, plan.fine, guarded.guards, guarded.entry)
+      } else filled = await bumpGuarded(this.ctx.store, plan.writes, guarded.guards, guarded.entry)
       applied = { tokens: fresh, filled }
     } catch (error) {
       this.ctx.reportError(error, 'write-through')
@@ -173,8 +180,7 @@ export class Invalidator {
     const deletes = [...this.pendingDeletes]
     const everything = this.pendingEverything
     try {
-      const { fresh: tokens, writes } = this.ctx.tags.plan(tags, everything)
-      if (writes.length > 0) await this.ctx.store.setMany(writes)
+      const tokens = await this.ctx.tags.bump(this.ctx.store, tags, everything)
       for (const key of deletes) await this.ctx.store.delete(key)
       for (const tag of tags) this.pendingTags.delete(tag)
       for (const key of deletes) this.pendingDeletes.delete(key)

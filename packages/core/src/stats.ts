@@ -14,6 +14,11 @@ export interface CacheStats {
   loadErrors: number
   sets: number
   deletes: number
+  /**
+   * Fills not stored because a write to a table the result's after-load dependencies belong to
+   * landed during the load (the read's value was still returned).
+   */
+  fillsSkipped: number
   /** Tags invalidated (each tag of an `invalidateTags` call counts once; `clear` counts once). */
   invalidations: number
   errors: number
@@ -36,6 +41,7 @@ export class StatsRecorder {
     loadErrors: 0,
     sets: 0,
     deletes: 0,
+    fillsSkipped: 0,
     invalidations: 0,
     errors: 0,
   }

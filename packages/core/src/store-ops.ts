@@ -76,7 +76,8 @@ export async function composeBumpGuarded(
   return true
 }
 
-async function createMissing(
+/** Creates the versions `read` lacks (add, then re-read the winner); index 0 is the epoch. */
+export async function createMissing(
   store: CacheStore,
   { keys, token, tagTtlMs }: VersionRead,
   read: readonly (string | undefined)[],

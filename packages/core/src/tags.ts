@@ -1,7 +1,8 @@
 import crypto from 'node:crypto'
 import type { KeySpace } from './keys.js'
-import { readVersions } from './store-ops.js'
+import { createMissing, readVersions } from './store-ops.js'
 import type { CacheStore, StoreWrite } from './stores/types.js'
+import { isFineTag } from './vocabulary.js'
 
 /**
  * The tag-version protocol. A tag's current version is an opaque token in the store; an entry
@@ -49,18 +50,74 @@ export class TagVersions {
     return { epoch: versions[0]!, tags, versions: versions.slice(1) }
   }
 
-  /** New tokens for `tags` (and the epoch when `everything`), and the writes that install them. */
-  plan(tags: readonly string[], everything = false): { fresh: Map<string, string>; writes: StoreWrite[] } {
+  /**
+   * A snapshot from versions already read with `storeKeys(tags)` (epoch first), creating the
+   * missing ones exactly as `snapshot` does.
+   */
+  async resolve(
+    store: CacheStore,
+    tags: readonly string[],
+    storeKeys: readonly string[],
+    read: readonly (string | undefined)[],
+  ): Promise<Snapshot> {
+    const versions = await createMissing(
+      store,
+      { keys: [...storeKeys], token: newToken(), tagTtlMs: this.tagTtlMs },
+      read,
+    )
+    return { epoch: versions[0]!, tags, versions: versions.slice(1) }
+  }
+
+  /**
+   * New tokens for `tags` (and the epoch when `everything`), and the writes that install them.
+   * Coarse tags (table, bulk, column-any, the epoch) come before fine ones (row and column-value
+   * tags): a reader that learns fine dependencies only after its load checks that the coarse
+   * tags did not move, which is sound only if no fine bump is visible before its coarse bump
+   * (docs/design.md, "Dependencies known after the load"). `writes` is `coarse` then `fine`.
+   */
+  plan(tags: readonly string[], everything = false): TagPlan {
     const fresh = new Map<string, string>()
     for (const tag of new Set(tags)) fresh.set(tag, newToken())
-    const writes: StoreWrite[] = [...fresh].map(([tag, token]) => ({
-      key: this.keys.tag(tag),
-      value: token,
-      ttlMs: this.tagTtlMs,
-    }))
-    if (everything) writes.push({ key: this.keys.globalKey, value: newToken() })
-    return { fresh, writes }
+    const coarse: StoreWrite[] = []
+    const fine: StoreWrite[] = []
+    for (const [tag, token] of fresh) {
+      const write = { key: this.keys.tag(tag), value: token, ttlMs: this.tagTtlMs }
+      if (isFineTag(tag)) fine.push(write)
+      else coarse.push(write)
+    }
+    if (everything) coarse.push({ key: this.keys.globalKey, value: newToken() })
+    return { fresh, coarse, fine, writes: coarse.concat(fine) }
   }
+
+  /** Plans and applies a bump, coarse before fine; returns the new tokens. */
+  async bump(store: CacheStore, tags: readonly string[], everything = false): Promise<Map<string, string>> {
+    const plan = this.plan(tags, everything)
+    await applyPlan(store, plan)
+    return plan.fresh
+  }
+}
+
+export interface TagPlan {
+  fresh: Map<string, string>
+  coarse: StoreWrite[]
+  fine: StoreWrite[]
+  writes: StoreWrite[]
+}
+
+/**
+ * Installs a plan's tokens. A store whose batches are seen in order (one Redis node, memory)
+ * takes one batch; others take the coarse batch, then the fine one, when both are present.
+ */
+export async function applyPlan(store: CacheStore, plan: TagPlan): Promise<void> {
+  if (plan.writes.length === 0) return
+  if (!mustSplit(store, plan)) return store.setMany(plan.writes)
+  await store.setMany(plan.coarse)
+  await store.setMany(plan.fine)
+}
+
+/** True when the coarse writes must be acknowledged before any fine write is sent. */
+export function mustSplit(store: CacheStore, plan: TagPlan): boolean {
+  return plan.coarse.length > 0 && plan.fine.length > 0 && store.capabilities.orderedBatches !== true
 }
 
 /** True if every version in the entry is the current one; a missing current version is a change. */

@@ -23,7 +23,7 @@ export function rowTag(table: string, primaryKey: Readonly<Record<string, unknow
   const columns = Object.keys(primaryKey).sort()
   if (columns.length === 0) throw new InvalidTagError(`Row tag for "${table}" needs at least one key column`)
   const parts = columns.map((column) => {
-    const value = normalizeKeyValue(primaryKey[column], table, column)
+    const value = normalizeValue(primaryKey[column], table, column)
     return columns.length === 1 ? value : `${column.toLowerCase()}=${value.length}:${value}`
   })
   return `r:${normalizeTable(table)}:${parts.join('&')}`
@@ -39,6 +39,57 @@ export function bulkWriteTags(table: string): string[] {
   return [tableTag(table), bulkTag(table)]
 }
 
+/**
+ * Column-value tag: the rows of `table` whose `column` holds `value`. Lists whose filter pins
+ * that column to that value depend on it; a write bumps it for the values the written columns
+ * take. Built from a row image alone (column name + value), so a change-stream consumer computes
+ * the same tag from a WAL row. Values are normalized like primary keys; booleans become 1/0,
+ * which is how SQLite and MySQL return them.
+ */
+export function columnTag(table: string, column: string, value: unknown): string {
+  const normalized = typeof value === 'boolean' ? (value ? '1' : '0') : normalizeValue(value, table, column)
+  return `v:${normalizeTable(table)}:${column.toLowerCase()}=${normalized}`
+}
+
+/**
+ * Bumped by a write that sets `column` to a value it cannot name (an SQL expression, a default
+ * the database filled in). Every list pinning the column depends on it.
+ */
+export const columnAnyTag = (table: string, column: string): string =>
+  `a:${normalizeTable(table)}:${column.toLowerCase()}`
+
+/**
+ * Row and column-value tags may be dependencies a read learns only after its load (the rows it
+ * returned). Writes bump them strictly after the coarse tags of the same write (see tags.ts).
+ */
+export function isFineTag(tag: string): boolean {
+  return tag.startsWith('r:') || tag.startsWith('v:')
+}
+
+/** True if `tag` is a row or column-value tag of `table` (already normalized). */
+export function isFineTagOf(tag: string, normalizedTable: string): boolean {
+  return (
+    (tag.startsWith('r:') || tag.startsWith('v:')) &&
+    tag.startsWith(':', 2 + normalizedTable.length) &&
+    tag.slice(2, 2 + normalizedTable.length) === normalizedTable
+  )
+}
+
+/** Values a column-value tag can be made of (anything the row-key normalization accepts, and null). */
+export function isTaggableValue(value: unknown): boolean {
+  if (value === null) return true
+  const type = typeof value
+  return (
+    type === 'string' ||
+    type === 'bigint' ||
+    type === 'boolean' ||
+    (type === 'number' && Number.isFinite(value)) ||
+    value instanceof Date ||
+    value instanceof Uint8Array ||
+    isDecimal(value)
+  )
+}
+
 export function normalizeTable(table: string): string {
   if (typeof table !== 'string' || table.length === 0)
     throw new InvalidTagError('Table names must be non-empty')
@@ -47,7 +98,9 @@ export function normalizeTable(table: string): string {
   return (dot === -1 ? unquoted : unquoted.slice(dot + 1)).toLowerCase()
 }
 
-function normalizeKeyValue(value: unknown, table: string, column: string): string {
+function normalizeValue(value: unknown, table: string, column: string): string {
+  // NUL cannot occur in a PostgreSQL text value; a collision would only over-invalidate anyway.
+  if (value === null) return '\u0000null'
   switch (typeof value) {
     case 'string':
       return value
@@ -61,7 +114,5 @@ function normalizeKeyValue(value: unknown, table: string, column: string): strin
   if (value instanceof Uint8Array)
     return Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('hex')
   if (isDecimal(value)) return String(value)
-  throw new InvalidTagError(
-    `Primary key column "${column}" of "${table}" has an unsupported value (${String(value)})`,
-  )
+  throw new InvalidTagError(`Column "${column}" of "${table}" has an unsupported value (${String(value)})`)
 }

@@ -254,11 +254,11 @@ describe('redisStore options', () => {
     expect(() => redisStore({ url: 'redis+cluster://127.0.0.1:7000,not a host' })).toThrow(invalid)
   })
 
-  it('declares itself shared', async () => {
+  it('declares itself shared, with ordered batches on one node', async () => {
     const client = await connectRedis()
     const store = redisStore({ client })
     expect(store.name).toBe('redis')
-    expect(store.capabilities).toEqual({ shared: true })
+    expect(store.capabilities).toEqual({ shared: true, orderedBatches: true })
     client.disconnect()
   })
 

@@ -1,4 +1,4 @@
-import { OrmCacheError, planRead, type ReadInfo } from '@ormcache/core'
+import { type AfterLoad, OrmCacheError, planRead, type ReadInfo } from '@ormcache/core'
 import { readDependencies } from './analysis/read-deps.js'
 import type { ExtensionContext, OperationCall } from './context.js'
 import { keyOperation, queryKey } from './keys.js'
@@ -49,10 +49,12 @@ export async function cachedRead(
   let key: string
   let tags: string[]
   let derived: readonly string[]
+  let afterLoad: AfterLoad | undefined
   try {
     const dependencies = readDependencies(ctx.dataModel, model, call.operation, queryArgs)
     derived = dependencies.tags
     tags = perQuery?.tags === undefined ? dependencies.tags : [...dependencies.tags, ...perQuery.tags]
+    afterLoad = dependencies.afterLoad
     key =
       perQuery?.key ??
       queryKey({
@@ -91,6 +93,7 @@ export async function cachedRead(
     result = await ctx.cache.wrapWithInfo<unknown>(key, load, {
       ttl: perQuery?.ttl ?? settings.ttl ?? ctx.options.ttl,
       tags,
+      afterLoad,
       staleWhileRevalidate:
         perQuery?.staleWhileRevalidate ?? settings.staleWhileRevalidate ?? ctx.options.staleWhileRevalidate,
     })

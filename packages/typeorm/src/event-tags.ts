@@ -1,4 +1,4 @@
-import { bulkWriteTags, rowTag, tableTag } from '@ormcache/core'
+import { bulkWriteTags, columnAnyTag, rowTag, tableTag } from '@ormcache/core'
 import type { EntityMetadata, ObjectLiteral } from 'typeorm'
 import { canonicalKey, type RowKey } from './row-keys.js'
 import type { SchemaIndex } from './schema.js'
@@ -46,6 +46,9 @@ export function entityWriteTags(kind: EntityWriteKind, event: EntityWrite, schem
     for (const tag of bulkWriteTags(name)) tags.add(tag)
   } else {
     for (const key of keys) tags.add(rowTag(name, key!))
+    // Rows that appear or change may enter lists pinned to any of their columns (docs/design.md,
+    // "Precision"); a removed row is reached through its row tag.
+    if (kind !== 'remove') for (const column of table.columns) tags.add(columnAnyTag(name, column))
   }
   if (kind === 'remove') {
     for (const dependent of schema.deleteCascades(name))

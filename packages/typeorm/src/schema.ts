@@ -18,6 +18,8 @@ export interface KeyColumn {
 export interface TableInfo {
   name: string
   primary: KeyColumn[]
+  /** Every database column: a write to known rows that cannot name new values bumps their column-any tags. */
+  columns: string[]
   /** Tree tables: TypeORM rewrites other rows (nested-set bounds, paths) on every write. */
   tree: boolean
   /** Tables whose rows the database changes when a row here is deleted (CASCADE / SET NULL / SET DEFAULT). */
@@ -56,6 +58,7 @@ export class SchemaIndex {
           kind: isIntegerType(column.type) ? 'integer' : 'other',
           generated: column.isGenerated && column.generationStrategy !== 'uuid',
         })),
+        columns: metadata.columns.map((column) => column.databaseName),
         tree: metadata.treeType !== undefined,
         onDelete: new Set(),
         onUpdate: new Map(),

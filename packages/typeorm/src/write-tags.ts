@@ -1,4 +1,11 @@
-import { bulkWriteTags, normalizeTable, rowTag, type SqlDialect, tableTag } from '@ormcache/core'
+import {
+  bulkWriteTags,
+  columnAnyTag,
+  normalizeTable,
+  rowTag,
+  type SqlDialect,
+  tableTag,
+} from '@ormcache/core'
 import { canonicalKey, MAX_ROWS, operandValue, type RowKey, rowsOfBranches } from './row-keys.js'
 import type { SchemaIndex, TableInfo } from './schema.js'
 import { type InsertValue, type StatementShape, statementShape } from './sql/statements.js'
@@ -43,12 +50,22 @@ export function writeEffect(
     const rows =
       sameTable && table !== undefined && !table.tree ? rowsWritten(shape, table, params, raw) : undefined
     if (rows === undefined) for (const tag of bulkWriteTags(name)) tags.add(tag)
-    else for (const row of rows) tags.add(rowTag(name, row))
+    else {
+      for (const row of rows) tags.add(rowTag(name, row))
+      // Lists pinned to a column value gain rows through the columns a write sets (docs/design.md,
+      // "Precision"); the values are not parsed here, so every list pinning them is reached.
+      for (const column of movedColumns(shape!, table!)) tags.add(columnAnyTag(name, column))
+    }
     for (const dependent of cascades(sameTable ? shape : undefined, name, schema)) {
       for (const tag of bulkWriteTags(dependent)) tags.add(tag)
     }
   }
   return { tags: [...tags], everything: false, tables: writes.map(normalizeTable) }
+}
+
+function movedColumns(shape: StatementShape, table: TableInfo): readonly string[] {
+  if (shape.kind === 'update') return shape.assigned ?? table.columns
+  return shape.kind === 'insert' ? table.columns : []
 }
 
 function cascades(shape: StatementShape | undefined, table: string, schema: SchemaIndex): string[] {

@@ -36,7 +36,7 @@ export class MemoryStore implements CacheStore {
   constructor(options: MemoryStoreOptions = {}) {
     this.maxEntries = positiveInteger('maxEntries', options.maxEntries ?? 10_000)
     this.maxBytes = positiveInteger('maxBytes', options.maxBytes ?? 64 * 1024 * 1024)
-    this.capabilities = { shared: false, maxValueBytes: this.maxBytes }
+    this.capabilities = { shared: false, orderedBatches: true, maxValueBytes: this.maxBytes }
   }
 
   /** Entries currently held (expired ones may still count until touched). */

@@ -44,7 +44,7 @@ export type RedisStoreOptions = RedisClientOptions | RedisUrlOptions
  */
 export class RedisStore implements CacheStore {
   readonly name = 'redis'
-  readonly capabilities: StoreCapabilities = { shared: true }
+  readonly capabilities: StoreCapabilities
   readonly client: Redis | Cluster
   private readonly ownsClient: boolean
   private readonly cluster: boolean
@@ -66,6 +66,8 @@ export class RedisStore implements CacheStore {
       throw new InvalidOptionError('options', 'pass { url } or { client }')
     }
     this.cluster = this.client.isCluster === true
+    // One node runs MGET atomically and a pipeline in order; a Cluster splits both across nodes.
+    this.capabilities = { shared: true, orderedBatches: !this.cluster }
   }
 
   async get(key: string): Promise<string | undefined> {

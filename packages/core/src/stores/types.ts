@@ -95,6 +95,12 @@ export interface StoreWrite {
 export interface StoreCapabilities {
   /** Other processes see the same data (Redis, Memcached), so leases and buses make sense. */
   shared: boolean
+  /**
+   * A `getMany` sees the writes of a concurrent `setMany` as a prefix, in order (one Redis node:
+   * MGET is atomic and a pipeline executes in order; the memory store is synchronous). Without
+   * it, ordering-sensitive writes and reads take two sequential round trips (see tags.ts).
+   */
+  orderedBatches?: boolean
   /** Largest value the backend accepts, in bytes; larger writes are skipped with an event. */
   maxValueBytes?: number
 }

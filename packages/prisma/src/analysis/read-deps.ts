@@ -1,12 +1,15 @@
-import { bulkTag, tableTag } from '@ormcache/core'
+import { AdapterError, type AfterLoad, bulkTag, tableTag } from '@ormcache/core'
 import type { DataModel, ModelInfo, RelationInfo } from '../schema/data-model.js'
-import { isRecord, type KeyValues, keyFromWhere, keyRowTag } from './primary-key.js'
+import { pinnedListTags } from './pins.js'
+import { isRecord, type KeyValues, keyFromRow, keyFromWhere, keyRowTag } from './primary-key.js'
 
 export interface ReadDependencies {
   /** Tags the cached entry depends on. */
   tags: string[]
   /** Set when the read is a primary-key lookup (row tag + bulk tag instead of the table tag). */
   key: KeyValues | undefined
+  /** Set for a pinned list: the row tags of the rows it returned (docs/design.md, "Precision"). */
+  afterLoad?: AfterLoad
 }
 
 const KEY_LOOKUPS = new Set(['findUnique', 'findUniqueOrThrow', 'findFirst', 'findFirstOrThrow'])
@@ -35,8 +38,40 @@ export function readDependencies(
     if (walker.selfTouched) walker.tables.add(model.table)
     else walker.tables.delete(model.table)
   }
+  const pins =
+    operation === 'findMany' && !walker.selfTouched && returnsKeys(model, args)
+      ? pinnedListTags(model, args)
+      : undefined
+  if (pins !== undefined) {
+    tags.push(...pins)
+    walker.tables.delete(model.table)
+  }
   for (const table of walker.tables) tags.push(tableTag(table))
-  return { tags, key }
+  return { tags, key, afterLoad: pins === undefined ? undefined : rowsOf(model) }
+}
+
+/** The returned rows carry their primary key (select and omit leave it in). */
+function returnsKeys(model: ModelInfo, args: Record<string, unknown>): boolean {
+  const fields = model.primaryKey?.fields
+  if (fields === undefined) return false
+  if (isRecord(args.select) && !fields.every((f) => (args.select as Record<string, unknown>)[f] === true))
+    return false
+  return !(isRecord(args.omit) && fields.some((f) => (args.omit as Record<string, unknown>)[f] === true))
+}
+
+function rowsOf(model: ModelInfo): AfterLoad {
+  return {
+    tables: [model.table],
+    tags: (value) => {
+      if (!Array.isArray(value))
+        throw new AdapterError('after-load', new TypeError('findMany returned no list'))
+      return value.map((row) => {
+        const key = keyFromRow(model, row)
+        if (key === undefined) throw new AdapterError('after-load', new TypeError('a row lacks its key'))
+        return keyRowTag(model, key)
+      })
+    },
+  }
 }
 
 class Walker {

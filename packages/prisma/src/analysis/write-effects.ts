@@ -1,4 +1,4 @@
-import { bulkWriteTags, tableTag } from '@ormcache/core'
+import { bulkWriteTags, columnAnyTag, columnTag, isTaggableValue, tableTag } from '@ormcache/core'
 import type { DataModel, ModelInfo, RelationInfo } from '../schema/data-model.js'
 import { isRecord, type KeyValues, keyFromRow, keyFromWhere, keyRowTag, writesKey } from './primary-key.js'
 import { deleteCascadeTags, updateCascadeTags } from './referential.js'
@@ -29,6 +29,7 @@ export function writeEffects(
   switch (operation) {
     case 'create':
       effects.rows(model, [keyFromRow(model, result) ?? keyFromWhere(model, data)])
+      effects.values(model, result, [...model.pinnable])
       effects.nested(model, data)
       break
     case 'createMany':
@@ -36,13 +37,18 @@ export function writeEffects(
       break
     case 'createManyAndReturn':
       effects.rows(model, Array.isArray(result) ? result.map((row) => keyFromRow(model, row)) : [undefined])
+      for (const row of Array.isArray(result) ? result : [undefined])
+        effects.values(model, row, [...model.pinnable])
       break
     case 'update':
       effects.update(model, args.where, data, result)
+      effects.values(model, result, changedFields(model, data))
       effects.nested(model, data)
       break
     case 'upsert':
       effects.update(model, args.where, args.update, result)
+      // It may have created the row: every pinnable column takes a value.
+      effects.values(model, result, [...model.pinnable])
       effects.nested(model, args.create)
       effects.nested(model, args.update)
       break
@@ -85,6 +91,21 @@ class Effects {
 
   bulk(table: string): void {
     for (const tag of bulkWriteTags(table)) this.tags.add(tag)
+  }
+
+  /**
+   * Column-value tags of the values `fields` now hold in `row` (the row Prisma returned), or the
+   * column-any tag where the row does not show the value (docs/design.md, "Precision").
+   */
+  values(model: ModelInfo, row: unknown, fields: readonly string[]): void {
+    for (const field of fields) {
+      if (!model.pinnable.has(field)) continue
+      const column = model.columns.get(field)!
+      const value = isRecord(row) ? row[field] : undefined
+      this.tags.add(
+        isTaggableValue(value) ? columnTag(model.table, column, value) : columnAnyTag(model.table, column),
+      )
+    }
   }
 
   /** Row tags for known keys; the bulk tag as soon as one row is unknown. */
@@ -170,6 +191,7 @@ class Effects {
           const wrapped = isRecord(item.data) && Object.keys(item).every((k) => k === 'where' || k === 'data')
           const data = relation.isList || wrapped ? item.data : item
           this.rows(target, [relation.isList ? keyFromWhere(target, item.where) : undefined])
+          this.values(target, undefined, changedFields(target, data))
           this.nested(target, data)
           updateCascadeTags(this.dataModel, target, changedFields(target, data), this.tags)
         }
@@ -224,6 +246,7 @@ class Effects {
     }
     // The foreign key is on the target. To-one: the previously linked target row changes too.
     this.rows(target, relation.isList ? keys : [undefined])
+    this.values(target, undefined, foreignKeyOf(target, relation))
     updateCascadeTags(this.dataModel, target, foreignKeyOf(target, relation), this.tags)
   }
 }

@@ -52,6 +52,11 @@ export interface ModelInfo {
   primaryKey: PrimaryKey | undefined
   /** Scalar field name → database column. */
   columns: Map<string, string>
+  /**
+   * Scalar fields whose equality filters become column-value tags: Int, BigInt and Boolean,
+   * where SQL equality is equality of the normalized value (no collation, scale or time zone).
+   */
+  pinnable: Set<string>
   relations: Map<string, RelationInfo>
   dependents: Dependent[]
   /** Implicit many-to-many join tables with a foreign key to this model (ON DELETE/UPDATE CASCADE). */
@@ -91,6 +96,7 @@ export interface RuntimeDataModelLike {
   models: Readonly<Record<string, RuntimeModelLike>>
 }
 
+const PINNABLE_TYPES = new Set(['Int', 'BigInt', 'Boolean'])
 const ACTIONS = new Set<string>(['Cascade', 'SetNull', 'SetDefault', 'Restrict', 'NoAction'])
 
 interface FieldFacts {
@@ -117,8 +123,14 @@ export function buildDataModel(runtime: RuntimeDataModelLike, schemaText: string
     facts.set(name, modelFacts)
 
     const columns = new Map<string, string>()
+    const pinnable = new Set<string>()
     for (const field of model.fields) {
-      if (field.kind !== 'object') columns.set(field.name, field.dbName ?? field.name)
+      if (field.kind === 'object') continue
+      columns.set(field.name, field.dbName ?? field.name)
+      const psl = pslModel?.fields.find((f) => f.name === field.name)
+      const type = psl?.type ?? field.type
+      if (field.kind === 'scalar' && !(psl?.isList ?? field.isList) && PINNABLE_TYPES.has(type))
+        pinnable.add(field.name)
     }
     const info: ModelInfo = {
       name,
@@ -126,6 +138,7 @@ export function buildDataModel(runtime: RuntimeDataModelLike, schemaText: string
       isView: pslModel?.isView ?? false,
       primaryKey: primaryKey(model, pslModel, modelFacts, columns),
       columns,
+      pinnable,
       relations: new Map(),
       dependents: [],
       joinTables: [],

@@ -74,6 +74,20 @@ export const WATCHED: Record<string, Read> = {
     p.post.groupBy({ by: ['authorId'], _count: { _all: true }, orderBy: { authorId: 'asc' } }),
   commentCount: (p) => p.comment.count(),
   firstComment: (p) => p.comment.findFirst({ orderBy: { id: 'asc' }, include: { post: true } }),
+  // Pinned lists (column-value and row tags instead of the table tag).
+  postsOfAlicePinned: (p, f) => p.post.findMany({ where: { authorId: f.alice }, orderBy: { id: 'asc' } }),
+  postsOfBobOrCarolPinned: (p, f) =>
+    p.post.findMany({ where: { authorId: { in: [f.bob, f.carol] } }, orderBy: { id: 'asc' } }),
+  publishedOfAliceOrViews5Pinned: (p, f) =>
+    p.post.findMany({
+      where: { OR: [{ published: true, authorId: f.alice }, { views: { equals: 5 } }] },
+      include: { tags: { orderBy: { id: 'asc' } } },
+      orderBy: { id: 'asc' },
+    }),
+  reportsOfAlicePinned: (p, f) => p.user.findMany({ where: { managerId: f.alice }, orderBy: { id: 'asc' } }),
+  unmanagedPinned: (p) => p.user.findMany({ where: { managerId: null }, select: { id: true, name: true } }),
+  redMembershipsPinned: (p, f) =>
+    p.membership.findMany({ where: { AND: [{ teamId: f.teams.red }] }, orderBy: { userId: 'asc' } }),
   helloFluentComments: (p, f) =>
     p.post.findUnique({ where: { id: f.posts.hello } }).comments({ orderBy: { id: 'asc' } }),
 }

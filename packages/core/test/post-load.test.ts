@@ -1,0 +1,134 @@
+import { afterAll, describe, expect, it } from 'vitest'
+import { columnTag, createCache, memoryStore, rowTag, tableTag } from '../src/index.js'
+import { redisStore } from '../src/redis.js'
+import type { CacheStore } from '../src/stores/types.js'
+import { gate } from './support/faulty-store.js'
+import { connectCluster, connectRedis } from './support/services.js'
+
+/** A list of rows pinned to team 2; each row is { id, team, v }. */
+type Row = { id: number; team: number; v: number }
+const PINS = [columnTag('users', 'team_id', 2), tableTag('x-unrelated')]
+const afterLoad = {
+  tables: ['users'],
+  tags: (rows: Row[]) => rows.map((r) => rowTag('users', { id: r.id })),
+}
+
+const closers: (() => Promise<unknown>)[] = []
+afterAll(async () => {
+  for (const close of closers) await close()
+})
+
+const shared = memoryStore()
+const backends: [string, () => Promise<CacheStore>][] = [
+  // Both caches of a test share this one store, as two processes share Redis.
+  ['memory', async () => unclosable(shared)],
+  ['redis', async () => redisStore({ client: await connectRedis(), ownsClient: true })],
+  [
+    'redis cluster (unordered batches)',
+    async () => redisStore({ client: await connectCluster(), ownsClient: true }),
+  ],
+]
+
+describe.each(backends)('dependencies known after the load (%s)', (_name, makeStore) => {
+  const open = async (namespace = `postload-${Math.random()}`) => {
+    const cache = createCache({ store: await makeStore(), namespace })
+    closers.push(() => cache.close())
+    return cache
+  }
+
+  it('stores the list under its rows, so writes to other rows of the table leave it cached', async () => {
+    const cache = await open()
+    const rows: Row[] = [{ id: 1, team: 2, v: 0 }]
+    let loads = 0
+    const read = () =>
+      cache.wrapWithInfo(
+        'team:2',
+        () => {
+          loads += 1
+          return rows.map((r) => ({ ...r }))
+        },
+        { tags: PINS, afterLoad },
+      )
+    await read()
+    // A write to row 9 (another team): table tag and its own row tag.
+    await cache.invalidateTags([tableTag('users'), rowTag('users', { id: 9 })])
+    expect((await read()).info.source).toBe('hit')
+    // A write to row 1 (in the list) evicts it.
+    rows[0]!.v = 1
+    await cache.invalidateTags([tableTag('users'), rowTag('users', { id: 1 })])
+    const after = await read()
+    expect(after.info.source).toBe('miss')
+    expect(after.value[0]!.v).toBe(1)
+    expect(loads).toBe(2)
+  })
+
+  it('a write that lands during the load makes the fill skip (never stale, counted)', async () => {
+    const namespace = `postload-${Math.random()}`
+    const cache = await open(namespace)
+    const writer = await open(namespace) // another process
+    const rows: Row[] = [{ id: 1, team: 2, v: 0 }]
+    const loaded = gate()
+    const resume = gate()
+    const slow = cache.wrap(
+      'team:2',
+      async () => {
+        const snapshot = rows.map((r) => ({ ...r }))
+        loaded.open()
+        await resume.promise
+        return snapshot
+      },
+      { tags: PINS, afterLoad },
+    )
+    await loaded.promise
+    rows[0]!.v = 1 // commits after the load read row 1
+    await writer.invalidateTags([tableTag('users'), rowTag('users', { id: 1 })])
+    resume.open()
+    expect((await slow)[0]!.v).toBe(0)
+    expect(cache.stats().fillsSkipped).toBe(1)
+    const next = await cache.wrapWithInfo('team:2', () => rows.map((r) => ({ ...r })), {
+      tags: PINS,
+      afterLoad,
+    })
+    expect(next.info.source).toBe('miss')
+    expect(next.value[0]!.v).toBe(1)
+  })
+
+  it('a membership change (a row moves into the pinned value) evicts the list', async () => {
+    const cache = await open()
+    const rows: Row[] = [{ id: 1, team: 2, v: 0 }]
+    const read = () =>
+      cache.wrapWithInfo('team:2', () => rows.filter((r) => r.team === 2), { tags: PINS, afterLoad })
+    await read()
+    rows.push({ id: 5, team: 2, v: 0 }) // row 5 moves from team 1 to team 2
+    await cache.invalidateTags([
+      tableTag('users'),
+      rowTag('users', { id: 5 }),
+      columnTag('users', 'team_id', 2),
+    ])
+    const after = await read()
+    expect(after.info.source).toBe('miss')
+    expect(after.value.map((r) => r.id)).toEqual([1, 5])
+  })
+})
+
+describe('column-value tags', () => {
+  it('normalize values the way both ORMs and a row image produce them', () => {
+    expect(columnTag('public.Users', 'teamId', 2)).toBe(columnTag('users', 'TEAMID', 2n))
+    expect(columnTag('users', 'team', '2')).toBe(columnTag('users', 'team', 2))
+    expect(columnTag('users', 'on', true)).toBe(columnTag('users', 'on', 1))
+    expect(columnTag('users', 'team', null)).not.toBe(columnTag('users', 'team', 'null'))
+    expect(columnTag('t', 'at', new Date('2024-01-01T00:00:00Z'))).toBe(
+      columnTag('t', 'at', new Date('2024-01-01T02:00:00+02:00')),
+    )
+  })
+})
+
+function unclosable(store: CacheStore): CacheStore {
+  return new Proxy(store, {
+    get(target, property) {
+      if (property === 'close') return async () => {}
+      const value = Reflect.get(target, property, target)
+      return typeof value === 'function' ? value.bind(target) : value
+    },
+  })
+}
