@@ -43,7 +43,11 @@ export const roundTripsScenario: Scenario = {
         ctx.progress.step(`count ${factory.label}`)
         const subject = await factory.create(`${ctx.prefix}.rt.${factory.id}`)
         try {
-          rows.push({ label: factory.label, library: factory.library, counts: await countKv(subject, counters) })
+          rows.push({
+            label: factory.label,
+            library: factory.library,
+            counts: await countKv(subject, counters),
+          })
         } finally {
           await subject.close().catch(() => {})
         }
@@ -52,7 +56,11 @@ export const roundTripsScenario: Scenario = {
         ctx.progress.step(`count ${factory.label}`)
         const subject = await factory.create(`${ctx.prefix}.rt.${factory.id}`, database.url)
         try {
-          rows.push({ label: factory.label, library: factory.library, counts: await countOrm(subject, counters) })
+          rows.push({
+            label: factory.label,
+            library: factory.library,
+            counts: await countOrm(subject, counters),
+          })
         } finally {
           await subject.close().catch(() => {})
         }
@@ -66,7 +74,10 @@ export const roundTripsScenario: Scenario = {
       {
         title: 'Store commands / database statements per operation',
         columns: ['library', ...OPERATIONS],
-        rows: rows.map((r) => [r.label, ...OPERATIONS.map((op) => `${r.counts[op].store} / ${r.counts[op].db}`)]),
+        rows: rows.map((r) => [
+          r.label,
+          ...OPERATIONS.map((op) => `${r.counts[op].store} / ${r.counts[op].db}`),
+        ]),
       },
       ...DB_RTT_MS.map((db) => ({
         title: `Modelled latency per operation: cache ${CACHE_RTT_MS} ms RTT, database ${db} ms RTT`,
@@ -79,7 +90,7 @@ export const roundTripsScenario: Scenario = {
       title: '7. Round trips per operation',
       method:
         'One caller, one key (core subjects) or one user row (ORM subjects): a cold read (miss), the same read ' +
-        'again (hit), a write (core: the library\'s invalidation call; ORM: update of that user), then the read ' +
+        "again (hit), a write (core: the library's invalidation call; ORM: update of that user), then the read " +
         'again (miss after write). Store commands are Redis `INFO commandstats` deltas plus Memcached `stats` ' +
         'deltas (get/set/delete/cas/touch requests); database statements are what the counting pg client sent ' +
         '(ORM) or loader runs (core). Counted, not timed. The model charges every store command one cache round ' +
