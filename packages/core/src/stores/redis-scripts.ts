@@ -51,7 +51,15 @@ for i = 4, #KEYS do
 end
 local raw = redis.call('GET', KEYS[1])
 local dead = not raw
-if raw then
+-- The common case first: a current entry's head is exactly 'ormcache/2 <freshUntil> ' followed
+-- by the current versions and a newline; one comparison, no parsing.
+local current = false
+if raw and string.sub(raw, 1, 11) == 'ormcache/2 ' then
+  local gap = string.find(raw, ' ', 12, true)
+  local expected = table.concat(versions, ' ') .. '\\n'
+  current = gap ~= nil and string.sub(raw, gap + 1, gap + #expected) == expected
+end
+if raw and not current then
   local nl = string.find(raw, '\\n', 1, true)
   local n, magic, differs, epochDiffers = 0, false, false, false
   if nl then
