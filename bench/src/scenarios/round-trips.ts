@@ -26,7 +26,7 @@ const OPERATIONS: readonly Operation[] = ['miss', 'hit', 'write', 'miss after wr
 
 /**
  * Store commands and database statements per operation, counted (never timed) for every library:
- * Redis commands from `INFO commandstats` deltas, Memcached requests from `stats` deltas, database
+ * Redis commands clients sent (MONITOR), Memcached requests from `stats` deltas, database
  * statements from the counting pg client (ORM subjects) or loader runs (core subjects). One caller,
  * one key, nothing else running (the run holds the bench lock).
  */
@@ -43,7 +43,11 @@ export const roundTripsScenario: Scenario = {
         ctx.progress.step(`count ${factory.label}`)
         const subject = await factory.create(`${ctx.prefix}.rt.${factory.id}`)
         try {
-          rows.push({ label: factory.label, library: factory.library, counts: await countKv(subject, counters) })
+          rows.push({
+            label: factory.label,
+            library: factory.library,
+            counts: await countKv(subject, counters),
+          })
         } finally {
           await subject.close().catch(() => {})
         }
@@ -52,7 +56,11 @@ export const roundTripsScenario: Scenario = {
         ctx.progress.step(`count ${factory.label}`)
         const subject = await factory.create(`${ctx.prefix}.rt.${factory.id}`, database.url)
         try {
-          rows.push({ label: factory.label, library: factory.library, counts: await countOrm(subject, counters) })
+          rows.push({
+            label: factory.label,
+            library: factory.library,
+            counts: await countOrm(subject, counters),
+          })
         } finally {
           await subject.close().catch(() => {})
         }
@@ -66,7 +74,10 @@ export const roundTripsScenario: Scenario = {
       {
         title: 'Store commands / database statements per operation',
         columns: ['library', ...OPERATIONS],
-        rows: rows.map((r) => [r.label, ...OPERATIONS.map((op) => `${r.counts[op].store} / ${r.counts[op].db}`)]),
+        rows: rows.map((r) => [
+          r.label,
+          ...OPERATIONS.map((op) => `${r.counts[op].store} / ${r.counts[op].db}`),
+        ]),
       },
       ...DB_RTT_MS.map((db) => ({
         title: `Modelled latency per operation: cache ${CACHE_RTT_MS} ms RTT, database ${db} ms RTT`,
@@ -79,9 +90,9 @@ export const roundTripsScenario: Scenario = {
       title: '7. Round trips per operation',
       method:
         'One caller, one key (core subjects) or one user row (ORM subjects): a cold read (miss), the same read ' +
-        'again (hit), a write (core: the library\'s invalidation call; ORM: update of that user), then the read ' +
-        'again (miss after write). Store commands are Redis `INFO commandstats` deltas plus Memcached `stats` ' +
-        'deltas (get/set/delete/cas/touch requests); database statements are what the counting pg client sent ' +
+        "again (hit), a write (core: the library's invalidation call; ORM: update of that user), then the read " +
+        'again (miss after write). Store commands are the Redis commands clients sent (MONITOR, without the commands ' +
+        'Lua scripts run inside Redis) plus Memcached `stats` deltas (get/set/delete/touch requests); database statements are what the counting pg client sent ' +
         '(ORM) or loader runs (core). Counted, not timed. The model charges every store command one cache round ' +
         `trip (${CACHE_RTT_MS} ms) and every statement one database round trip.`,
       tables,
@@ -139,31 +150,36 @@ interface Counters {
   close(): void
 }
 
+/**
+ * Redis: MONITOR, counting the commands clients sent and skipping those a Lua script ran (source
+ * "lua"): INFO commandstats would count every redis.call inside a script as a command, though the
+ * client sent one EVALSHA. Memcached: `stats` deltas.
+ */
 async function openCounters(): Promise<Counters> {
   const admin = new Redis(redisUrl, { maxRetriesPerRequest: 1 })
-  const redisCalls = async () => {
-    const text = await admin.info('commandstats')
-    let calls = 0
-    for (const match of text.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) {
-      if (match[1] !== 'info') calls += Number(match[2])
-    }
-    return calls
-  }
+  const monitor = await admin.monitor()
+  let redisCalls = 0
+  monitor.on('monitor', (_time: string, _args: string[], source: string) => {
+    if (source !== 'lua') redisCalls += 1
+  })
   const memcachedCalls = async () => {
     let calls = 0
     for (const server of memcachedServers) calls += await memcachedRequests(server)
     return calls
   }
-  const total = async () => (await redisCalls()) + (await memcachedCalls())
   return {
     async during(run) {
       await sleep(SETTLE_MS)
-      const before = await total()
+      const redisBefore = redisCalls
+      const memcachedBefore = await memcachedCalls()
       await run()
       await sleep(SETTLE_MS)
-      return (await total()) - before
+      return redisCalls - redisBefore + (await memcachedCalls()) - memcachedBefore
     },
-    close: () => admin.disconnect(),
+    close: () => {
+      monitor.disconnect()
+      admin.disconnect()
+    },
   }
 }
 

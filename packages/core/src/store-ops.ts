@@ -34,10 +34,10 @@ export async function fillEntry(
   lease: LeaseRef | undefined,
 ): Promise<void> {
   if (store.fill !== undefined) return store.fill(write, lease)
-  // Sent together: the lease only guards the load, which is over.
-  const released = lease === undefined ? undefined : store.deleteIfEquals(lease.key, lease.owner)
-  const [stored] = await Promise.allSettled([store.set(write.key, write.value, write.ttlMs), released])
-  if (stored.status === 'rejected') throw stored.reason
+  // In this order: a waiter that saw the lease free before the value landed would load again.
+  await store.set(write.key, write.value, write.ttlMs)
+  // A release that fails only leaves the lease to expire on its own.
+  if (lease !== undefined) await store.deleteIfEquals(lease.key, lease.owner).catch(() => false)
 }
 
 export async function bumpGuarded(

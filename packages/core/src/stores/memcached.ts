@@ -5,7 +5,7 @@ import { memcachedKey } from './memcached-keys.js'
 import { type Item, MemcachedNode, Opcode, Status } from './memcached-node.js'
 import { parseServers } from './memcached-servers.js'
 import { memcachedExpiration } from './memcached-ttl.js'
-import type { CacheStore, StoreCapabilities, StoreWrite } from './types.js'
+import type { CacheStore, LeaseRef, StoreCapabilities, StoreWrite } from './types.js'
 
 /** Connection options passed to every memjs server connection this store creates. */
 export interface MemcachedConnectionOptions {
@@ -115,21 +115,22 @@ export class MemcachedStore implements CacheStore {
 
   /** "host:port" of the server that holds `key` ("client" when built from a memjs client). */
   serverFor(key: string): string {
-    return this.node(memcachedKey(key)).address
+    return this.node(key).address
   }
 
   async get(key: string): Promise<string | undefined> {
     const wire = memcachedKey(key)
-    return (await this.node(wire).get(wire))?.value
+    return (await this.node(key).get(wire))?.value
   }
 
   /** One binary multi-get per server (GETKQ … NOOP, see MemcachedNode.getMany), sent together. */
   async getMany(keys: readonly string[]): Promise<(string | undefined)[]> {
     const wires = keys.map(memcachedKey)
     const byNode = new Map<MemcachedNode, string[]>()
-    for (const wire of new Set(wires)) {
-      const node = this.node(wire)
+    for (const [i, wire] of wires.entries()) {
+      const node = this.node(keys[i]!)
       const list = byNode.get(node)
+      if (list?.includes(wire)) continue
       if (list === undefined) byNode.set(node, [wire])
       else list.push(wire)
     }
@@ -184,14 +185,14 @@ export class MemcachedStore implements CacheStore {
 
   async delete(key: string): Promise<void> {
     const wire = memcachedKey(key)
-    const node = this.node(wire)
+    const node = this.node(key)
     const status = await node.delete(wire)
     if (status !== Status.ok && status !== Status.notFound) throw node.failure('delete', status)
   }
 
   async deleteIfEquals(key: string, value: string): Promise<boolean> {
     const wire = memcachedKey(key)
-    const node = this.node(wire)
+    const node = this.node(key)
     const item: Item | undefined = await node.get(wire)
     if (item === undefined || item.value !== value) return false
     const status = await node.delete(wire, item.cas)
@@ -205,9 +206,36 @@ export class MemcachedStore implements CacheStore {
     for (const node of this.nodes.values()) node.close()
   }
 
-  private node(wire: string): MemcachedNode {
-    const id = this.ring === undefined ? 'client' : this.ring.node(wire)
-    return this.nodes.get(id)!
+  /**
+   * The server of `key` on the ring. A key with a hash tag ("…{tag}…") is placed by its tag, as on
+   * a Redis Cluster: an entry's lease (`<ns>:l:{<entry key>}`) lives on the entry's server, so
+   * `fill` can store the entry and release the lease on one connection, in that order.
+   */
+  private node(key: string): MemcachedNode {
+    if (this.ring === undefined) return this.nodes.get('client')!
+    const open = key.indexOf('{')
+    const close = open === -1 ? -1 : key.indexOf('}', open + 1)
+    const route = close > open + 1 ? key.slice(open + 1, close) : key
+    return this.nodes.get(this.ring.node(memcachedKey(route)))!
+  }
+
+  /**
+   * Stores the entry, then releases the lease. With our own ring both are on one server, so they
+   * are written together and memcached applies them in order; a memjs client's own routing gives
+   * no such promise, so there the release waits for the store.
+   */
+  async fill(write: StoreWrite, lease: LeaseRef | undefined): Promise<void> {
+    if (lease === undefined) return this.set(write.key, write.value, write.ttlMs)
+    if (this.ring === undefined || this.node(lease.key) !== this.node(write.key)) {
+      await this.set(write.key, write.value, write.ttlMs)
+      await this.deleteIfEquals(lease.key, lease.owner).catch(() => false) // else it expires
+      return
+    }
+    const [stored] = await Promise.allSettled([
+      this.set(write.key, write.value, write.ttlMs),
+      this.deleteIfEquals(lease.key, lease.owner),
+    ])
+    if (stored.status === 'rejected') throw stored.reason
   }
 
   private prepare(key: string, value: string, ttlMs: number | undefined) {
@@ -217,7 +245,7 @@ export class MemcachedStore implements CacheStore {
       throw new InvalidOptionError('ttlMs', 'must be a finite number of milliseconds')
     }
     const wire = memcachedKey(key)
-    return { key, wire, bytes, expiration: memcachedExpiration(ttlMs), node: this.node(wire) }
+    return { key, wire, bytes, expiration: memcachedExpiration(ttlMs), node: this.node(key) }
   }
 
   private expectStored(

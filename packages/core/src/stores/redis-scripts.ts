@@ -1,4 +1,5 @@
 import crypto from 'node:crypto'
+import type { Cluster, Redis } from 'ioredis'
 
 /**
  * Lua scripts of the Redis store. Each one touches only the keys it declares; on a Cluster the
@@ -11,14 +12,45 @@ export interface Script {
   sha: string
 }
 
-const script = (source: string): Script => ({
+export const script = (source: string): Script => ({
   source,
   sha: crypto.createHash('sha1').update(source).digest('hex'),
 })
 
-/** Reads the version of every key, creating a missing one as `ARGV[1] .. '.' .. index`. */
-const READ_VERSION = `
-local v = redis.call('GET', key)
+/** EVALSHA, falling back to EVAL (which also loads the script) on a node that lacks it. */
+export async function runScript(
+  client: Redis | Cluster,
+  script: Script,
+  keys: readonly string[],
+  args: readonly (string | number)[],
+): Promise<unknown> {
+  try {
+    return await client.evalsha(script.sha, keys.length, ...keys, ...args)
+  } catch (error) {
+    if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error
+    return client.eval(script.source, keys.length, ...keys, ...args)
+  }
+}
+
+/**
+ * Takes the lease KEYS[2] for owner `owner` (ms `ttl`): 1 taken (or already ours), 0 held by
+ * another, who then finds the waiters mark KEYS[3] set and announces its fill.
+ */
+const TAKE_LEASE = (owner: string, ttl: string) => `
+  if redis.call('SET', KEYS[2], ${owner}, 'NX', 'PX', ${ttl}) then
+    leased = 1
+  elseif redis.call('GET', KEYS[2]) == ${owner} then
+    leased = 1
+  else
+    leased = 0
+    redis.call('SET', KEYS[3], '1', 'PX', ${ttl})
+  end`
+
+/**
+ * Creates a missing version (`v` false) as `ARGV[1] .. '.' .. index`: the namespace epoch
+ * (index '0') without expiry, tags with ARGV[2] ms. Atomic with the read, like add + re-read.
+ */
+const CREATE_VERSION = `
 if not v then
   v = ARGV[1] .. '.' .. index
   if index == '0' then redis.call('SET', key, v) else redis.call('SET', key, v, 'PX', ARGV[2]) end
@@ -26,10 +58,10 @@ end`
 
 /** KEYS: version keys. ARGV: token, tag ttl, then each key's index in the caller's list. */
 export const VERSIONS = script(`
-local out = {}
+local out = redis.call('MGET', unpack(KEYS))
 for i = 1, #KEYS do
-  local key, index = KEYS[i], ARGV[2 + i]
-  ${READ_VERSION}
+  local key, index, v = KEYS[i], ARGV[2 + i], out[i]
+  ${CREATE_VERSION}
   out[i] = v
 end
 return out`)
@@ -43,15 +75,24 @@ return out`)
  * its two head lines only, and the lease is taken for the caller's load.
  */
 export const LOOKUP = script(`
+local read = redis.call('MGET', KEYS[1], unpack(KEYS, 4))
 local versions = {}
 for i = 4, #KEYS do
-  local key, index = KEYS[i], tostring(i - 4)
-  ${READ_VERSION}
+  local key, index, v = KEYS[i], tostring(i - 4), read[i - 2]
+  ${CREATE_VERSION}
   versions[i - 3] = v
 end
-local raw = redis.call('GET', KEYS[1])
+local raw = read[1]
 local dead = not raw
-if raw then
+-- The common case first: a current entry's head is exactly 'ormcache/2 <freshUntil> ' followed
+-- by the current versions and a newline; one comparison, no parsing.
+local current = false
+if raw and string.sub(raw, 1, 11) == 'ormcache/2 ' then
+  local gap = string.find(raw, ' ', 12, true)
+  local expected = table.concat(versions, ' ') .. '\\n'
+  current = gap ~= nil and string.sub(raw, gap + 1, gap + #expected) == expected
+end
+if raw and not current then
   local nl = string.find(raw, '\\n', 1, true)
   local n, magic, differs, epochDiffers = 0, false, false, false
   if nl then
@@ -75,15 +116,7 @@ if raw then
   end
 end
 local leased = -1
-if dead and ARGV[3] ~= '' then
-  if redis.call('SET', KEYS[2], ARGV[3], 'NX', 'PX', ARGV[4]) then
-    leased = 1
-  elseif redis.call('GET', KEYS[2]) == ARGV[3] then
-    leased = 1
-  else
-    leased = 0
-    redis.call('SET', KEYS[3], '1', 'PX', ARGV[4])
-  end
+if dead and ARGV[3] ~= '' then${TAKE_LEASE('ARGV[3]', 'ARGV[4]')}
 end
 local out = { raw, leased }
 for i = 1, #versions do out[i + 2] = versions[i] end
@@ -98,15 +131,7 @@ return out`)
 export const LOOKUP_ENTRY = script(`
 local raw = redis.call('GET', KEYS[1])
 local leased = -1
-if not raw and ARGV[1] ~= '' then
-  if redis.call('SET', KEYS[2], ARGV[1], 'NX', 'PX', ARGV[2]) then
-    leased = 1
-  elseif redis.call('GET', KEYS[2]) == ARGV[1] then
-    leased = 1
-  else
-    leased = 0
-    redis.call('SET', KEYS[3], '1', 'PX', ARGV[2])
-  end
+if not raw and ARGV[1] ~= '' then${TAKE_LEASE('ARGV[1]', 'ARGV[2]')}
 end
 return { raw, leased }`)
 

@@ -11,9 +11,10 @@ import type {
   ReplayVerdict,
   WriteBehindQueue,
 } from '../write-behind/queue.js'
+import { runScript } from './redis-scripts.js'
 import { encodeRecord, encodeTags, entryArgs, parseRecord } from './redis-stream-entries.js'
 import { StreamReader } from './redis-stream-reader.js'
-import { runScript, STREAM_SCRIPTS } from './redis-stream-scripts.js'
+import { STREAM_SCRIPTS } from './redis-stream-scripts.js'
 
 export interface RedisStreamQueueOptions {
   /** An ioredis `Redis` or `Cluster`; the caller owns it (the queue never closes it). */

@@ -1,5 +1,4 @@
-import crypto from 'node:crypto'
-import type { Cluster, Redis } from 'ioredis'
+import { script } from './redis-scripts.js'
 
 /**
  * Lua for the write-behind Stream queue. Every key a script touches shares one hash tag
@@ -103,16 +102,6 @@ local id = redis.call('XADD', KEYS[3], '*', 'k', ARGV[2], 'v', ARGV[4], 'g', ARG
 redis.call('HSET', KEYS[2], ARGV[2], id)
 return 'replayed'`
 
-export interface StreamScript {
-  source: string
-  sha: string
-}
-
-const script = (source: string): StreamScript => ({
-  source,
-  sha: crypto.createHash('sha1').update(source).digest('hex'),
-})
-
 export const STREAM_SCRIPTS = {
   enqueue: script(ENQUEUE),
   lock: script(LOCK),
@@ -120,19 +109,4 @@ export const STREAM_SCRIPTS = {
   deadLetter: script(DEAD_LETTER),
   keepAlive: script(KEEP_ALIVE),
   replay: script(REPLAY),
-}
-
-/** EVALSHA, falling back to EVAL (which also loads the script) on a node that lacks it. */
-export async function runScript(
-  client: Redis | Cluster,
-  script: StreamScript,
-  keys: readonly string[],
-  args: readonly (string | number)[],
-): Promise<unknown> {
-  try {
-    return await client.evalsha(script.sha, keys.length, ...keys, ...args)
-  } catch (error) {
-    if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error
-    return client.eval(script.source, keys.length, ...keys, ...args)
-  }
 }

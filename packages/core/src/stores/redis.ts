@@ -11,6 +11,7 @@ import {
   FILL,
   LOOKUP,
   LOOKUP_ENTRY,
+  runScript,
   type Script,
   VERSIONS,
 } from './redis-scripts.js'
@@ -255,14 +256,8 @@ export class RedisStore implements CacheStore {
     clearTimeout(timer)
   }
 
-  /** EVALSHA, falling back to EVAL (which also caches the script) on a node that lacks it. */
-  private async run(script: Script, keys: readonly string[], args: readonly string[]): Promise<unknown> {
-    try {
-      return await this.client.evalsha(script.sha, keys.length, ...keys, ...args)
-    } catch (error) {
-      if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error
-      return this.client.eval(script.source, keys.length, ...keys, ...args)
-    }
+  private run(script: Script, keys: readonly string[], args: readonly string[]): Promise<unknown> {
+    return runScript(this.client, script, keys, args)
   }
 }
 
