@@ -50,7 +50,9 @@ export async function cachedRead(
   let tags: string[]
   let afterLoad: AfterLoad | undefined
   try {
-    const dependencies = readDependencies(ctx.dataModel, model, call.operation, queryArgs)
+    const dependencies = readDependencies(ctx.dataModel, model, call.operation, queryArgs, {
+      precise: call.dataPath.length === 0 && perQuery?.tags === undefined,
+    })
     tags = perQuery?.tags === undefined ? dependencies.tags : [...dependencies.tags, ...perQuery.tags]
     afterLoad = dependencies.afterLoad
     key =
