@@ -1,4 +1,4 @@
-import type { Cache, ReadSource, SqlDialect } from '@ormcache/core'
+import type { AfterLoad, Cache, ReadSource, SqlDialect } from '@ormcache/core'
 import type { DataSource, DataSourceOptions, QueryRunner } from 'typeorm'
 import { dialectOf } from './dialect.js'
 import { defaultScope, identifierKey, identifierTag, identifierTags, queryKey } from './keys.js'
@@ -108,6 +108,7 @@ export class OrmcacheQueryResultCache implements QueryResultCache {
     const { cache } = this.settings
     let key: string
     let tags: string[]
+    let afterLoad: AfterLoad | undefined
     try {
       const scope = this.keyScope()
       const dependencies = readDependencies(
@@ -117,6 +118,7 @@ export class OrmcacheQueryResultCache implements QueryResultCache {
         schemaOf(this.dataSource),
         this.settings.views,
       )
+      afterLoad = dependencies.afterLoad
       const identifier = options.identifier
       if (typeof identifier === 'string' && identifier.length > 0) {
         key = identifierKey(scope, identifier)
@@ -136,7 +138,7 @@ export class OrmcacheQueryResultCache implements QueryResultCache {
     }
     try {
       const ttl = options.duration > 0 ? options.duration : this.settings.ttl
-      const { value, info } = await cache.wrapWithInfo(key, load, { ttl, tags })
+      const { value, info } = await cache.wrapWithInfo(key, load, { ttl, tags, afterLoad })
       this.notify({
         key,
         sql,
