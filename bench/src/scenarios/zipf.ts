@@ -13,7 +13,12 @@ import type { Scenario, ScenarioContext } from './types.js'
 
 const CONCURRENCY = 16
 const ZIPF_S = 0.99
-const READ_SHARE = 0.95
+/** The read-heavy mix, and a write-heavy one that shows precision under frequent writes. */
+const MIXES = [
+  { id: 'read-heavy', readShare: 0.95 },
+  { id: 'write-heavy', readShare: 0.8 },
+] as const
+type Mix = (typeof MIXES)[number]
 
 type Op =
   | { kind: 'find-user'; id: number }
@@ -21,12 +26,12 @@ type Op =
   | { kind: 'update-user'; id: number }
   | { kind: 'update-post'; id: number }
 
-/** 95 % reads (70 % by id, 30 % team lists), 5 % writes (half users, half posts), Zipf over users. */
-function operations(seed: number, count: number): Op[] {
+/** `readShare` reads (70 % by id, 30 % team lists), the rest writes (half users, half posts), Zipf over users. */
+function operations(seed: number, count: number, readShare: number): Op[] {
   const random = seededRandom(seed)
   const user = zipf(USERS, ZIPF_S, random)
   return Array.from({ length: count }, (): Op => {
-    const read = random() < READ_SHARE
+    const read = random() < readShare
     const u = user()
     const pick = random()
     if (read) return pick < 0.7 ? { kind: 'find-user', id: u } : { kind: 'find-team', id: teamOf(u) }
@@ -71,15 +76,16 @@ async function runOrm(
   databaseUrl: string,
   ctx: ScenarioContext,
   sizes: { warmup: number; perRound: number; rounds: number },
+  mix: Mix,
 ): Promise<Measured[]> {
   const subjects: OrmSubject[] = []
   try {
     for (const factory of factories) {
-      ctx.progress.step(`connect ${factory.label}`)
-      subjects.push(await factory.create(`${ctx.prefix}.zipf.${factory.id}`, databaseUrl))
+      ctx.progress.step(`connect ${factory.label} (${mix.id})`)
+      subjects.push(await factory.create(`${ctx.prefix}.zipf.${mix.id}.${factory.id}`, databaseUrl))
     }
-    const warmup = operations(7, sizes.warmup)
-    const measured = operations(42, sizes.perRound * sizes.rounds)
+    const warmup = operations(7, sizes.warmup, mix.readShare)
+    const measured = operations(42, sizes.perRound * sizes.rounds, mix.readShare)
     const checkers = new Map(subjects.map((s) => [s.id, new StalenessChecker()]))
     for (const subject of subjects) {
       ctx.progress.step(`warm-up ${subject.label}: ${warmup.length} operations`)
@@ -124,27 +130,40 @@ async function runOrm(
 
 export const zipfScenario: Scenario = {
   id: 'zipf',
-  title: '6. Read-heavy Zipf workload through each ORM',
+  title: '6. Zipf workload through each ORM, read-heavy and write-heavy',
   async run(ctx) {
     const factories = [...PRISMA_SUBJECTS, ...TYPEORM_SUBJECTS]
     await requireServices(['postgres', ...factories.flatMap((f) => f.needs)])
     const sizes = ctx.quick
       ? { warmup: 300, perRound: 400, rounds: 2 }
       : { warmup: 3_000, perRound: 4_000, rounds: 3 }
-    const database = await prepareDatabase()
-    try {
-      const prisma = await runOrm(PRISMA_SUBJECTS, database.url, ctx, sizes)
-      const typeorm = await runOrm(TYPEORM_SUBJECTS, database.url, ctx, sizes)
-      return report(prisma, typeorm, sizes)
-    } finally {
-      await database.release()
+    const results: MixResult[] = []
+    for (const mix of MIXES) {
+      // A fresh database per mix: the write-heavy run starts from the same rows.
+      const database = await prepareDatabase()
+      try {
+        const prisma = await runOrm(PRISMA_SUBJECTS, database.url, ctx, sizes, mix)
+        const typeorm = await runOrm(TYPEORM_SUBJECTS, database.url, ctx, sizes, mix)
+        results.push({ mix, prisma, typeorm })
+      } finally {
+        await database.release()
+      }
     }
+    return report(results, sizes)
   },
 }
 
+interface MixResult {
+  mix: Mix
+  prisma: Measured[]
+  typeorm: Measured[]
+}
+
+const percent = (share: number): string => `${Math.round(share * 100)}`
+const mixLabel = (mix: Mix): string => `${percent(mix.readShare)}/${percent(1 - mix.readShare)}`
+
 function report(
-  prisma: Measured[],
-  typeorm: Measured[],
+  results: MixResult[],
   sizes: { warmup: number; perRound: number; rounds: number },
 ): ScenarioReport {
   const table = (title: string, measured: Measured[]): Table => {
@@ -169,32 +188,39 @@ function report(
     return 100 * (1 - m.result.countedPerOp / uncached.result.countedPerOp)
   }
   const chart: Chart = {
-    title: 'Zipf 95/5: share of database reads saved vs uncached (higher is better)',
+    title: 'Zipf: share of database reads saved vs uncached (higher is better)',
     unit: '% saved',
     scale: 'linear',
-    groups: [
-      { label: 'Prisma', all: prisma },
-      { label: 'TypeORM', all: typeorm },
-    ].map((g) => ({
-      label: g.label,
-      bars: g.all
-        .filter((m) => m.subject.library !== 'uncached')
-        .map((m) => ({ label: m.subject.label, value: saved(m, g.all), library: m.subject.library })),
-    })),
+    groups: results
+      .flatMap((r) => [
+        { label: `Prisma ${mixLabel(r.mix)}`, all: r.prisma },
+        { label: `TypeORM ${mixLabel(r.mix)}`, all: r.typeorm },
+      ])
+      .map((g) => ({
+        label: g.label,
+        bars: g.all
+          .filter((m) => m.subject.library !== 'uncached')
+          .map((m) => ({ label: m.subject.label, value: saved(m, g.all), library: m.subject.library })),
+      })),
   }
   return {
     id: 'zipf',
-    title: '6. Read-heavy Zipf workload through each ORM',
+    title: '6. Zipf workload through each ORM, read-heavy and write-heavy',
     method:
-      `One fixed sequence of operations (seeded) for every library: ${READ_SHARE * 100} % reads (70 % findUnique / ` +
-      'findOneBy by id, 30 % the team list with posts), 5 % writes (half `version + 1` on a user, half on a post), ' +
+      'One fixed sequence of operations (seeded) for every library, in two mixes: 95 % reads and 5 % writes ' +
+      '(read-heavy), and 80 % reads and 20 % writes (write-heavy, where precise invalidation matters most). Reads ' +
+      'are 70 % findUnique / findOneBy by id and 30 % the team list with posts; writes are half `version + 1` on a ' +
+      'user, half on a post; ' +
       `users drawn from a Zipf distribution (s = ${ZIPF_S}) over 1,000 users. ${CONCURRENCY} concurrent callers; ` +
       `${sizes.warmup.toLocaleString('en-US')} warm-up operations from another sequence, then ${sizes.rounds} rounds ` +
       `of ${sizes.perRound.toLocaleString('en-US')} operations. "DB reads saved" compares SELECTs per operation with ` +
       'the uncached client of the same ORM on the same sequence; "stale reads" applies the staleness definition of ' +
       'scenario 5 to every read (the uncached rows show the check itself reports none). Each caller yields to the ' +
       'event loop between operations, as a server does between requests.',
-    tables: [table('Prisma', prisma), table('TypeORM', typeorm)],
+    tables: results.flatMap((r) => [
+      table(`Prisma, ${mixLabel(r.mix)} reads/writes`, r.prisma),
+      table(`TypeORM, ${mixLabel(r.mix)} reads/writes`, r.typeorm),
+    ]),
     chart,
     notes: [
       'Configurations as in scenarios 2 and 3. ormcache (memory store) is a single-process cache: its numbers are ' +
@@ -202,7 +228,9 @@ function report(
       'Prisma batches concurrent findUnique calls into one query, so its uncached client sends fewer SELECTs than ' +
         'it serves reads; savings are measured against that.',
     ],
-    data: { prisma: prisma.map(serialize), typeorm: typeorm.map(serialize) },
+    data: Object.fromEntries(
+      results.map((r) => [r.mix.id, { prisma: r.prisma.map(serialize), typeorm: r.typeorm.map(serialize) }]),
+    ),
   }
 }
 

@@ -51,7 +51,9 @@ export async function cachedRead(
   let derived: readonly string[]
   let afterLoad: AfterLoad | undefined
   try {
-    const dependencies = readDependencies(ctx.dataModel, model, call.operation, queryArgs)
+    const dependencies = readDependencies(ctx.dataModel, model, call.operation, queryArgs, {
+      precise: call.dataPath.length === 0 && perQuery?.tags === undefined,
+    })
     derived = dependencies.tags
     tags = perQuery?.tags === undefined ? dependencies.tags : [...dependencies.tags, ...perQuery.tags]
     afterLoad = dependencies.afterLoad

@@ -1,4 +1,11 @@
-import { type Cache, planRead, type ReadPlan, type ReadSource, type SqlDialect } from '@ormcache/core'
+import {
+  type AfterLoad,
+  type Cache,
+  planRead,
+  type ReadPlan,
+  type ReadSource,
+  type SqlDialect,
+} from '@ormcache/core'
 import type { DataSource, DataSourceOptions, QueryRunner } from 'typeorm'
 import { dialectOf } from './dialect.js'
 import { defaultScope, identifierKey, identifierTag, identifierTags, queryKey } from './keys.js'
@@ -118,6 +125,7 @@ export class OrmcacheQueryResultCache implements QueryResultCache {
     let key: string
     let tags: string[]
     let plan: ReadPlan
+    let afterLoad: AfterLoad | undefined
     try {
       const scope = this.keyScope()
       const dependencies = readDependencies(
@@ -127,6 +135,7 @@ export class OrmcacheQueryResultCache implements QueryResultCache {
         schemaOf(this.dataSource),
         this.settings.views,
       )
+      afterLoad = dependencies.afterLoad
       const identifier = options.identifier
       if (typeof identifier === 'string' && identifier.length > 0) {
         key = identifierKey(scope, identifier)
@@ -157,7 +166,7 @@ export class OrmcacheQueryResultCache implements QueryResultCache {
     }
     try {
       const ttl = options.duration > 0 ? options.duration : this.settings.ttl
-      const { value, info } = await cache.wrapWithInfo(key, load, { ttl, tags })
+      const { value, info } = await cache.wrapWithInfo(key, load, { ttl, tags, afterLoad })
       this.notify({
         key,
         sql,

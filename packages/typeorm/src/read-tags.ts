@@ -1,4 +1,5 @@
-import { bulkTag, rowTag, type SqlDialect, tableTag } from '@ormcache/core'
+import { type AfterLoad, bulkTag, rowTag, type SqlDialect, tableTag } from '@ormcache/core'
+import { preciseRead } from './precise-reads.js'
 import { rowsOfBranches } from './row-keys.js'
 import type { SchemaIndex } from './schema.js'
 import { statementShape } from './sql/statements.js'
@@ -8,12 +9,16 @@ export interface ReadDependencies {
   tags: string[]
   /** A readable name for the key: the table of a primary-key lookup, or the first table read. */
   label: string
+  /** Dependencies learned from the loaded rows (precise lists, precise-reads.ts). */
+  afterLoad?: AfterLoad
 }
 
 /**
  * The tags a cached SELECT depends on (design §3). A single-table lookup by primary key depends
- * on its row tags and the table's bulk tag, so writes to other rows leave it cached; every other
- * read depends on the table tag of every table the SQL text reads.
+ * on its row tags and the table's bulk tag, so writes to other rows leave it cached; a list
+ * filtered only by equality pins (with LEFT-JOINed relations) depends on its pins and the rows
+ * it returned (precise-reads.ts); every other read depends on the table tag of every table the
+ * SQL text reads.
  */
 export function readDependencies(
   sql: string,
@@ -30,6 +35,11 @@ export function readDependencies(
       return { tags: [bulkTag(table.name), ...rows.map((row) => rowTag(table.name, row))], label: table.name }
     }
   }
+  const precise =
+    views.size === 0 || !readsView(sql, dialect, views)
+      ? preciseRead(sql, params, dialect, schema)
+      : undefined
+  if (precise !== undefined) return precise
   const tables = new Set<string>()
   for (const table of tablesOf(sql, dialect).reads) {
     tables.add(table)
@@ -37,4 +47,8 @@ export function readDependencies(
   }
   const tags = [...tables].map(tableTag)
   return { tags: [...new Set(tags)], label: tables.values().next().value ?? 'query' }
+}
+
+function readsView(sql: string, dialect: SqlDialect, views: ReadonlyMap<string, readonly string[]>): boolean {
+  return tablesOf(sql, dialect).reads.some((table) => views.has(table.toLowerCase()))
 }

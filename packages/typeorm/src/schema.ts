@@ -20,6 +20,11 @@ export interface TableInfo {
   primary: KeyColumn[]
   /** Every database column: a write to known rows that cannot name new values bumps their column-any tags. */
   columns: string[]
+  /**
+   * Integer and boolean columns (lower case → database name): equality on them is equality of
+   * the normalized value, so lists pinning them can depend on column-value tags.
+   */
+  pinnable: Map<string, 'integer' | 'boolean'>
   /** Tree tables: TypeORM rewrites other rows (nested-set bounds, paths) on every write. */
   tree: boolean
   /** Tables whose rows the database changes when a row here is deleted (CASCADE / SET NULL / SET DEFAULT). */
@@ -59,6 +64,16 @@ export class SchemaIndex {
           generated: column.isGenerated && column.generationStrategy !== 'uuid',
         })),
         columns: metadata.columns.map((column) => column.databaseName),
+        pinnable: new Map(
+          metadata.columns.flatMap((column) => {
+            const kind = isIntegerType(column.type)
+              ? 'integer'
+              : isBooleanType(column.type)
+                ? 'boolean'
+                : undefined
+            return kind === undefined ? [] : [[column.databaseName.toLowerCase(), kind] as const]
+          }),
+        ),
         tree: metadata.treeType !== undefined,
         onDelete: new Set(),
         onUpdate: new Map(),
@@ -139,6 +154,11 @@ function changesRows(action: string | undefined): boolean {
 function isIntegerType(type: unknown): boolean {
   if (type === Number) return true
   return typeof type === 'string' && INTEGER_TYPES.has(type.toLowerCase())
+}
+
+function isBooleanType(type: unknown): boolean {
+  if (type === Boolean) return true
+  return typeof type === 'string' && (type.toLowerCase() === 'boolean' || type.toLowerCase() === 'bool')
 }
 
 const indexes = new WeakMap<DataSource, SchemaIndex>()

@@ -2,14 +2,35 @@ import { AdapterError, type AfterLoad, bulkTag, tableTag } from '@ormcache/core'
 import type { DataModel, ModelInfo, RelationInfo } from '../schema/data-model.js'
 import { pinnedListTags } from './pins.js'
 import { isRecord, type KeyValues, keyFromRow, keyFromWhere, keyRowTag } from './primary-key.js'
+import {
+  preciseTables,
+  type RelationLoad,
+  relationLoad,
+  relationPreloadTags,
+  relationTags,
+  returnsField,
+} from './relation-loads.js'
 
 export interface ReadDependencies {
   /** Tags the cached entry depends on. */
   tags: string[]
   /** Set when the read is a primary-key lookup (row tag + bulk tag instead of the table tag). */
   key: KeyValues | undefined
-  /** Set for a pinned list: the row tags of the rows it returned (docs/design.md, "Precision"). */
+  /**
+   * Set for a pinned list (the row tags of the rows it returned, docs/design.md "Precision") and
+   * for precise relation loads (foreign-key tags of the loaded parents and the children's row
+   * tags, "Relations loaded for parents").
+   */
   afterLoad?: AfterLoad
+}
+
+export interface ReadShape {
+  /**
+   * False for reads whose value is not the root model's rows (the fluent API,
+   * `findUnique(…).posts()`) and for reads with caller-declared tags (which must stay plain
+   * dependencies, never guards the entry drops): they use table tags only.
+   */
+  precise?: boolean
 }
 
 const KEY_LOOKUPS = new Set(['findUnique', 'findUniqueOrThrow', 'findFirst', 'findFirstOrThrow'])
@@ -27,8 +48,10 @@ export function readDependencies(
   model: ModelInfo,
   operation: string,
   args: Record<string, unknown>,
+  shape: ReadShape = {},
 ): ReadDependencies {
-  const walker = new Walker(dataModel)
+  const precise = shape.precise !== false
+  const walker = new Walker(dataModel, precise)
   walker.args(model, args, true)
   const key = KEY_LOOKUPS.has(operation) ? keyFromWhere(model, args.where) : undefined
   const tags: string[] = []
@@ -39,57 +62,89 @@ export function readDependencies(
     else walker.tables.delete(model.table)
   }
   const pins =
-    operation === 'findMany' && !walker.selfTouched && returnsKeys(model, args)
+    precise && operation === 'findMany' && !walker.selfTouched && returnsKeys(model, args)
       ? pinnedListTags(model, args)
       : undefined
   if (pins !== undefined) {
     tags.push(...pins)
     walker.tables.delete(model.table)
   }
+  // A child table some other part of the read depends on as a whole keeps that dependency: its
+  // table tag must not become a guard that the stored entry drops.
+  demote(walker.loads, walker.tables)
+  const preload = new Set<string>()
+  relationPreloadTags(walker.loads, preload)
+  tags.push(...preload)
   for (const table of walker.tables) tags.push(tableTag(table))
-  return { tags, key, afterLoad: pins === undefined ? undefined : rowsOf(model) }
+  const guarded = new Set<string>(pins === undefined ? [] : [model.table])
+  preciseTables(walker.loads, guarded)
+  if (guarded.size === 0) return { tags, key }
+  return { tags, key, afterLoad: afterLoadOf(model, pins !== undefined, walker.loads, guarded) }
+}
+
+function demote(loads: readonly RelationLoad[], coarse: ReadonlySet<string>): void {
+  for (const load of loads) {
+    if (coarse.has(load.target.table)) load.precise = false
+    demote(load.nested, coarse)
+  }
 }
 
 /** The returned rows carry their primary key (select and omit leave it in). */
 function returnsKeys(model: ModelInfo, args: Record<string, unknown>): boolean {
   const fields = model.primaryKey?.fields
-  if (fields === undefined) return false
-  if (isRecord(args.select) && !fields.every((f) => (args.select as Record<string, unknown>)[f] === true))
-    return false
-  return !(isRecord(args.omit) && fields.some((f) => (args.omit as Record<string, unknown>)[f] === true))
+  return fields?.every((f) => returnsField(args, f)) === true
 }
 
-function rowsOf(model: ModelInfo): AfterLoad {
+function afterLoadOf(
+  model: ModelInfo,
+  pinned: boolean,
+  loads: readonly RelationLoad[],
+  tables: ReadonlySet<string>,
+): AfterLoad {
   return {
-    tables: [model.table],
+    tables: [...tables],
     tags: (value) => {
-      if (!Array.isArray(value))
-        throw new AdapterError('after-load', new TypeError('findMany returned no list'))
-      return value.map((row) => {
-        const key = keyFromRow(model, row)
-        if (key === undefined) throw new AdapterError('after-load', new TypeError('a row lacks its key'))
-        return keyRowTag(model, key)
-      })
+      const out: string[] = []
+      if (pinned) {
+        if (!Array.isArray(value))
+          throw new AdapterError('after-load', new TypeError('findMany returned no list'))
+        for (const row of value) {
+          const key = keyFromRow(model, row)
+          if (key === undefined) throw new AdapterError('after-load', new TypeError('a row lacks its key'))
+          out.push(keyRowTag(model, key))
+        }
+      }
+      relationTags(loads, value, out)
+      return out
     },
   }
 }
 
 class Walker {
   readonly tables = new Set<string>()
+  /** Relation loads reached from the root through relation loads only (relation-loads.ts). */
+  readonly loads: RelationLoad[] = []
   /** The root model's table was reached again through a relation. */
   selfTouched = false
   private root: ModelInfo | undefined
+  /** Where relation loads found now go; undefined below a relation that is not a load. */
+  private current: RelationLoad[] | undefined
 
-  constructor(private readonly dataModel: DataModel) {}
+  constructor(
+    private readonly dataModel: DataModel,
+    relationPrecision: boolean,
+  ) {
+    this.current = relationPrecision ? this.loads : undefined
+  }
 
-  args(model: ModelInfo, args: unknown, root = false): void {
+  args(model: ModelInfo, args: unknown, root = false, ownTable = true): void {
     if (root) this.root = model
-    this.tables.add(model.table)
+    if (ownTable) this.tables.add(model.table)
     if (!isRecord(args)) return
     this.where(model, args.where)
     this.where(model, args.having)
-    this.selection(model, args.select)
-    this.selection(model, args.include)
+    this.selection(model, args.select, args)
+    this.selection(model, args.include, args)
     this.orderBy(model, args.orderBy)
   }
 
@@ -102,7 +157,7 @@ class Walker {
     return target
   }
 
-  private selection(model: ModelInfo, selection: unknown): void {
+  private selection(model: ModelInfo, selection: unknown, parentArgs: Record<string, unknown>): void {
     if (!isRecord(selection)) return
     for (const [name, value] of Object.entries(selection)) {
       if (value === false || value === undefined || value === null) continue
@@ -112,8 +167,21 @@ class Walker {
       }
       const relation = model.relations.get(name)
       if (relation === undefined) continue
-      const target = this.relation(model, relation)
-      if (target !== undefined && isRecord(value)) this.args(target, value)
+      const outer = this.current
+      const load =
+        outer === undefined
+          ? undefined
+          : relationLoad(this.dataModel, this.root!, model, parentArgs, relation, value)
+      if (load !== undefined) {
+        outer!.push(load)
+        this.current = load.nested
+        this.args(load.target, value, false, false)
+      } else {
+        const target = this.relation(model, relation)
+        this.current = undefined
+        if (target !== undefined && isRecord(value)) this.args(target, value)
+      }
+      this.current = outer
     }
   }
 

@@ -31,19 +31,22 @@ const NOT_A_COLUMN = new Set([
  * reaches outside the statement's one table (a subquery, or a column of another alias).
  * Only exact `col = value` and `col IN (values…)` conjuncts pin; every other condition is an
  * opaque filter, which can only narrow a branch, so ignoring it keeps the result a superset.
+ * `strict` (a read's precise dependencies, docs/design.md "Precision"): the branches must be
+ * exactly the clause, so an opaque filter makes the clause unparsed (undefined) instead.
  */
 export function parsePredicate(
   tokens: readonly Token[],
   start: number,
   end: number,
   qualifiers: ReadonlySet<string>,
+  strict = false,
 ): Branch[] | undefined {
   for (let i = start; i < end; i++) if (isWord(tokens[i], 'SELECT')) return undefined
   const branches: Branch[] = []
   for (const [s, e] of splitTopLevel(tokens, start, end, 'OR')) {
     let conjunction: Branch[] = [new Map()]
     for (const [as, ae] of splitTopLevel(tokens, s, e, 'AND')) {
-      const atom = parseAtom(tokens, as, ae, qualifiers)
+      const atom = parseAtom(tokens, as, ae, qualifiers, strict)
       if (atom === undefined) return undefined
       conjunction = combine(conjunction, atom)
     }
@@ -58,13 +61,15 @@ function parseAtom(
   start: number,
   end: number,
   qualifiers: ReadonlySet<string>,
+  strict: boolean,
 ): Branch[] | undefined {
   if (start >= end) return undefined
   if (isPunct(tokens[start], '(') && closing(tokens, start) === end - 1) {
-    return parsePredicate(tokens, start + 1, end - 1, qualifiers)
+    return parsePredicate(tokens, start + 1, end - 1, qualifiers, strict)
   }
   const pin = parsePin(tokens, start, end, qualifiers)
   if (pin !== undefined) return [new Map([pin])]
+  if (strict) return undefined
   // An opaque filter: fine as long as it names no column of another table.
   for (let i = start; i + 2 < end; i++) {
     const t = tokens[i]!

@@ -1,0 +1,174 @@
+import { createCache } from '@ormcache/core'
+import { redisStore } from '@ormcache/core/redis'
+import { afterAll, describe, expect, it } from 'vitest'
+import type { CachedClient, Harness, HarnessOptions } from './support/clients.js'
+import { DIALECTS } from './support/databases.js'
+import type { Fixture } from './support/fixtures.js'
+import { seededSuite } from './support/seeded-suite.js'
+
+/** The statement that reads the children (a SELECT on posts, or a join that reaches posts). */
+const READS_POSTS = /^SELECT .*["`]posts["`]/s
+
+const stores: [string, () => HarnessOptions][] = [
+  ['memory store', () => ({})],
+  [
+    'redis store',
+    () => ({
+      cache: createCache({
+        store: redisStore({ url: 'redis://127.0.0.1:6379' }),
+        namespace: `prisma-relations-${Math.random()}`,
+      }),
+    }),
+  ],
+]
+
+describe.each(DIALECTS.flatMap((d) => stores.map(([name, options]) => [d, name, options] as const)))(
+  'relations loaded for parents on %s (%s)',
+  (dialect, _store, options) => {
+    let h!: Harness
+    let f!: Fixture
+    seededSuite(dialect, options(), (state) => {
+      ;({ h, f } = state)
+    })
+    afterAll(async () => {
+      await h?.cache.close()
+    })
+
+    // A team-like list: parents pinned by key, each with all its posts (the bench's team read).
+    const team = (p: CachedClient, ids: number[]) =>
+      p.user.findMany({
+        where: { id: { in: ids } },
+        include: { posts: { orderBy: { id: 'asc' } } },
+        orderBy: { id: 'asc' },
+      })
+    const bobsTeam = async () => team(h.prisma, [f.bob, f.carol])
+    const bobsTeamFresh = async () => team(h.db as unknown as CachedClient, [f.bob, f.carol])
+    const bobByKey = async () =>
+      h.prisma.user.findUnique({ where: { id: f.bob }, include: { posts: { orderBy: { id: 'asc' } } } })
+    const db = () => h.db as unknown as CachedClient
+
+    async function queriesAfter(
+      read: () => Promise<unknown>,
+      write: () => Promise<unknown>,
+    ): Promise<number> {
+      await read()
+      h.probe.reset()
+      await read()
+      expect(h.probe.statements, 'cached before the write').toEqual([])
+      await write()
+      h.probe.reset()
+      await read()
+      return h.probe.count
+    }
+
+    const unrelated: Record<string, () => Promise<unknown>> = {
+      'update of a post of an author outside the list': () =>
+        h.prisma.post.update({ where: { id: f.posts.hello }, data: { views: { increment: 1 } } }),
+      'create of a post for an author outside the list': () =>
+        h.prisma.post.create({ data: { title: 'n', authorId: f.alice } }),
+      'delete of a post of an author outside the list': () =>
+        h.prisma.post.delete({ where: { id: f.posts.draft } }),
+      'an update setting the foreign key to an author outside the list': () =>
+        h.prisma.post.update({ where: { id: f.posts.draft }, data: { authorId: f.alice, title: 't' } }),
+    }
+
+    it.each(Object.entries(unrelated))(
+      '%s leaves the list with posts cached (0 queries)',
+      async (_n, write) => {
+        expect(await queriesAfter(bobsTeam, write)).toBe(0)
+        expect(await bobsTeam()).toEqual(await bobsTeamFresh())
+      },
+    )
+
+    it('a key lookup with its posts is precise too', async () => {
+      expect(await queriesAfter(bobByKey, unrelated['update of a post of an author outside the list']!)).toBe(
+        0,
+      )
+    })
+
+    const relevant: Record<string, () => Promise<unknown>> = {
+      'update of a loaded child': () =>
+        h.prisma.post.update({ where: { id: f.posts.other }, data: { title: 'x' } }),
+      'a post moving to a loaded parent': () =>
+        h.prisma.post.update({ where: { id: f.posts.hello }, data: { authorId: f.carol } }),
+      'a post moving to a loaded parent (connect from the parent)': () =>
+        h.prisma.user.update({
+          where: { id: f.carol },
+          data: { posts: { connect: [{ id: f.posts.draft }] } },
+        }),
+      'a post moving to a loaded parent (to-one connect)': () =>
+        h.prisma.post.update({ where: { id: f.posts.draft }, data: { author: { connect: { id: f.bob } } } }),
+      'a post moving out': () =>
+        h.prisma.post.update({ where: { id: f.posts.other }, data: { authorId: f.alice } }),
+      'a child created for a loaded parent': () =>
+        h.prisma.post.create({ data: { title: 'n', authorId: f.carol } }),
+      'a nested-created child': () =>
+        h.prisma.user.update({ where: { id: f.carol }, data: { posts: { create: [{ title: 'nested' }] } } }),
+      'a child deleted': () => h.prisma.post.delete({ where: { id: f.posts.other } }),
+      'createMany of children': () => h.prisma.post.createMany({ data: [{ title: 'm', authorId: f.carol }] }),
+      deleteMany: () => h.prisma.post.deleteMany({ where: { id: f.posts.other } }),
+      updateMany: () => h.prisma.post.updateMany({ where: { views: 5 }, data: { authorId: f.carol } }),
+      'raw SQL': () => h.prisma.$executeRawUnsafe(`UPDATE posts SET title = 'raw'`),
+    }
+
+    it.each(Object.entries(relevant))(
+      '%s refreshes the list (fresh against an uncached client)',
+      async (_n, write) => {
+        expect(await queriesAfter(bobsTeam, write)).toBeGreaterThan(0)
+        expect(await bobsTeam()).toEqual(await bobsTeamFresh())
+      },
+    )
+
+    it('a parent deleted with its children (cascade) refreshes a list that loaded it', async () => {
+      const aliceTeam = async () => team(h.prisma, [f.alice, f.carol])
+      await aliceTeam()
+      await h.prisma.user.delete({ where: { id: f.alice } })
+      expect(await aliceTeam()).toEqual(await team(db(), [f.alice, f.carol]))
+    })
+
+    const raced: Record<string, () => Promise<unknown>> = {
+      'a post moves to a loaded parent': () =>
+        h.prisma.post.update({ where: { id: f.posts.hello }, data: { authorId: f.bob } }),
+      'a child is created for a loaded parent': () =>
+        h.prisma.post.create({ data: { title: 'raced', authorId: f.carol } }),
+      'a loaded child is deleted': () => h.prisma.post.delete({ where: { id: f.posts.other } }),
+      'a loaded child changes': () =>
+        h.prisma.post.update({ where: { id: f.posts.other }, data: { title: 'raced' } }),
+    }
+
+    it.each(Object.entries(raced))(
+      'race: %s between the snapshot and the fill — never stale',
+      async (_n, write) => {
+        const before = await bobsTeamFresh()
+        const paused = h.probe.pauseNext(READS_POSTS, { after: true })
+        const reader = bobsTeam()
+        await paused.reached // snapshot taken, children read, fill pending
+        await write()
+        paused.release()
+        expect(await reader).toEqual(before)
+        // Nothing was stored (the fill saw the write: skipped, or outdated in this process): the
+        // next read loads again and is fresh; the one after it is a hit and still fresh.
+        h.probe.reset()
+        expect(await bobsTeam()).toEqual(await bobsTeamFresh())
+        expect(h.probe.count).toBeGreaterThan(0)
+        h.probe.reset()
+        expect(await bobsTeam()).toEqual(await bobsTeamFresh())
+        expect(h.probe.count).toBe(0)
+      },
+    )
+
+    it('keeps table tags where the children are filtered, paged or ordered through a relation', async () => {
+      const filtered = async () =>
+        h.prisma.user.findMany({ where: { id: f.bob }, include: { posts: { where: { published: true } } } })
+      const paged = async () =>
+        h.prisma.user.findMany({ where: { id: f.bob }, include: { posts: { take: 1 } } })
+      const m2m = async () =>
+        h.prisma.post.findMany({ where: { id: f.posts.other }, include: { tags: true } })
+      const write = () => h.prisma.post.update({ where: { id: f.posts.hello }, data: { title: 'x' } })
+      const tagWrite = () => h.prisma.tag.update({ where: { id: f.tags.news }, data: { name: 'n2' } })
+      expect(await queriesAfter(filtered, write), 'filtered').toBeGreaterThan(0)
+      expect(await queriesAfter(paged, write), 'paged').toBeGreaterThan(0)
+      expect(await queriesAfter(m2m, tagWrite), 'many-to-many').toBeGreaterThan(0)
+    })
+  },
+)

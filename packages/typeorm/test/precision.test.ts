@@ -1,0 +1,183 @@
+import { memoryStore } from '@ormcache/core'
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { DIALECTS } from './support/databases.js'
+import { countQueries, type Harness, openHarness, param, type Seeded, seed, wipe } from './support/harness.js'
+import { QueryProbe } from './support/probes.js'
+import { gate } from './support/stores.js'
+
+describe.each(DIALECTS)('precise lists on %s', (dialect) => {
+  let h: Harness
+  /** Another process: its own DataSource and Cache on the same database and store. */
+  let other: Harness
+  let s: Seeded
+  const probe = new QueryProbe()
+  beforeAll(async () => {
+    const store = memoryStore()
+    const namespace = `typeorm-precision-${process.pid}-${dialect}`
+    h = await openHarness(dialect, {
+      cache: { store, namespace },
+      adapter: { alwaysEnabled: true },
+      subscribers: [probe.subscriber()],
+    })
+    other = await openHarness(dialect, {
+      cache: { store, namespace },
+      adapter: { alwaysEnabled: true },
+      keepSchema: true,
+    })
+  })
+  afterAll(async () => {
+    await other?.close()
+    await h?.close()
+  })
+  beforeEach(async () => {
+    await wipe(h)
+    s = await seed(h)
+    await h.cache.clear()
+  })
+
+  const posts = () => h.ds.getRepository(h.e.Post)
+  // Pinned list; the eager category is a LEFT JOIN (to-one) loaded for each post.
+  const alicePosts = (cache = true) =>
+    posts().find({ where: { authorId: s.alice.id }, order: { id: 'ASC' }, cache })
+  // Parents pinned by key with their posts (to-many LEFT JOIN); users are soft-deletable, so
+  // only withDeleted() leaves the WHERE pins-only.
+  const bobWithPosts = (cache = true) =>
+    h.ds
+      .createQueryBuilder(h.e.User, 'u')
+      .withDeleted()
+      .leftJoinAndSelect('u.posts', 'p')
+      .where('u.id IN (:...ids)', { ids: [s.bob.id] })
+      .orderBy('u.id', 'ASC')
+      .addOrderBy('p.id', 'ASC')
+      .cache(cache)
+      .getMany()
+
+  async function queriesAfter(read: () => Promise<unknown>, write: () => Promise<unknown>): Promise<number> {
+    await read()
+    expect(await countQueries(h, read), 'cached before the write').toBe(0)
+    await write()
+    return countQueries(h, read)
+  }
+
+  it('reads pinned lists and joined relations with precise tags', async () => {
+    await alicePosts()
+    const list = h.reads.at(-1)!
+    expect(list.tags).toContain(`v:app_posts:authorid=${s.alice.id}`)
+    expect(list.tags).not.toContain('t:app_posts')
+    await bobWithPosts()
+    expect(h.reads.at(-1)!.tags).not.toContain('t:app_posts')
+    expect(h.reads.at(-1)!.tags).toContain('a:app_posts:authorid')
+  })
+
+  const unrelatedToAlice: Record<string, () => Promise<unknown>> = {
+    'update of another author’s post': () => posts().update(s.p3.id, { title: 'x' }),
+    'save of another author’s post': () => posts().save({ ...s.p3, title: 'saved' }),
+    'delete of another author’s post': () => posts().delete(s.p3.id),
+    'QueryBuilder update by key': () =>
+      h.ds
+        .createQueryBuilder()
+        .update(h.e.Post)
+        .set({ likes: 3 })
+        .where('id = :id', { id: s.p3.id })
+        .execute(),
+    'raw SQL update by key': () =>
+      h.ds.query(`UPDATE app_posts SET likes = 4 WHERE id = ${param(h, 1)}`, [s.p3.id]),
+  }
+
+  it.each(Object.entries(unrelatedToAlice))(
+    '%s leaves a pinned list cached (0 queries)',
+    async (_n, write) => {
+      expect(await queriesAfter(() => alicePosts(), write)).toBe(0)
+      expect(await alicePosts()).toEqual(await alicePosts(false))
+    },
+  )
+
+  it('an update of another author’s post leaves a list with loaded posts cached (0 queries)', async () => {
+    expect(
+      await queriesAfter(
+        () => bobWithPosts(),
+        () => posts().update(s.p1.id, { title: 'x' }),
+      ),
+    ).toBe(0)
+    expect(await bobWithPosts()).toEqual(await bobWithPosts(false))
+  })
+
+  const relevant: Record<string, () => Promise<unknown>> = {
+    'update of a listed row': () => posts().update(s.p1.id, { title: 'x' }),
+    'a row moving in': () => posts().update(s.p3.id, { authorId: s.alice.id }),
+    'a row moving out': () => posts().update(s.p1.id, { authorId: s.bob.id }),
+    'an inserted row': () => posts().save(posts().create({ title: 'n', authorId: s.alice.id })),
+    'a deleted row': () => posts().delete(s.p2.id),
+    'a bulk update': () =>
+      h.ds.createQueryBuilder().update(h.e.Post).set({ likes: 9 }).where('likes = 0').execute(),
+    'raw SQL': () => h.ds.query(`UPDATE app_posts SET title = 'raw'`),
+    'a transaction': () => h.ds.transaction((em) => em.update(h.e.Post, s.p3.id, { authorId: s.alice.id })),
+    'a joined to-one row changing': () => h.ds.getRepository(h.e.Category).update(s.news.id, { name: 'n2' }),
+  }
+
+  it.each(Object.entries(relevant))(
+    '%s refreshes a pinned list (fresh against an uncached read)',
+    async (_n, write) => {
+      expect(await queriesAfter(() => alicePosts(), write)).toBeGreaterThan(0)
+      expect(await alicePosts()).toEqual(await alicePosts(false))
+    },
+  )
+
+  const relevantToBob: Record<string, () => Promise<unknown>> = {
+    'a post moving to a loaded parent': () => posts().update(s.p1.id, { authorId: s.bob.id }),
+    'a post created for a loaded parent': () =>
+      posts().save(posts().create({ title: 'n', authorId: s.bob.id })),
+    'a loaded child deleted': () => posts().delete(s.p3.id),
+    'a loaded child changing': () => posts().update(s.p3.id, { title: 'changed' }),
+  }
+
+  it.each(Object.entries(relevantToBob))('%s refreshes a list with loaded posts', async (_n, write) => {
+    expect(await queriesAfter(() => bobWithPosts(), write)).toBeGreaterThan(0)
+    expect(await bobWithPosts()).toEqual(await bobWithPosts(false))
+  })
+
+  it.each(Object.entries(relevantToBob))(
+    'race: %s between the snapshot and the fill — never stale',
+    async (_n, write) => {
+      const before = await bobWithPosts(false)
+      const reached = gate()
+      const release = gate()
+      probe.pauseNext = { match: /FROM .app_users./, until: release.promise, reached: reached.open }
+      const slow = bobWithPosts()
+      await reached.promise
+      await write()
+      release.open()
+      expect(await slow).toEqual(before)
+      // Nothing was stored (the fill saw the write: skipped, or outdated in this process).
+      let next: unknown
+      expect(await countQueries(h, async () => (next = await bobWithPosts()))).toBeGreaterThan(0)
+      expect(next).toEqual(await bobWithPosts(false))
+      expect(await countQueries(h, () => bobWithPosts())).toBe(0)
+    },
+  )
+
+  it('race: another process moves a post to a loaded parent during the load — fill skipped, never stale', async () => {
+    const before = await bobWithPosts(false)
+    const skipped = h.cache.stats().fillsSkipped
+    const reached = gate()
+    const release = gate()
+    probe.pauseNext = { match: /FROM .app_users./, until: release.promise, reached: reached.open }
+    const slow = bobWithPosts()
+    await reached.promise
+    await other.ds.getRepository(other.e.Post).update(s.p1.id, { authorId: s.bob.id })
+    release.open()
+    expect(await slow).toEqual(before)
+    expect(h.cache.stats().fillsSkipped).toBe(skipped + 1)
+    const after = await bobWithPosts()
+    expect(after.flatMap((u) => u.posts.map((p) => p.id)).sort()).toEqual([s.p1.id, s.p3.id].sort())
+    expect(after).toEqual(await bobWithPosts(false))
+  })
+
+  it('lists that are not pins only keep table tags', async () => {
+    const ranged = () => posts().find({ where: { title: 'hello' }, cache: true })
+    const paged = () => posts().find({ where: { authorId: s.alice.id }, take: 1, cache: true })
+    const unrelated = () => posts().update(s.p3.id, { likes: 7 })
+    expect(await queriesAfter(ranged, unrelated), 'text pin').toBeGreaterThan(0)
+    expect(await queriesAfter(paged, unrelated), 'paged').toBeGreaterThan(0)
+  })
+})
