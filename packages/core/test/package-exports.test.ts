@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process'
-import { readFileSync } from 'node:fs'
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
@@ -50,15 +51,15 @@ describe('published package', () => {
     expect([...bare].filter((name) => !name.startsWith('node:'))).toEqual(['decimal.js'])
   })
 
-  it('declares every subpath export with types, import and require targets that exist', () => {
+  it('declares every subpath export with types and code for import and require, all present', () => {
     const pkg = JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf8'))
     for (const subpath of ['.', './redis', './memcached', './testing']) {
-      const target = pkg.exports[subpath]
-      for (const condition of ['types', 'import', 'require']) {
-        expect(
-          () => readFileSync(join(packageRoot, target[condition])),
-          `${subpath} ${condition}`,
-        ).not.toThrow()
+      for (const condition of ['import', 'require']) {
+        const target = pkg.exports[subpath][condition]
+        expect(Object.keys(target), `${subpath} ${condition}`).toEqual(['types', 'default'])
+        for (const file of Object.values<string>(target)) {
+          expect(() => readFileSync(join(packageRoot, file)), `${subpath} ${condition} ${file}`).not.toThrow()
+        }
       }
     }
   })

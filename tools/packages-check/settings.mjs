@@ -1,0 +1,61 @@
+// The TypeScript settings a consumer of the published packages may use. Each one type-checks
+// consumers/uses.ts (as .ts, .cts or .mts) against the packed tarballs, with every compiler in
+// COMPILERS. `skipLibCheck: false` so an error inside our declaration files fails the check too.
+const strict = { strict: true, noEmit: true, skipLibCheck: false, types: ['node'], target: 'ES2022' }
+
+export const SETTINGS = [
+  // CommonJS projects with the classic resolver: NestJS's `nest new` default. TypeScript 7 removed
+  // moduleResolution node10, so only 5.x checks it.
+  {
+    name: 'node10',
+    file: 'uses.ts',
+    compilers: ['5'],
+    options: { ...strict, module: 'commonjs', moduleResolution: 'node10', esModuleInterop: true },
+  },
+  {
+    name: 'node16-cjs',
+    file: 'uses.cts',
+    options: { ...strict, module: 'node16', moduleResolution: 'node16' },
+  },
+  {
+    name: 'node16-esm',
+    file: 'uses.mts',
+    options: { ...strict, module: 'node16', moduleResolution: 'node16' },
+  },
+  {
+    name: 'nodenext-cjs',
+    file: 'uses.cts',
+    options: { ...strict, module: 'nodenext', moduleResolution: 'nodenext' },
+  },
+  {
+    name: 'nodenext-esm',
+    file: 'uses.mts',
+    options: { ...strict, module: 'nodenext', moduleResolution: 'nodenext' },
+  },
+  {
+    name: 'bundler',
+    file: 'uses.ts',
+    options: { ...strict, module: 'preserve', moduleResolution: 'bundler' },
+  },
+  // The README's NestJS example with the tsconfig `nest new` writes (CommonJS, decorators; no
+  // moduleResolution, so node10 on TypeScript 5 and bundler on 7).
+  {
+    name: 'nestjs',
+    file: 'nest-typeorm.ts',
+    options: {
+      module: 'commonjs',
+      declaration: true,
+      removeComments: true,
+      emitDecoratorMetadata: true,
+      experimentalDecorators: true,
+      allowSyntheticDefaultImports: true,
+      target: 'ES2023',
+      noEmit: true,
+      skipLibCheck: true,
+      strictNullChecks: true,
+      forceConsistentCasingInFileNames: true,
+      noImplicitAny: false,
+      types: ['node'],
+    },
+  },
+]
