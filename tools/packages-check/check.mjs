@@ -6,6 +6,7 @@
 // 3. consumers/uses.ts, which imports every entry point, type-checks against the unpacked
 //    tarballs under every module resolution setting (settings.mjs) with TypeScript 5 and 7, and
 //    the README's NestJS example type-checks with NestJS's default tsconfig;
+// 4. the API reports (api/*.api.md) are up to date (api-report.mjs).
 // Runs offline: nothing is fetched. Needs the packages built (turbo's ^build does it).
 import { execFile, execFileSync } from 'node:child_process'
 import { cpSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
@@ -16,6 +17,7 @@ import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { publint } from 'publint'
 import { formatMessage } from 'publint/utils'
+import { checkApiReports } from './api-report.mjs'
 import { PACKAGES, repoRoot } from './packages.mjs'
 import { SETTINGS } from './settings.mjs'
 
@@ -124,6 +126,8 @@ await Promise.all(
     while (typeChecks.length > 0) await typeChecks.shift()()
   }),
 )
+
+await step('API reports are up to date (npm run api:update rewrites them)', () => checkApiReports())
 
 console.log(`\n${passed} passed, ${failures.length} failed`)
 if (failures.length > 0) {

@@ -17,9 +17,9 @@ export type OrmCacheErrorCode =
   | 'ERR_CIRCUIT_OPEN'
   | 'ERR_CACHE_CLOSED'
   | 'ERR_LOADER'
-  | 'ERR_INVALIDATION_PENDING'
   | 'ERR_WRITE_BEHIND'
   | 'ERR_ADAPTER'
+  | 'ERR_MISSING_PEER'
 
 export class OrmCacheError extends Error {
   readonly code: OrmCacheErrorCode
@@ -136,6 +136,23 @@ export class AdapterError extends OrmCacheError {
   constructor(operation: string, cause: unknown) {
     super('ERR_ADAPTER', `ORM adapter failed during ${operation}: ${describe(cause)}`, { cause })
     this.operation = operation
+  }
+}
+
+/**
+ * A store needs an optional peer dependency that is not installed (`ioredis` for Redis, `memjs`
+ * for Memcached). Thrown when the store is created, naming the package to install.
+ */
+export class MissingPeerError extends OrmCacheError {
+  /** The npm package to install. */
+  readonly packageName: string
+  constructor(packageName: string, feature: string, options?: { cause?: unknown }) {
+    super(
+      'ERR_MISSING_PEER',
+      `${feature} needs the optional peer dependency "${packageName}", which is not installed: run \`npm install ${packageName}\``,
+      options,
+    )
+    this.packageName = packageName
   }
 }
 

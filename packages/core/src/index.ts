@@ -1,6 +1,6 @@
 export { type Cache, createCache, type SetOptions, type WrapOptions } from './cache.js'
 export type { CircuitBreakerOptions, CircuitState } from './circuit-breaker.js'
-export { Codec, type DecimalConstructor } from './codec.js'
+export { Codec, type DecimalConstructor, type Encoded, type Meta, type MetaTree } from './codec.js'
 export {
   AdapterError,
   CacheClosedError,
@@ -10,6 +10,7 @@ export {
   InvalidOptionError,
   InvalidTagError,
   LoaderError,
+  MissingPeerError,
   NotSerializableError,
   OrmCacheError,
   type OrmCacheErrorCode,
@@ -21,6 +22,7 @@ export {
 export type { CacheEventName, CacheEvents, CacheListener, MissReason } from './events.js'
 export { Histogram, type LatencySummary } from './histogram.js'
 export { type BuildKeyOptions, buildKey, type KeyEncoder } from './keys.js'
+export type { LeaseOptions } from './lease.js'
 export type { CacheOptions } from './options.js'
 export { type SqlTables, sqlTables } from './sql/tables.js'
 export {
@@ -36,6 +38,8 @@ export type { CacheStore, StoreCapabilities, StoreWrite } from './stores/types.j
 export type { ReadInfo, ReadSource } from './strategies/cache-aside.js'
 export { writeBehind } from './strategies/write-behind.js'
 export type { WriteCommit, WriteIntent, WriteOutcome } from './strategies/write-through.js'
+export { type BusMessage, type BusSubscription, type InvalidationBus, localBus } from './tiers/bus.js'
+export type { L1Options } from './tiers/l1.js'
 export { type PendingInvalidation, TransactionBuffer } from './transaction-buffer.js'
 export { bulkTag, bulkWriteTags, normalizeTable, rowTag, rowWriteTags, tableTag } from './vocabulary.js'
 export type { WriteBehindEventName, WriteBehindEvents, WriteBehindListener } from './write-behind/events.js'

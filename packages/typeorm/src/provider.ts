@@ -6,7 +6,8 @@ import { announceRead, forgetRead, type StructuredResult } from './read-intercep
 import { readDependencies } from './read-tags.js'
 import { schemaOf } from './schema.js'
 
-type CacheSetting = Exclude<DataSourceOptions['cache'], boolean | undefined>
+/** The object form of TypeORM's `cache` DataSource option. */
+export type CacheSetting = Exclude<DataSourceOptions['cache'], boolean | undefined>
 /** TypeORM's QueryResultCache interface (not exported from the package root). */
 export type QueryResultCache = ReturnType<NonNullable<CacheSetting['provider']>>
 export type QueryResultCacheOptions = NonNullable<Awaited<ReturnType<QueryResultCache['getFromCache']>>>

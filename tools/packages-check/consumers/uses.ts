@@ -5,6 +5,9 @@ import {
   type Cache,
   type CacheStore,
   createCache,
+  type InvalidationBus,
+  localBus,
+  MissingPeerError,
   memoryStore,
   OrmCacheError,
   type OrmCacheErrorCode,
@@ -16,8 +19,9 @@ import { type CacheExtensionOptions, cacheExtension } from '@ormcache/prisma'
 import { type TypeormCacheOptions, typeormCache } from '@ormcache/typeorm'
 import type { DataSourceOptions } from 'typeorm'
 
+const bus: InvalidationBus = localBus()
 const store: CacheStore = memoryStore({ maxEntries: 10 })
-export const cache: Cache = createCache({ store, ttl: 1_000 })
+export const cache: Cache = createCache({ store, bus, ttl: 1_000 })
 // @ts-expect-error ttl is a number of milliseconds
 createCache({ ttl: '1s' })
 
@@ -26,8 +30,9 @@ const memcached: MemcachedStoreOptions = { servers: 'localhost:11211' }
 export const memcachedFactory: StoreFactory = () => memcachedStore(memcached)
 export const contract: typeof runStoreContract = runStoreContract
 
-export const code: OrmCacheErrorCode = 'ERR_INVALID_OPTION'
-export const isOurs = (error: unknown): boolean => OrmCacheError.is(error)
+export const code: OrmCacheErrorCode = 'ERR_MISSING_PEER'
+export const peerMissing = (error: unknown): string | undefined =>
+  error instanceof MissingPeerError && OrmCacheError.is(error) ? error.packageName : undefined
 
 const prismaOptions: CacheExtensionOptions = { cache, ttl: 5_000 }
 export const extension = cacheExtension(prismaOptions)
