@@ -6,8 +6,11 @@
 // 3. consumers/uses.ts, which imports every entry point, type-checks against the unpacked
 //    tarballs under every module resolution setting (settings.mjs) with TypeScript 5 and 7, and
 //    the README's NestJS example type-checks with NestJS's default tsconfig;
-// 4. the API reports (api/*.api.md) are up to date (api-report.mjs).
-// Runs offline: nothing is fetched. Needs the packages built (turbo's ^build does it).
+// 4. the API reports (api/*.api.md) are up to date (api-report.mjs);
+// 5. the tarballs, with the peers a user installs beside them, resolve on this Node (>= 20.19)
+//    with --engine-strict: no package in our dependency trees demands a newer Node.
+// Only step 5 talks to the registry (metadata only: --package-lock-only downloads no tarball).
+// Needs the packages built (turbo's ^build does it).
 import { execFile, execFileSync } from 'node:child_process'
 import { cpSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
@@ -19,7 +22,7 @@ import { publint } from 'publint'
 import { formatMessage } from 'publint/utils'
 import { checkApiReports } from './api-report.mjs'
 import { PACKAGES, repoRoot } from './packages.mjs'
-import { SETTINGS } from './settings.mjs'
+import { INSTALLS, SETTINGS } from './settings.mjs'
 
 const here = fileURLToPath(new URL('.', import.meta.url))
 const work = join(repoRoot, '.packages-check')
@@ -104,6 +107,12 @@ for (const pkg of PACKAGES) {
 
 // Consumers live inside the repository, so third-party packages (typeorm, @prisma/client, ioredis,
 // @nestjs/*) resolve from its node_modules while @ormcache/* resolve to the unpacked tarballs.
+await step('the NestJS example in packages/typeorm/README.md is the one type-checked here', () => {
+  const example = readFileSync(join(here, 'consumers/nest-typeorm.ts'), 'utf8').replace(/^(\/\/.*\n)+/, '')
+  const readme = readFileSync(join(repoRoot, 'packages/typeorm/README.md'), 'utf8')
+  if (!readme.includes(example)) throw new Error('README and consumers/nest-typeorm.ts differ: keep them identical')
+})
+
 // Independent compiler runs, as many at once as there are cores.
 const typeChecks = SETTINGS.flatMap((setting) => {
   const dir = join(consumer, setting.name)
@@ -126,6 +135,38 @@ await Promise.all(
     while (typeChecks.length > 0) await typeChecks.shift()()
   }),
 )
+
+// What users of each adapter install (INSTALLS in settings.mjs).
+const installs = INSTALLS.map((install) => {
+  const dir = join(work, 'installs', install.name)
+  mkdirSync(dir, { recursive: true })
+  writeFileSync(
+    join(dir, 'package.json'),
+    JSON.stringify({ name: `${install.name}-app`, version: '1.0.0', private: true }),
+  )
+  const tarballs = install.packages.map((name) =>
+    join(work, 'tarballs', packed.find((entry) => entry.name === name).filename),
+  )
+  return step(`installs on Node ${process.versions.node} without EBADENGINE: ${install.name}`, () =>
+    run(
+      'npm',
+      [
+        'install',
+        '--package-lock-only',
+        '--engine-strict',
+        '--no-audit',
+        '--no-fund',
+        ...tarballs,
+        ...install.peers,
+      ],
+      {
+        cwd: dir,
+        encoding: 'utf8',
+      },
+    ),
+  )
+})
+await Promise.all(installs)
 
 await step('API reports are up to date (npm run api:update rewrites them)', () => checkApiReports())
 

@@ -59,3 +59,27 @@ export const SETTINGS = [
     },
   },
 ]
+
+/**
+ * What a user installs next to our packages (their peers, a driver), resolved with
+ * --engine-strict on the Node that runs the check. The Prisma CLI (`prisma`, a dev dependency of
+ * every Prisma project) is left out: its own tree requires Node >= 22 (@prisma/streams-local), which
+ * is Prisma's, not ours.
+ */
+export const INSTALLS = [
+  {
+    name: 'prisma-redis',
+    packages: ['@ormcache/core', '@ormcache/prisma'],
+    peers: ['@prisma/client@^7', '@prisma/adapter-pg@^7', 'pg', 'ioredis@^5'],
+  },
+  {
+    name: 'typeorm-memcached',
+    packages: ['@ormcache/core', '@ormcache/typeorm'],
+    peers: ['typeorm@^1', 'reflect-metadata', 'pg', 'memjs@^1', '@types/memjs@^1'],
+  },
+  {
+    name: 'typeorm-0.3-redis',
+    packages: ['@ormcache/core', '@ormcache/typeorm'],
+    peers: ['typeorm@^0.3.31', 'reflect-metadata', 'mysql2', 'ioredis@^5'],
+  },
+]
