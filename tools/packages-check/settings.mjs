@@ -12,26 +12,11 @@ export const SETTINGS = [
     compilers: ['5'],
     options: { ...strict, module: 'commonjs', moduleResolution: 'node10', esModuleInterop: true },
   },
-  {
-    name: 'node16-cjs',
-    file: 'uses.cts',
-    options: { ...strict, module: 'node16', moduleResolution: 'node16' },
-  },
-  {
-    name: 'node16-esm',
-    file: 'uses.mts',
-    options: { ...strict, module: 'node16', moduleResolution: 'node16' },
-  },
-  {
-    name: 'nodenext-cjs',
-    file: 'uses.cts',
-    options: { ...strict, module: 'nodenext', moduleResolution: 'nodenext' },
-  },
-  {
-    name: 'nodenext-esm',
-    file: 'uses.mts',
-    options: { ...strict, module: 'nodenext', moduleResolution: 'nodenext' },
-  },
+  // Node's own resolution, from a CommonJS (.cts) and an ESM (.mts) file.
+  ...['node16', 'nodenext'].flatMap((mode) => [
+    { name: `${mode}-cjs`, file: 'uses.cts', options: { ...strict, module: mode, moduleResolution: mode } },
+    { name: `${mode}-esm`, file: 'uses.mts', options: { ...strict, module: mode, moduleResolution: mode } },
+  ]),
   {
     name: 'bundler',
     file: 'uses.ts',
