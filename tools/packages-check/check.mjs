@@ -110,7 +110,8 @@ for (const pkg of PACKAGES) {
 await step('the NestJS example in packages/typeorm/README.md is the one type-checked here', () => {
   const example = readFileSync(join(here, 'consumers/nest-typeorm.ts'), 'utf8').replace(/^(\/\/.*\n)+/, '')
   const readme = readFileSync(join(repoRoot, 'packages/typeorm/README.md'), 'utf8')
-  if (!readme.includes(example)) throw new Error('README and consumers/nest-typeorm.ts differ: keep them identical')
+  if (!readme.includes(example))
+    throw new Error('README and consumers/nest-typeorm.ts differ: keep them identical')
 })
 
 // Independent compiler runs, as many at once as there are cores.

@@ -21,17 +21,8 @@ export {
 } from './errors.js'
 export type { CacheEventName, CacheEvents, CacheListener, MissReason } from './events.js'
 export { Histogram, type LatencySummary } from './histogram.js'
-export { type BuildKeyOptions, buildKey, type KeyEncoder } from './keys.js'
 export type { LeaseOptions } from './lease.js'
 export type { CacheOptions } from './options.js'
-export { type SqlTables, sqlTables } from './sql/tables.js'
-export {
-  isPunct,
-  isWord,
-  type SqlDialect,
-  type Token as SqlToken,
-  tokenize as tokenizeSql,
-} from './sql/tokenize.js'
 export type { CacheStats } from './stats.js'
 export { MemoryStore, type MemoryStoreOptions, memoryStore } from './stores/memory.js'
 export type { CacheStore, StoreCapabilities, StoreWrite } from './stores/types.js'
@@ -40,8 +31,6 @@ export { writeBehind } from './strategies/write-behind.js'
 export type { WriteCommit, WriteIntent, WriteOutcome } from './strategies/write-through.js'
 export { type BusMessage, type BusSubscription, type InvalidationBus, localBus } from './tiers/bus.js'
 export type { L1Options } from './tiers/l1.js'
-export { type PendingInvalidation, TransactionBuffer } from './transaction-buffer.js'
-export { bulkTag, bulkWriteTags, normalizeTable, rowTag, rowWriteTags, tableTag } from './vocabulary.js'
 export type { WriteBehindEventName, WriteBehindEvents, WriteBehindListener } from './write-behind/events.js'
 export type { FlushReport } from './write-behind/flusher.js'
 export { MemoryQueue, memoryQueue } from './write-behind/memory-queue.js'

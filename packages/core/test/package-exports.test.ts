@@ -54,7 +54,7 @@ describe('published package', () => {
 
   it('declares every subpath export with types and code for import and require, all present', () => {
     const pkg = JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf8'))
-    for (const subpath of ['.', './redis', './memcached', './testing']) {
+    for (const subpath of ['.', './redis', './memcached', './testing', './adapter']) {
       for (const condition of ['import', 'require']) {
         const target = pkg.exports[subpath][condition]
         expect(Object.keys(target), `${subpath} ${condition}`).toEqual(['types', 'default'])

@@ -1,4 +1,5 @@
-import { InvalidOptionError, tableTag } from '@ormcache/core'
+import { InvalidOptionError } from '@ormcache/core'
+import { tableTag } from '@ormcache/core/adapter'
 import { Decimal } from '@prisma/client/runtime/client'
 import { ExtensionContext, type OperationCall, resolveModel } from './context.js'
 import { rawQueryKey } from './keys.js'

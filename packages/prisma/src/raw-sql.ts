@@ -1,4 +1,4 @@
-import { bulkWriteTags, normalizeTable, type SqlDialect, sqlTables } from '@ormcache/core'
+import { bulkWriteTags, normalizeTable, type SqlDialect, sqlTables } from '@ormcache/core/adapter'
 import { deleteCascadeTags, updateCascadeTags } from './analysis/referential.js'
 import type { WriteEffects } from './analysis/write-effects.js'
 import type { DataModel } from './schema/data-model.js'

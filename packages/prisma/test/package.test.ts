@@ -47,6 +47,7 @@ describe('published package', () => {
     visit(join(packageRoot, 'dist/index.js'))
     expect([...bare].filter((name) => !name.startsWith('node:')).sort()).toEqual([
       '@ormcache/core',
+      '@ormcache/core/adapter',
       '@prisma/client/runtime/client',
     ])
   })

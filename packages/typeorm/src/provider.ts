@@ -1,4 +1,5 @@
-import type { Cache, ReadSource, SqlDialect } from '@ormcache/core'
+import type { Cache, ReadSource } from '@ormcache/core'
+import type { SqlDialect } from '@ormcache/core/adapter'
 import type { DataSource, DataSourceOptions, QueryRunner } from 'typeorm'
 import { dialectOf } from './dialect.js'
 import { defaultScope, identifierKey, identifierTag, identifierTags, queryKey } from './keys.js'

@@ -1,4 +1,4 @@
-import { bulkTag, rowTag, type SqlDialect, tableTag } from '@ormcache/core'
+import { bulkTag, rowTag, type SqlDialect, tableTag } from '@ormcache/core/adapter'
 import { rowsOfBranches } from './row-keys.js'
 import type { SchemaIndex } from './schema.js'
 import { statementShape } from './sql/statements.js'

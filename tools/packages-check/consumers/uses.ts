@@ -12,6 +12,7 @@ import {
   OrmCacheError,
   type OrmCacheErrorCode,
 } from '@ormcache/core'
+import { buildKey, rowTag, type SqlDialect, TransactionBuffer, tokenizeSql } from '@ormcache/core/adapter'
 import { type MemcachedStoreOptions, memcachedStore } from '@ormcache/core/memcached'
 import { type RedisStore, redisStore } from '@ormcache/core/redis'
 import { runStoreContract, type StoreFactory } from '@ormcache/core/testing'
@@ -33,6 +34,15 @@ export const contract: typeof runStoreContract = runStoreContract
 export const code: OrmCacheErrorCode = 'ERR_MISSING_PEER'
 export const peerMissing = (error: unknown): string | undefined =>
   error instanceof MissingPeerError && OrmCacheError.is(error) ? error.packageName : undefined
+
+// The plumbing adapters share: keys, the tag vocabulary, SQL analysis, transaction buffering.
+const dialect: SqlDialect = 'postgres'
+export const plumbing = [
+  buildKey(['User', 1]),
+  rowTag('users', { id: 1 }),
+  tokenizeSql('select 1', dialect),
+  TransactionBuffer,
+]
 
 const prismaOptions: CacheExtensionOptions = { cache, ttl: 5_000 }
 export const extension = cacheExtension(prismaOptions)

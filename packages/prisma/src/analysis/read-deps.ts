@@ -1,4 +1,4 @@
-import { bulkTag, tableTag } from '@ormcache/core'
+import { bulkTag, tableTag } from '@ormcache/core/adapter'
 import type { DataModel, ModelInfo, RelationInfo } from '../schema/data-model.js'
 import { isRecord, type KeyValues, keyFromWhere, keyRowTag } from './primary-key.js'
 
