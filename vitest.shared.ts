@@ -16,6 +16,7 @@ export function workspaceTestConfig(test: NonNullable<ViteUserConfig['test']> = 
         { find: /^@ormcache\/core\/redis$/, replacement: source('core/src/redis.ts') },
         { find: /^@ormcache\/core\/memcached$/, replacement: source('core/src/memcached.ts') },
         { find: /^@ormcache\/core\/testing$/, replacement: source('core/src/testing.ts') },
+        { find: /^@ormcache\/core\/adapter$/, replacement: source('core/src/adapter.ts') },
         { find: /^@ormcache\/prisma$/, replacement: source('prisma/src/index.ts') },
         { find: /^@ormcache\/typeorm$/, replacement: source('typeorm/src/index.ts') },
       ],

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises'
-import { rowTag, tableTag } from '@ormcache/core'
+import { rowTag, tableTag } from '@ormcache/core/adapter'
 import { afterAll, afterEach, describe, expect, it } from 'vitest'
 import { ORMS } from '../src/blog/types.js'
 import { removeTempDirs, startTestDemo, type TestDemo } from './support/demo.js'

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises'
-import { rowTag } from '@ormcache/core'
+import { rowTag } from '@ormcache/core/adapter'
 import type pg from 'pg'
 import { postsOf, USERS_PER_TEAM } from '../db/schema.js'
 import type { KvSubject } from '../subjects/kv.js'

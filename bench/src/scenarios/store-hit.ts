@@ -1,5 +1,5 @@
 import { isDeepStrictEqual } from 'node:util'
-import { bulkTag, rowTag } from '@ormcache/core'
+import { bulkTag, rowTag } from '@ormcache/core/adapter'
 import { payloadBytes, payloadFor } from '../payload.js'
 import type { Chart, Table, Target } from '../report/types.js'
 import { type Case, type CaseResult, formatMs, formatRate, measureInterleaved } from '../runner/measure.js'

@@ -1,4 +1,4 @@
-import { rowTag } from '@ormcache/core'
+import { rowTag } from '@ormcache/core/adapter'
 import type { KvSubject } from '../subjects/kv.js'
 import { ItemTable } from '../subjects/kv-loader.js'
 import type { OrmSubject } from '../subjects/orm.js'

@@ -19,11 +19,11 @@ export type OrmCacheErrorCode =
   | 'ERR_CIRCUIT_OPEN'
   | 'ERR_CACHE_CLOSED'
   | 'ERR_LOADER'
-  | 'ERR_INVALIDATION_PENDING'
   | 'ERR_WRITE_BEHIND'
   | 'ERR_ADAPTER'
   | 'ERR_NO_DEPENDENCIES'
   | 'ERR_UNCACHEABLE_QUERY'
+  | 'ERR_MISSING_PEER'
 
 export class OrmCacheError extends Error {
   readonly code: OrmCacheErrorCode
@@ -165,6 +165,23 @@ export class UncacheableQueryError extends OrmCacheError {
   constructor(reason: BypassReason, detail: string) {
     super('ERR_UNCACHEABLE_QUERY', `This query cannot be cached (${reason}): ${detail}`)
     this.reason = reason
+  }
+}
+
+/**
+ * A store needs an optional peer dependency that is not installed (`ioredis` for Redis, `memjs`
+ * for Memcached). Thrown when the store is created, naming the package to install.
+ */
+export class MissingPeerError extends OrmCacheError {
+  /** The npm package to install. */
+  readonly packageName: string
+  constructor(packageName: string, feature: string, options?: { cause?: unknown }) {
+    super(
+      'ERR_MISSING_PEER',
+      `${feature} needs the optional peer dependency "${packageName}", which is not installed: run \`npm install ${packageName}\``,
+      options,
+    )
+    this.packageName = packageName
   }
 }
 

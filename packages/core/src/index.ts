@@ -1,6 +1,6 @@
 export { type Cache, createCache, type SetOptions, type WrapOptions } from './cache.js'
 export type { CircuitBreakerOptions, CircuitState } from './circuit-breaker.js'
-export { Codec, type DecimalConstructor } from './codec.js'
+export { Codec, type DecimalConstructor, type Encoded, type Meta, type MetaTree } from './codec.js'
 export {
   AdapterError,
   CacheClosedError,
@@ -10,6 +10,7 @@ export {
   InvalidOptionError,
   InvalidTagError,
   LoaderError,
+  MissingPeerError,
   NoDependenciesError,
   NotSerializableError,
   OrmCacheError,
@@ -22,42 +23,18 @@ export {
 } from './errors.js'
 export type { CacheEventName, CacheEvents, CacheListener, MissReason } from './events.js'
 export { Histogram, type LatencySummary } from './histogram.js'
-export { type BuildKeyOptions, buildKey, type KeyEncoder } from './keys.js'
+export type { LeaseOptions } from './lease.js'
 export type { CacheOptions } from './options.js'
 export type { AfterLoad } from './post-load.js'
-export { type BypassReason, planRead, type ReadPlan, type ReadPlanInput } from './read-plan.js'
-export {
-  classifyRead,
-  type ReadSafetyOptions,
-  type ReadVerdict,
-  type UncacheableReason,
-} from './sql/read-safety.js'
-export { type SqlTables, sqlTables } from './sql/tables.js'
-export {
-  isPunct,
-  isWord,
-  type SqlDialect,
-  type Token as SqlToken,
-  tokenize as tokenizeSql,
-} from './sql/tokenize.js'
+export type { BypassReason } from './read-plan.js'
 export type { CacheStats } from './stats.js'
 export { MemoryStore, type MemoryStoreOptions, memoryStore } from './stores/memory.js'
 export type { CacheStore, StoreCapabilities, StoreWrite } from './stores/types.js'
 export type { ReadInfo, ReadSource } from './strategies/cache-aside.js'
 export { writeBehind } from './strategies/write-behind.js'
 export type { WriteCommit, WriteIntent, WriteOutcome } from './strategies/write-through.js'
-export { type PendingInvalidation, TransactionBuffer } from './transaction-buffer.js'
-export {
-  bulkTag,
-  bulkWriteTags,
-  columnAnyTag,
-  columnTag,
-  isTaggableValue,
-  normalizeTable,
-  rowTag,
-  rowWriteTags,
-  tableTag,
-} from './vocabulary.js'
+export { type BusMessage, type BusSubscription, type InvalidationBus, localBus } from './tiers/bus.js'
+export type { L1Options } from './tiers/l1.js'
 export type { WriteBehindEventName, WriteBehindEvents, WriteBehindListener } from './write-behind/events.js'
 export type { FlushReport } from './write-behind/flusher.js'
 export { MemoryQueue, memoryQueue } from './write-behind/memory-queue.js'

@@ -1,7 +1,6 @@
 export { type RedisClientOptions, RedisStore, type RedisStoreOptions, redisStore } from './stores/redis.js'
 export { RedisBus } from './stores/redis-bus.js'
 export type { RedisUrlOptions } from './stores/redis-connect.js'
-export { keySlot, SLOT_COUNT } from './stores/redis-slot.js'
 export {
   RedisStreamQueue,
   type RedisStreamQueueOptions,

@@ -1,1 +1,6 @@
-export { type ContractRunner, runStoreContract, type StoreFactory } from './testing/store-contract.js'
+export {
+  type ContractOptions,
+  type ContractRunner,
+  runStoreContract,
+  type StoreFactory,
+} from './testing/store-contract.js'

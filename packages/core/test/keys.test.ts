@@ -1,7 +1,8 @@
 import { Decimal } from 'decimal.js'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { buildKey, createCache, InvalidKeyError, InvalidOptionError, memoryStore } from '../src/index.js'
+import { buildKey } from '../src/adapter.js'
+import { createCache, InvalidKeyError, InvalidOptionError, memoryStore } from '../src/index.js'
 import { KeySpace } from '../src/keys.js'
 
 /** Shuffles object keys recursively: the canonical key must not notice. */

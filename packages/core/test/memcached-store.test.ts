@@ -4,12 +4,9 @@ import memjs from 'memjs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ValueTooLargeError } from '../src/errors.js'
 import { createCache } from '../src/index.js'
-import {
-  DEFAULT_MAX_VALUE_BYTES,
-  memcachedExpiration,
-  memcachedKey,
-  memcachedStore,
-} from '../src/memcached.js'
+import { DEFAULT_MAX_VALUE_BYTES, memcachedStore } from '../src/memcached.js'
+import { memcachedKey } from '../src/stores/memcached-keys.js'
+import { memcachedExpiration } from '../src/stores/memcached-ttl.js'
 import { runStoreContract } from '../src/testing.js'
 import {
   freePort,

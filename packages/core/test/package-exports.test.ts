@@ -1,5 +1,7 @@
 import { execFile } from 'node:child_process'
-import { readFileSync } from 'node:fs'
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
@@ -50,16 +52,69 @@ describe('published package', () => {
     expect([...bare].filter((name) => !name.startsWith('node:'))).toEqual(['decimal.js'])
   })
 
-  it('declares every subpath export with types, import and require targets that exist', () => {
+  it('declares every subpath export with types and code for import and require, all present', () => {
     const pkg = JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf8'))
-    for (const subpath of ['.', './redis', './memcached', './testing']) {
-      const target = pkg.exports[subpath]
-      for (const condition of ['types', 'import', 'require']) {
-        expect(
-          () => readFileSync(join(packageRoot, target[condition])),
-          `${subpath} ${condition}`,
-        ).not.toThrow()
+    for (const subpath of ['.', './redis', './memcached', './testing', './adapter']) {
+      for (const condition of ['import', 'require']) {
+        const target = pkg.exports[subpath][condition]
+        expect(Object.keys(target), `${subpath} ${condition}`).toEqual(['types', 'default'])
+        for (const file of Object.values<string>(target)) {
+          expect(() => readFileSync(join(packageRoot, file)), `${subpath} ${condition} ${file}`).not.toThrow()
+        }
       }
+    }
+  })
+
+  it('names the optional peer to install when ioredis or memjs is missing', async () => {
+    // An application outside the repository that installed @ormcache/core (its dist and
+    // package.json, as packed) and its one dependency, but neither optional peer.
+    const app = mkdtempSync(join(tmpdir(), 'ormcache-no-peers-'))
+    try {
+      const installed = join(app, 'node_modules/@ormcache/core')
+      mkdirSync(installed, { recursive: true })
+      cpSync(join(packageRoot, 'dist'), join(installed, 'dist'), { recursive: true })
+      cpSync(join(packageRoot, 'package.json'), join(installed, 'package.json'))
+      const decimal = dirname(
+        createRequire(join(packageRoot, 'package.json')).resolve('decimal.js/package.json'),
+      )
+      symlinkSync(decimal, join(app, 'node_modules/decimal.js'), 'dir')
+      const attempt = (entry: string, create: string) => `
+        const errors = []
+        for (const load of [() => import('${entry}'), async () => require('${entry}')]) {
+          const store = await load()
+          try { store.${create}; errors.push('created') }
+          catch (e) { errors.push({ name: e.name, code: e.code, packageName: e.packageName, message: e.message, brand: OrmCacheError.is(e) }) }
+        }
+        return errors`
+      const script = `
+        const { createRequire } = require('node:module')
+        const { OrmCacheError } = require('@ormcache/core')
+        ;(async () => {
+          const redis = await (async () => { ${attempt('@ormcache/core/redis', "redisStore({ url: 'redis://127.0.0.1:6379' })")} })()
+          const memcached = await (async () => { ${attempt('@ormcache/core/memcached', "memcachedStore({ servers: '127.0.0.1:11211' })")} })()
+          console.log(JSON.stringify({ redis, memcached }))
+        })()`
+      writeFileSync(join(app, 'app.cjs'), script)
+      const { stdout } = await run(process.execPath, ['app.cjs'], { cwd: app })
+      const result = JSON.parse(stdout)
+      for (const [store, peer] of [
+        ['redis', 'ioredis'],
+        ['memcached', 'memjs'],
+      ] as const) {
+        expect(result[store], store).toHaveLength(2) // through import and through require
+        for (const error of result[store]) {
+          expect(error).toMatchObject({
+            name: 'MissingPeerError',
+            code: 'ERR_MISSING_PEER',
+            packageName: peer,
+            brand: true,
+          })
+          expect(error.message).toContain(`npm install ${peer}`)
+          expect(error.message).toContain(`@ormcache/core/${store}`)
+        }
+      }
+    } finally {
+      rmSync(app, { recursive: true, force: true })
     }
   })
 })

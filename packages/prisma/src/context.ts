@@ -1,4 +1,5 @@
-import type { Cache, SqlDialect } from '@ormcache/core'
+import type { Cache } from '@ormcache/core'
+import type { SqlDialect } from '@ormcache/core/adapter'
 import type { ModelCacheSettings, ReadEvent, ResolvedOptions, WriteEvent } from './options.js'
 import type { DataModel, ModelInfo } from './schema/data-model.js'
 import type { TransactionTracker } from './transactions.js'

@@ -1,4 +1,5 @@
-import { InvalidOptionError, planRead, tableTag } from '@ormcache/core'
+import { InvalidOptionError } from '@ormcache/core'
+import { planRead, tableTag } from '@ormcache/core/adapter'
 import { Decimal } from '@prisma/client/runtime/client'
 import { ExtensionContext, type OperationCall, resolveModel } from './context.js'
 import { rawQueryKey } from './keys.js'

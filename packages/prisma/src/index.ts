@@ -14,5 +14,11 @@ export type {
   CacheExtensionArgs,
   CacheModelMethods,
   Fluent,
+  FluentRead,
+  ModelTypes,
+  PayloadOf,
   RawCacheOptions,
+  Related,
+  SelectArg,
+  SelectOf,
 } from './types.js'

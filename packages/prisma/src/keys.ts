@@ -1,4 +1,4 @@
-import { buildKey, type KeyEncoder } from '@ormcache/core'
+import { buildKey, type KeyEncoder } from '@ormcache/core/adapter'
 
 /**
  * Prisma's null sentinels (DbNull, JsonNull, AnyNull) are instances without own fields; they key

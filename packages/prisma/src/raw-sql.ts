@@ -1,3 +1,4 @@
+import { UncacheableQueryError } from '@ormcache/core'
 import {
   type BypassReason,
   bulkWriteTags,
@@ -6,8 +7,7 @@ import {
   type ReadVerdict,
   type SqlDialect,
   sqlTables,
-  UncacheableQueryError,
-} from '@ormcache/core'
+} from '@ormcache/core/adapter'
 import { deleteCascadeTags, updateCascadeTags } from './analysis/referential.js'
 import type { WriteEffects } from './analysis/write-effects.js'
 import type { DataModel } from './schema/data-model.js'

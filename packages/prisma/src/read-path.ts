@@ -1,4 +1,5 @@
-import { type AfterLoad, OrmCacheError, planRead, type ReadInfo } from '@ormcache/core'
+import { type AfterLoad, OrmCacheError, type ReadInfo } from '@ormcache/core'
+import { planRead } from '@ormcache/core/adapter'
 import { readDependencies } from './analysis/read-deps.js'
 import type { ExtensionContext, OperationCall } from './context.js'
 import { keyOperation, queryKey } from './keys.js'

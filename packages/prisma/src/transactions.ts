@@ -1,5 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks'
-import { type PendingInvalidation, TransactionBuffer } from '@ormcache/core'
+import { type PendingInvalidation, TransactionBuffer } from '@ormcache/core/adapter'
 import { transactionClientId } from './prisma-internals.js'
 
 type TransactionKind = 'itx' | 'batch'

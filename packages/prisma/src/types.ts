@@ -18,13 +18,20 @@ export interface CacheArgs {
   cache?: QueryCacheOption
 }
 
-type ModelTypes<T> = T extends { [K: symbol]: { types: { payload: unknown; operations: unknown } } }
+/** The generated types a Prisma model delegate carries (payload and operations). */
+export type ModelTypes<T> = T extends { [K: symbol]: { types: { payload: unknown; operations: unknown } } }
   ? T[symbol]['types']
   : never
-type PayloadOf<T> = ModelTypes<T>['payload'] extends OperationPayload ? ModelTypes<T>['payload'] : never
-type SelectArg<T, P extends Operation> = Path<ModelTypes<T>['operations'], [P, 'args', 'select']>
-type Related<X> = X extends readonly (infer E)[] ? E : Exclude<X, null>
-type SelectOf<X> = X extends { select?: infer S } ? S : never
+/** A model delegate's payload: its scalars and relations. */
+export type PayloadOf<T> = ModelTypes<T>['payload'] extends OperationPayload
+  ? ModelTypes<T>['payload']
+  : never
+/** The `select` argument type of operation `P` on a model delegate. */
+export type SelectArg<T, P extends Operation> = Path<ModelTypes<T>['operations'], [P, 'args', 'select']>
+/** The model at the other end of a relation field (to-one or to-many). */
+export type Related<X> = X extends readonly (infer E)[] ? E : Exclude<X, null>
+/** The `select` of a relation argument, for the next step of a fluent chain. */
+export type SelectOf<X> = X extends { select?: infer S } ? S : never
 
 /** Prisma's fluent API (`findUnique(…).posts()`), kept on the cached read methods. */
 export type Fluent<Payload extends OperationPayload, Select, P extends Operation, Null> = {
@@ -41,7 +48,8 @@ export type Fluent<Payload extends OperationPayload, Select, P extends Operation
       : unknown)
 }
 
-type FluentRead<T, A, P extends Operation, Null> = PrismaPromise<Result<T, A, P>> &
+/** A cached read's result: Prisma's promise, with the fluent relation methods of the model. */
+export type FluentRead<T, A, P extends Operation, Null> = PrismaPromise<Result<T, A, P>> &
   Fluent<PayloadOf<T>, SelectArg<T, P>, P, Null>
 
 /**

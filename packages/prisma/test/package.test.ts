@@ -47,14 +47,17 @@ describe('published package', () => {
     visit(join(packageRoot, 'dist/index.js'))
     expect([...bare].filter((name) => !name.startsWith('node:')).sort()).toEqual([
       '@ormcache/core',
+      '@ormcache/core/adapter',
       '@prisma/client/runtime/client',
     ])
   })
 
   it('declares types, import and require targets that exist', () => {
     const pkg = JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf8'))
-    for (const condition of ['types', 'import', 'require']) {
-      expect(existsSync(join(packageRoot, pkg.exports['.'][condition])), condition).toBe(true)
+    for (const condition of ['import', 'require']) {
+      for (const file of Object.values<string>(pkg.exports['.'][condition])) {
+        expect(existsSync(join(packageRoot, file)), `${condition} ${file}`).toBe(true)
+      }
     }
   })
 })

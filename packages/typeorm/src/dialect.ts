@@ -1,4 +1,5 @@
-import { InvalidOptionError, type SqlDialect } from '@ormcache/core'
+import { InvalidOptionError } from '@ormcache/core'
+import type { SqlDialect } from '@ormcache/core/adapter'
 import type { DataSource } from 'typeorm'
 
 const DIALECTS: Record<string, SqlDialect> = {

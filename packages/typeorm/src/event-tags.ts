@@ -1,4 +1,4 @@
-import { bulkWriteTags, columnAnyTag, rowTag, tableTag } from '@ormcache/core'
+import { bulkWriteTags, columnAnyTag, rowTag, tableTag } from '@ormcache/core/adapter'
 import type { EntityMetadata, ObjectLiteral } from 'typeorm'
 import { canonicalKey, type RowKey } from './row-keys.js'
 import type { SchemaIndex } from './schema.js'

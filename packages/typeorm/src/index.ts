@@ -1,3 +1,10 @@
-export { OrmcacheQueryResultCache, type QueryResultCache, type ReadEvent } from './provider.js'
+export {
+  type CacheSetting,
+  OrmcacheQueryResultCache,
+  type ProviderSettings,
+  type QueryResultCache,
+  type QueryResultCacheOptions,
+  type ReadEvent,
+} from './provider.js'
 export type { SubscriberClass } from './subscriber.js'
 export { type TypeormCacheConfig, type TypeormCacheOptions, typeormCache } from './typeorm-cache.js'

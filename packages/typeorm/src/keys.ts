@@ -1,4 +1,4 @@
-import { buildKey } from '@ormcache/core'
+import { buildKey } from '@ormcache/core/adapter'
 import type { DataSource } from 'typeorm'
 
 /**

@@ -1,13 +1,12 @@
+import { AdapterError, type AfterLoad } from '@ormcache/core'
 import {
-  AdapterError,
-  type AfterLoad,
   bulkTag,
   columnAnyTag,
   columnTag,
   normalizeTable,
   rowTag,
   type SqlDialect,
-} from '@ormcache/core'
+} from '@ormcache/core/adapter'
 import { canonicalKey, operandValue, type RowKey } from './row-keys.js'
 import type { SchemaIndex, TableInfo } from './schema.js'
 import { type ListShape, listShape } from './sql/list-shape.js'

@@ -1,11 +1,5 @@
-import {
-  type AfterLoad,
-  type Cache,
-  planRead,
-  type ReadPlan,
-  type ReadSource,
-  type SqlDialect,
-} from '@ormcache/core'
+import type { AfterLoad, Cache, ReadSource } from '@ormcache/core'
+import { planRead, type ReadPlan, type SqlDialect } from '@ormcache/core/adapter'
 import type { DataSource, DataSourceOptions, QueryRunner } from 'typeorm'
 import { dialectOf } from './dialect.js'
 import { defaultScope, identifierKey, identifierTag, identifierTags, queryKey } from './keys.js'
@@ -14,7 +8,8 @@ import { readDependencies } from './read-tags.js'
 import { schemaOf } from './schema.js'
 import { ReadVerdicts } from './sql/read-safety.js'
 
-type CacheSetting = Exclude<DataSourceOptions['cache'], boolean | undefined>
+/** The object form of TypeORM's `cache` DataSource option. */
+export type CacheSetting = Exclude<DataSourceOptions['cache'], boolean | undefined>
 /** TypeORM's QueryResultCache interface (not exported from the package root). */
 export type QueryResultCache = ReturnType<NonNullable<CacheSetting['provider']>>
 export type QueryResultCacheOptions = NonNullable<Awaited<ReturnType<QueryResultCache['getFromCache']>>>

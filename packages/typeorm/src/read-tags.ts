@@ -1,4 +1,5 @@
-import { type AfterLoad, bulkTag, rowTag, type SqlDialect, tableTag } from '@ormcache/core'
+import type { AfterLoad } from '@ormcache/core'
+import { bulkTag, rowTag, type SqlDialect, tableTag } from '@ormcache/core/adapter'
 import { preciseRead } from './precise-reads.js'
 import { rowsOfBranches } from './row-keys.js'
 import type { SchemaIndex } from './schema.js'

@@ -1,4 +1,4 @@
-import { TransactionBuffer } from '@ormcache/core'
+import { TransactionBuffer } from '@ormcache/core/adapter'
 import type { QueryRunner } from 'typeorm'
 
 /** What the adapter remembers per TypeORM QueryRunner (one database connection). */

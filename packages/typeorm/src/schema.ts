@@ -1,4 +1,4 @@
-import { normalizeTable } from '@ormcache/core'
+import { normalizeTable } from '@ormcache/core/adapter'
 import type { DataSource, EntityMetadata } from 'typeorm'
 
 /** How a primary key column's values can be turned into row tags that both sides agree on. */

@@ -5,7 +5,7 @@ import {
   rowTag,
   type SqlDialect,
   tableTag,
-} from '@ormcache/core'
+} from '@ormcache/core/adapter'
 import { canonicalKey, MAX_ROWS, operandValue, type RowKey, rowsOfBranches } from './row-keys.js'
 import type { SchemaIndex, TableInfo } from './schema.js'
 import { type InsertValue, type StatementShape, statementShape } from './sql/statements.js'

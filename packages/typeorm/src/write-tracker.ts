@@ -1,4 +1,5 @@
-import { type Cache, normalizeTable } from '@ormcache/core'
+import type { Cache } from '@ormcache/core'
+import { normalizeTable } from '@ormcache/core/adapter'
 import type { AfterQueryEvent, DataSource, QueryRunner } from 'typeorm'
 import { dataSourceOf } from './compat.js'
 import { dialectOf } from './dialect.js'

@@ -1,4 +1,8 @@
-import memjs from 'memjs'
+import type memjs from 'memjs'
+import { loadPeer } from './peer.js'
+
+/** memjs's request framing; loaded when first needed, like every use of the optional peer. */
+const utils = () => loadPeer<typeof memjs>('memjs', '@ormcache/core/memcached').Utils
 
 /** Binary-protocol opcodes and statuses this store uses (memcached's protocol_binary.h). */
 export const Opcode = { get: 0x00, set: 0x01, add: 0x02, delete: 0x04, noop: 0x0a, getkq: 0x0d } as const
@@ -127,7 +131,7 @@ export class MemcachedNode {
     const client = this.client
     client.incrSeq()
     const seq = client.seq
-    const request = memjs.Utils.makeRequestBuffer(opcode, key, extras, value, seq)
+    const request = utils().makeRequestBuffer(opcode, key, extras, value, seq)
     if (cas !== undefined) cas.copy(request, 16) // the header's CAS field: bytes 16-23
     return new Promise((resolve, reject) => {
       client.perform(key, request, seq, (error: Error | null, response: unknown) => {

@@ -1,10 +1,11 @@
-import memjs from 'memjs'
+import type memjs from 'memjs'
 import { InvalidOptionError, ValueTooLargeError } from '../errors.js'
 import { HashRing } from './hash-ring.js'
 import { memcachedKey } from './memcached-keys.js'
 import { type Item, MemcachedNode, Opcode, Status } from './memcached-node.js'
 import { parseServers } from './memcached-servers.js'
 import { memcachedExpiration } from './memcached-ttl.js'
+import { loadPeer } from './peer.js'
 import type { CacheStore, LeaseRef, StoreCapabilities, StoreWrite } from './types.js'
 
 /** Connection options passed to every memjs server connection this store creates. */
@@ -24,7 +25,7 @@ export interface MemcachedConnectionOptions {
   retry_delay?: number
 }
 
-interface CommonOptions {
+export interface MemcachedCommonOptions {
   /**
    * Largest value in bytes (UTF-8) this store sends; larger ones are refused with
    * `ValueTooLargeError` before any network call. Default: 1 MiB minus 512 bytes, which fits
@@ -33,14 +34,14 @@ interface CommonOptions {
   maxValueBytes?: number
 }
 
-export interface MemcachedServersOptions extends CommonOptions, MemcachedConnectionOptions {
+export interface MemcachedServersOptions extends MemcachedCommonOptions, MemcachedConnectionOptions {
   /** "host:port" entries, comma-separated or as a list; spread over a consistent hash ring. */
   servers: string | readonly string[]
   /** Virtual nodes per server on the hash ring. Default 160. */
   pointsPerNode?: number
 }
 
-export interface MemcachedClientOptions extends CommonOptions {
+export interface MemcachedClientOptions extends MemcachedCommonOptions {
   /** A memjs client you built; it routes keys with its own server selection. */
   client: memjs.Client
   /** Close `client` in `close()`. Default false: the caller owns it. */
@@ -88,8 +89,9 @@ export class MemcachedStore implements CacheStore {
     if (!('servers' in options)) throw new InvalidOptionError('options', 'pass { servers } or { client }')
     const servers = parseServers(options.servers)
     const connection = connectionOptions(options)
+    const { Client, Server } = loadPeer<typeof memjs>('memjs', '@ormcache/core/memcached')
     for (const server of servers) {
-      const socket = new memjs.Server(
+      const socket = new Server(
         server.host,
         server.port,
         server.username ?? options.username,
@@ -97,7 +99,7 @@ export class MemcachedStore implements CacheStore {
         connection,
       )
       // failover stays off: memjs would otherwise move a dead server's keys to the next one.
-      const client = new memjs.Client([socket], {
+      const client = new Client([socket], {
         retries: options.retries ?? 1,
         retry_delay: options.retry_delay ?? 0.2,
         failover: false,

@@ -1,5 +1,6 @@
-import { Cluster, type ClusterOptions, Redis, type RedisOptions } from 'ioredis'
+import type { Cluster, ClusterOptions, Redis, RedisOptions } from 'ioredis'
 import { InvalidOptionError } from '../errors.js'
+import { loadPeer } from './peer.js'
 
 export interface RedisUrlOptions extends RedisOptions {
   /**
@@ -18,6 +19,7 @@ const CLUSTER_URL = /^(rediss?)\+cluster:\/\/(?:([^:@/]*)(?::([^@/]*))?@)?([^/?#
 export function connect(options: RedisUrlOptions): Redis | Cluster {
   const { url, cluster, ...redisOptions } = options
   if (typeof url !== 'string' || url === '') throw new InvalidOptionError('url', 'must be a redis:// URL')
+  const ioredis = loadPeer<typeof import('ioredis')>('ioredis', '@ormcache/core/redis')
   const match = CLUSTER_URL.exec(url)
   let client: Redis | Cluster
   if (match) {
@@ -27,13 +29,13 @@ export function connect(options: RedisUrlOptions): Redis | Cluster {
     if (username) nodeOptions.username = decodeURIComponent(username)
     if (password) nodeOptions.password = decodeURIComponent(password)
     if (scheme === 'rediss' && nodeOptions.tls === undefined) nodeOptions.tls = {}
-    client = new Cluster(nodes, {
+    client = new ioredis.Cluster(nodes, {
       enableAutoPipelining: true,
       ...cluster,
       redisOptions: { ...nodeOptions, ...cluster?.redisOptions },
     })
   } else if (/^rediss?:\/\//.test(url)) {
-    client = new Redis(url, { enableAutoPipelining: true, ...redisOptions })
+    client = new ioredis.Redis(url, { enableAutoPipelining: true, ...redisOptions })
   } else {
     throw new InvalidOptionError('url', `"${url}" is not a redis://, rediss:// or redis+cluster:// URL`)
   }

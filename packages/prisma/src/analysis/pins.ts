@@ -1,4 +1,4 @@
-import { bulkTag, columnAnyTag, columnTag, isTaggableValue } from '@ormcache/core'
+import { bulkTag, columnAnyTag, columnTag, isTaggableValue } from '@ormcache/core/adapter'
 import type { ModelInfo } from '../schema/data-model.js'
 import { isRecord } from './primary-key.js'
 

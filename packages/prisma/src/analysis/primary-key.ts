@@ -1,4 +1,4 @@
-import { rowTag } from '@ormcache/core'
+import { rowTag } from '@ormcache/core/adapter'
 import type { ModelInfo } from '../schema/data-model.js'
 
 /** Primary-key field values of one row, by field name. */

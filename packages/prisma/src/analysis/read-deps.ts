@@ -1,4 +1,5 @@
-import { AdapterError, type AfterLoad, bulkTag, tableTag } from '@ormcache/core'
+import { AdapterError, type AfterLoad } from '@ormcache/core'
+import { bulkTag, tableTag } from '@ormcache/core/adapter'
 import type { DataModel, ModelInfo, RelationInfo } from '../schema/data-model.js'
 import { pinnedListTags } from './pins.js'
 import { isRecord, type KeyValues, keyFromRow, keyFromWhere, keyRowTag } from './primary-key.js'

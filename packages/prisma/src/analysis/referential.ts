@@ -1,4 +1,4 @@
-import { bulkWriteTags } from '@ormcache/core'
+import { bulkWriteTags } from '@ormcache/core/adapter'
 import type { DataModel, ModelInfo } from '../schema/data-model.js'
 
 /**

@@ -1,4 +1,5 @@
-import { AdapterError, bulkTag, columnAnyTag, columnTag } from '@ormcache/core'
+import { AdapterError } from '@ormcache/core'
+import { bulkTag, columnAnyTag, columnTag } from '@ormcache/core/adapter'
 import type { DataModel, ModelInfo, RelationInfo } from '../schema/data-model.js'
 import { isRecord, keyFromRow, keyRowTag } from './primary-key.js'
 

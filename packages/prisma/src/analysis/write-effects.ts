@@ -1,4 +1,4 @@
-import { bulkWriteTags, columnAnyTag, columnTag, isTaggableValue, tableTag } from '@ormcache/core'
+import { bulkWriteTags, columnAnyTag, columnTag, isTaggableValue, tableTag } from '@ormcache/core/adapter'
 import type { DataModel, ModelInfo, RelationInfo } from '../schema/data-model.js'
 import { isRecord, type KeyValues, keyFromRow, keyFromWhere, keyRowTag, writesKey } from './primary-key.js'
 import { deleteCascadeTags, updateCascadeTags } from './referential.js'

@@ -1,4 +1,4 @@
-import { normalizeTable } from '@ormcache/core'
+import { normalizeTable } from '@ormcache/core/adapter'
 import { attribute, nameList, type PslField, type PslModel, parseModels } from './psl.js'
 
 /**

@@ -1,4 +1,4 @@
-import { isPunct, isWord, type SqlToken as Token } from '@ormcache/core'
+import { isPunct, isWord, type SqlToken as Token } from '@ormcache/core/adapter'
 
 /** A value a column is compared with: a bound parameter or an inline literal. */
 export type Operand = { kind: 'param'; index: number } | { kind: 'literal'; text: string; quoted: boolean }

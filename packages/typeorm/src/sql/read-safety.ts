@@ -1,4 +1,9 @@
-import { classifyRead, type ReadSafetyOptions, type ReadVerdict, type SqlDialect } from '@ormcache/core'
+import {
+  classifyRead,
+  type ReadSafetyOptions,
+  type ReadVerdict,
+  type SqlDialect,
+} from '@ormcache/core/adapter'
 import { TextMemo } from './memo.js'
 
 /** Core's verdicts on whether SQL texts may be cached, memoized per text for one DataSource. */

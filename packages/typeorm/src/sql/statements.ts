@@ -1,4 +1,10 @@
-import { isPunct, isWord, type SqlDialect, tokenizeSql as scan, type SqlToken as Token } from '@ormcache/core'
+import {
+  isPunct,
+  isWord,
+  type SqlDialect,
+  tokenizeSql as scan,
+  type SqlToken as Token,
+} from '@ormcache/core/adapter'
 import { TextMemo } from './memo.js'
 import {
   type Branch,

@@ -1,4 +1,4 @@
-import { type SqlDialect, type SqlTables, sqlTables } from '@ormcache/core'
+import { type SqlDialect, type SqlTables, sqlTables } from '@ormcache/core/adapter'
 import { TextMemo } from './memo.js'
 
 const memos = {
