@@ -27,9 +27,19 @@ export type { LeaseOptions } from './lease.js'
 export type { CacheOptions } from './options.js'
 export type { AfterLoad } from './post-load.js'
 export type { BypassReason } from './read-plan.js'
+export type { UncacheableReason } from './sql/read-safety.js'
 export type { CacheStats } from './stats.js'
 export { MemoryStore, type MemoryStoreOptions, memoryStore } from './stores/memory.js'
-export type { CacheStore, StoreCapabilities, StoreWrite } from './stores/types.js'
+export type {
+  CacheStore,
+  Guard,
+  LeaseRef,
+  LookupReply,
+  LookupRequest,
+  StoreCapabilities,
+  StoreWrite,
+  VersionRead,
+} from './stores/types.js'
 export type { ReadInfo, ReadSource } from './strategies/cache-aside.js'
 export { writeBehind } from './strategies/write-behind.js'
 export type { WriteCommit, WriteIntent, WriteOutcome } from './strategies/write-through.js'

@@ -1,5 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest'
-import { columnTag, createCache, memoryStore, rowTag, tableTag } from '../src/index.js'
+import { columnTag, rowTag, tableTag } from '../src/adapter.js'
+import { createCache, memoryStore } from '../src/index.js'
 import { redisStore } from '../src/redis.js'
 import type { CacheStore } from '../src/stores/types.js'
 import { gate } from './support/faulty-store.js'

@@ -1,14 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest'
-import {
-  classifyRead,
-  createCache,
-  NoDependenciesError,
-  type OrmCacheError,
-  planRead,
-  type SqlDialect,
-  sqlTables,
-  type UncacheableReason,
-} from '../src/index.js'
+import { classifyRead, planRead, type SqlDialect, sqlTables, type UncacheableReason } from '../src/adapter.js'
+import { createCache, NoDependenciesError, type OrmCacheError } from '../src/index.js'
 
 type Case = [sql: string, reason: UncacheableReason | 'cacheable', dialect?: SqlDialect]
 

@@ -72,8 +72,8 @@ export class MemcachedNode {
     const client = this.client
     client.incrSeq()
     const seq = client.seq
-    const requests = keys.map((key) => memjs.Utils.makeRequestBuffer(Opcode.getkq, key, EMPTY, EMPTY, seq))
-    requests.push(memjs.Utils.makeRequestBuffer(Opcode.noop, '', EMPTY, EMPTY, seq))
+    const requests = keys.map((key) => utils().makeRequestBuffer(Opcode.getkq, key, EMPTY, EMPTY, seq))
+    requests.push(utils().makeRequestBuffer(Opcode.noop, '', EMPTY, EMPTY, seq))
     return new Promise((resolve, reject) => {
       let failed: number | undefined
       const handle = (response: memjs.Response) => {
