@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest'
 import type { CachedClient, Harness } from './support/clients.js'
 import { DIALECTS } from './support/databases.js'
 import type { Fixture } from './support/fixtures.js'
+import { queriesAfter } from './support/queries-after.js'
 import { seededSuite } from './support/seeded-suite.js'
 
 /** A SELECT on the posts table (PostgreSQL and SQLite spellings). */
@@ -19,18 +20,6 @@ describe.each(DIALECTS)('precise list invalidation on %s', (dialect) => {
   // Prisma queries run when awaited: an async wrapper starts them at the call.
   const bobsPosts = async () => postsOf(h.prisma, f.bob)
   const db = () => h.db as unknown as CachedClient
-
-  /** Caches the list, runs `write`, and says whether the re-read cost database queries. */
-  async function queriesAfter(read: () => Promise<unknown>, write: () => Promise<unknown>): Promise<number> {
-    await read()
-    h.probe.reset()
-    await read()
-    expect(h.probe.statements, 'cached before the write').toEqual([])
-    await write()
-    h.probe.reset()
-    await read()
-    return h.probe.count
-  }
 
   const writes: Record<string, () => Promise<unknown>> = {
     'update of another author’s post': () =>
@@ -55,7 +44,7 @@ describe.each(DIALECTS)('precise list invalidation on %s', (dialect) => {
   it.each(Object.entries(writes))(
     '%s leaves a list pinned to another author cached (0 queries)',
     async (_n, write) => {
-      expect(await queriesAfter(bobsPosts, write)).toBe(0)
+      expect(await queriesAfter(h, bobsPosts, write)).toBe(0)
       expect(await bobsPosts()).toEqual(await postsOf(db(), f.bob))
     },
   )
@@ -82,7 +71,7 @@ describe.each(DIALECTS)('precise list invalidation on %s', (dialect) => {
   it.each(Object.entries(relevant))(
     '%s refreshes the pinned list (fresh against an uncached client)',
     async (_n, write) => {
-      expect(await queriesAfter(bobsPosts, write)).toBeGreaterThan(0)
+      expect(await queriesAfter(h, bobsPosts, write)).toBeGreaterThan(0)
       expect(await bobsPosts()).toEqual(await postsOf(db(), f.bob))
     },
   )
@@ -125,6 +114,6 @@ describe.each(DIALECTS)('precise list invalidation on %s', (dialect) => {
     const counted = () => h.prisma.post.count({ where: { authorId: f.bob } })
     const unrelated = () => h.prisma.post.update({ where: { id: f.posts.hello }, data: { title: 'x' } })
     for (const [name, read] of Object.entries({ ranged, paged, counted }))
-      expect(await queriesAfter(read, unrelated), name).toBeGreaterThan(0)
+      expect(await queriesAfter(h, read, unrelated), name).toBeGreaterThan(0)
   })
 })

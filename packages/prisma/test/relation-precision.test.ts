@@ -4,6 +4,7 @@ import { afterAll, describe, expect, it } from 'vitest'
 import type { CachedClient, Harness, HarnessOptions } from './support/clients.js'
 import { DIALECTS } from './support/databases.js'
 import type { Fixture } from './support/fixtures.js'
+import { queriesAfter } from './support/queries-after.js'
 import { seededSuite } from './support/seeded-suite.js'
 
 /** The statement that reads the children (a SELECT on posts, or a join that reaches posts). */
@@ -47,20 +48,6 @@ describe.each(DIALECTS.flatMap((d) => stores.map(([name, options]) => [d, name, 
       h.prisma.user.findUnique({ where: { id: f.bob }, include: { posts: { orderBy: { id: 'asc' } } } })
     const db = () => h.db as unknown as CachedClient
 
-    async function queriesAfter(
-      read: () => Promise<unknown>,
-      write: () => Promise<unknown>,
-    ): Promise<number> {
-      await read()
-      h.probe.reset()
-      await read()
-      expect(h.probe.statements, 'cached before the write').toEqual([])
-      await write()
-      h.probe.reset()
-      await read()
-      return h.probe.count
-    }
-
     const unrelated: Record<string, () => Promise<unknown>> = {
       'update of a post of an author outside the list': () =>
         h.prisma.post.update({ where: { id: f.posts.hello }, data: { views: { increment: 1 } } }),
@@ -75,15 +62,15 @@ describe.each(DIALECTS.flatMap((d) => stores.map(([name, options]) => [d, name, 
     it.each(Object.entries(unrelated))(
       '%s leaves the list with posts cached (0 queries)',
       async (_n, write) => {
-        expect(await queriesAfter(bobsTeam, write)).toBe(0)
+        expect(await queriesAfter(h, bobsTeam, write)).toBe(0)
         expect(await bobsTeam()).toEqual(await bobsTeamFresh())
       },
     )
 
     it('a key lookup with its posts is precise too', async () => {
-      expect(await queriesAfter(bobByKey, unrelated['update of a post of an author outside the list']!)).toBe(
-        0,
-      )
+      expect(
+        await queriesAfter(h, bobByKey, unrelated['update of a post of an author outside the list']!),
+      ).toBe(0)
     })
 
     const relevant: Record<string, () => Promise<unknown>> = {
@@ -114,7 +101,7 @@ describe.each(DIALECTS.flatMap((d) => stores.map(([name, options]) => [d, name, 
     it.each(Object.entries(relevant))(
       '%s refreshes the list (fresh against an uncached client)',
       async (_n, write) => {
-        expect(await queriesAfter(bobsTeam, write)).toBeGreaterThan(0)
+        expect(await queriesAfter(h, bobsTeam, write)).toBeGreaterThan(0)
         expect(await bobsTeam()).toEqual(await bobsTeamFresh())
       },
     )
@@ -166,9 +153,9 @@ describe.each(DIALECTS.flatMap((d) => stores.map(([name, options]) => [d, name, 
         h.prisma.post.findMany({ where: { id: f.posts.other }, include: { tags: true } })
       const write = () => h.prisma.post.update({ where: { id: f.posts.hello }, data: { title: 'x' } })
       const tagWrite = () => h.prisma.tag.update({ where: { id: f.tags.news }, data: { name: 'n2' } })
-      expect(await queriesAfter(filtered, write), 'filtered').toBeGreaterThan(0)
-      expect(await queriesAfter(paged, write), 'paged').toBeGreaterThan(0)
-      expect(await queriesAfter(m2m, tagWrite), 'many-to-many').toBeGreaterThan(0)
+      expect(await queriesAfter(h, filtered, write), 'filtered').toBeGreaterThan(0)
+      expect(await queriesAfter(h, paged, write), 'paged').toBeGreaterThan(0)
+      expect(await queriesAfter(h, m2m, tagWrite), 'many-to-many').toBeGreaterThan(0)
     })
   },
 )

@@ -1,12 +1,7 @@
-import {
-  isPunct,
-  isWord,
-  type SqlDialect,
-  tokenizeSql as scan,
-  type SqlToken as Token,
-} from '@ormcache/core/adapter'
-import { TextMemo } from './memo.js'
+import { isPunct, isWord, type SqlToken as Token } from '@ormcache/core/adapter'
+import { statementAnalysis } from './memo.js'
 import { type Branch, column, findTopLevel, parsePredicate, splitTopLevel } from './predicate.js'
+import { NOT_PLAIN_SELECT } from './statements.js'
 
 /** `LEFT JOIN table alias ON alias.column = parentAlias.parentColumn`. */
 export interface ListJoin {
@@ -34,17 +29,9 @@ export interface ListShape {
   outputs: Map<string, string>
 }
 
+/** Paging, deduplication and joins other than LEFT JOIN … ON. */
 const FORBIDDEN = new Set([
-  'UNION',
-  'INTERSECT',
-  'EXCEPT',
-  'GROUP',
-  'HAVING',
-  'WINDOW',
-  'FOR',
-  'INTO',
-  'LATERAL',
-  'WITH',
+  ...NOT_PLAIN_SELECT,
   'DISTINCT',
   'LIMIT',
   'OFFSET',
@@ -57,21 +44,11 @@ const FORBIDDEN = new Set([
   'USING',
 ])
 
-const memos = {
-  postgres: new TextMemo<ListShape | undefined>(),
-  mysql: new TextMemo<ListShape | undefined>(),
-  sqlite: new TextMemo<ListShape | undefined>(),
-}
-
 /** The list shape of `sql`, or undefined (memoized per text: shapes hold parameter positions). */
-export function listShape(sql: string, dialect: SqlDialect): ListShape | undefined {
-  return memos[dialect].get(sql, (text) => analyse(text, dialect))
-}
+export const listShape = statementAnalysis(analyse)
 
-function analyse(sql: string, dialect: SqlDialect): ListShape | undefined {
-  let tokens = scan(sql, dialect)
-  while (isPunct(tokens[tokens.length - 1], ';')) tokens = tokens.slice(0, -1)
-  if (!isWord(tokens[0], 'SELECT') || tokens.some((t) => isPunct(t, ';'))) return undefined
+function analyse(tokens: readonly Token[]): ListShape | undefined {
+  if (!isWord(tokens[0], 'SELECT')) return undefined
   let selects = 0
   for (const t of tokens) {
     if (t.kind !== 'word') continue

@@ -1,11 +1,5 @@
-import {
-  isPunct,
-  isWord,
-  type SqlDialect,
-  tokenizeSql as scan,
-  type SqlToken as Token,
-} from '@ormcache/core/adapter'
-import { TextMemo } from './memo.js'
+import { isPunct, isWord, type SqlToken as Token } from '@ormcache/core/adapter'
+import { statementAnalysis } from './memo.js'
 import {
   type Branch,
   column,
@@ -35,8 +29,8 @@ export type StatementShape =
       conflict: 'none' | 'ignore' | 'update'
     }
 
-const SELECT_FORBIDDEN = new Set([
-  'JOIN',
+/** Words that make a SELECT more than rows of its tables: set operations, grouping, locking, CTEs. */
+export const NOT_PLAIN_SELECT = [
   'UNION',
   'INTERSECT',
   'EXCEPT',
@@ -47,25 +41,15 @@ const SELECT_FORBIDDEN = new Set([
   'INTO',
   'LATERAL',
   'WITH',
-])
+]
+const SELECT_FORBIDDEN = new Set(['JOIN', ...NOT_PLAIN_SELECT])
 /** Functions a single-table primary-key lookup may apply in its select list. */
 const SELECT_FUNCTIONS = new Set(['COUNT', 'DISTINCT'])
 
-const memos = {
-  postgres: new TextMemo<StatementShape | undefined>(),
-  mysql: new TextMemo<StatementShape | undefined>(),
-  sqlite: new TextMemo<StatementShape | undefined>(),
-}
-
 /** The shape of `sql` (memoized per text: shapes hold parameter positions, never values). */
-export function statementShape(sql: string, dialect: SqlDialect): StatementShape | undefined {
-  return memos[dialect].get(sql, (text) => analyse(text, dialect))
-}
+export const statementShape = statementAnalysis(analyse)
 
-function analyse(sql: string, dialect: SqlDialect): StatementShape | undefined {
-  let tokens = scan(sql, dialect)
-  while (isPunct(tokens[tokens.length - 1], ';')) tokens = tokens.slice(0, -1)
-  if (tokens.some((t) => isPunct(t, ';'))) return undefined
+function analyse(tokens: readonly Token[]): StatementShape | undefined {
   const first = tokens[0]
   if (first?.kind !== 'word') return undefined
   switch (first.upper) {
