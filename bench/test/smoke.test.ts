@@ -76,7 +76,7 @@ describe('npm run bench -- --quick --only store', () => {
     const table = store.tables[0]!
     const loaderRuns = table.columns.indexOf('loader runs')
     for (const row of table.rows) expect(row[loaderRuns], row[0]).toBe('0')
-    expect(store.targets?.map((t) => t.name)).toHaveLength(3)
+    expect(store.targets?.map((t) => t.name)).toHaveLength(4) // Redis at 1 and 64 callers, Memcached at 64, bounded L1
   })
 
   it('writes latest.md with the table and an SVG chart it links to', async () => {
