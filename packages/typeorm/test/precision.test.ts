@@ -6,6 +6,8 @@ import { QueryProbe } from './support/probes.js'
 import { gate } from './support/stores.js'
 
 describe.each(DIALECTS)('precise lists on %s', (dialect) => {
+  /** TypeORM 0.3 does not await afterQuery hooks on MySQL and SQLite (1.x and PostgreSQL do). */
+  const writesAwaited = process.env.ORMCACHE_TYPEORM_VERSION !== '0.3' || dialect === 'postgres'
   let h: Harness
   /** Another process: its own DataSource and Cache on the same database and store. */
   let other: Harness
@@ -167,7 +169,16 @@ describe.each(DIALECTS)('precise lists on %s', (dialect) => {
     await other.ds.getRepository(other.e.Post).update(s.p1.id, { authorId: s.bob.id })
     release.open()
     expect(await slow).toEqual(before)
-    expect(h.cache.stats().fillsSkipped).toBe(skipped + 1)
+    if (writesAwaited) expect(h.cache.stats().fillsSkipped).toBe(skipped + 1)
+    else {
+      // TypeORM 0.3 resolves MySQL/SQLite writes before their afterQuery invalidation lands (a
+      // documented window): the fill may beat it, and the late bump then makes the entry invalid.
+      for (let i = 0; i < 100; i++) {
+        const ids = (await bobWithPosts()).flatMap((u) => u.posts.map((p) => p.id))
+        if (ids.includes(s.p1.id)) break
+        await new Promise((resolve) => setTimeout(resolve, 20))
+      }
+    }
     const after = await bobWithPosts()
     expect(after.flatMap((u) => u.posts.map((p) => p.id)).sort()).toEqual([s.p1.id, s.p3.id].sort())
     expect(after).toEqual(await bobWithPosts(false))
