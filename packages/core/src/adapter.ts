@@ -22,6 +22,18 @@ export {
 } from './sql/tokenize.js'
 export { type PendingInvalidation, TransactionBuffer } from './transaction-buffer.js'
 export {
+  booleanOption,
+  type DurationRule,
+  durationMs,
+  functionOption,
+  integerOption,
+  knownKeys,
+  MAX_TIMER_MS,
+  MAX_TTL_MS,
+  nonEmptyString,
+  optionsObject,
+} from './validate.js'
+export {
   bulkTag,
   bulkWriteTags,
   columnAnyTag,

@@ -18,6 +18,7 @@ import type { CacheStore } from './stores/types.js'
 import { cacheAside, type ReadInfo, type ReadPolicy } from './strategies/cache-aside.js'
 import { beginWrite, type WriteIntent } from './strategies/write-through.js'
 import type { InvalidationBus } from './tiers/bus.js'
+import { knownKeys, optionsObject } from './validate.js'
 
 export interface WrapOptions<T = unknown> {
   /** ms; defaults to the cache's `ttl`. */
@@ -290,9 +291,5 @@ function hasDuplicates(tags: readonly string[]): boolean {
 }
 
 function checkKnown(options: object, known: readonly string[]): void {
-  if (typeof options !== 'object' || options === null)
-    throw new InvalidOptionError('options', 'must be an object')
-  for (const name of Object.keys(options)) {
-    if (!known.includes(name)) throw new InvalidOptionError(name, `is not one of ${known.join(', ')}`)
-  }
+  knownKeys('', optionsObject('options', options), known)
 }

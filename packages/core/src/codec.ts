@@ -43,7 +43,7 @@ export class Codec {
   }
 
   encode(value: unknown): Encoded {
-    if (!needsMeta(value, '$', new Set())) return { data: value, meta: undefined }
+    if (!needsMeta(value, '$', new Set(), 0)) return { data: value, meta: undefined }
     return encodeSpecial(value)
   }
 
@@ -64,8 +64,15 @@ export class Codec {
 
 // ---- encoding -------------------------------------------------------------------------------
 
+/**
+ * Deepest nesting a cached value may have. JSON.stringify, the decoder and this walk all recurse,
+ * and a few thousand levels overflow the stack with a plain RangeError that would look like a
+ * store fault; past this depth the value is refused with a typed error instead.
+ */
+export const MAX_VALUE_DEPTH = 1_000
+
 /** Validates the whole value and reports whether any part needs a type annotation. */
-function needsMeta(value: unknown, path: string, seen: Set<object>): boolean {
+function needsMeta(value: unknown, path: string, seen: Set<object>, depth: number): boolean {
   switch (typeof value) {
     case 'string':
     case 'boolean':
@@ -83,12 +90,15 @@ function needsMeta(value: unknown, path: string, seen: Set<object>): boolean {
   if (value === null) return false
   const obj = value as object
   if (seen.has(obj)) throw new NotSerializableError(path, 'a circular reference')
+  if (depth >= MAX_VALUE_DEPTH) {
+    throw new NotSerializableError(path, `a value nested deeper than ${MAX_VALUE_DEPTH} levels`)
+  }
   if (Array.isArray(obj)) {
     seen.add(obj)
     let special = false
     for (let i = 0; i < obj.length; i++) {
       // Holes are undefined and need meta; `in` catches them without materializing.
-      if (!(i in obj) || needsMeta(obj[i], `${path}[${i}]`, seen)) special = true
+      if (!(i in obj) || needsMeta(obj[i], `${path}[${i}]`, seen, depth + 1)) special = true
     }
     seen.delete(obj)
     return special
@@ -98,7 +108,7 @@ function needsMeta(value: unknown, path: string, seen: Set<object>): boolean {
     seen.add(obj)
     let special = false
     for (const key of Object.keys(obj)) {
-      if (needsMeta((obj as Record<string, unknown>)[key], `${path}.${key}`, seen)) special = true
+      if (needsMeta((obj as Record<string, unknown>)[key], `${path}.${key}`, seen, depth + 1)) special = true
     }
     if (Object.getOwnPropertySymbols(obj).length > 0) {
       throw new NotSerializableError(path, 'an object with symbol keys')
@@ -111,7 +121,7 @@ function needsMeta(value: unknown, path: string, seen: Set<object>): boolean {
     seen.add(obj)
     const entries = obj instanceof Map ? [...obj].flat() : [...obj]
     entries.forEach((item, i) => {
-      needsMeta(item, `${path}<${i}>`, seen)
+      needsMeta(item, `${path}<${i}>`, seen, depth + 1)
     })
     seen.delete(obj)
     return true

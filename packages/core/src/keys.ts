@@ -18,9 +18,12 @@ export interface BuildKeyOptions {
 
 export function buildKey(parts: readonly unknown[], options: BuildKeyOptions = {}): string {
   const out: string[] = []
-  canonical(parts, options.encoders ?? [], out, new Set(), '$')
+  canonical(parts, options.encoders ?? [], out, new Set(), '$', 0)
   return out.join('')
 }
+
+/** Deepest nesting a key part may have; deeper would overflow the stack with a plain RangeError. */
+export const MAX_KEY_DEPTH = 1_000
 
 function canonical(
   value: unknown,
@@ -28,6 +31,7 @@ function canonical(
   out: string[],
   seen: Set<object>,
   path: string,
+  depth: number,
 ) {
   switch (typeof value) {
     case 'string':
@@ -62,11 +66,16 @@ function canonical(
     }
   }
   if (seen.has(obj)) throw new InvalidKeyError(`Cannot build a cache key from a circular value at ${path}`)
+  if (depth >= MAX_KEY_DEPTH) {
+    throw new InvalidKeyError(
+      `Cannot build a cache key from a value nested deeper than ${MAX_KEY_DEPTH} levels at ${path}`,
+    )
+  }
   seen.add(obj)
   if (Array.isArray(obj)) {
     out.push('[')
     obj.forEach((item, i) => {
-      canonical(item, encoders, out, seen, `${path}[${i}]`)
+      canonical(item, encoders, out, seen, `${path}[${i}]`, depth + 1)
       out.push(',')
     })
     out.push(']')
@@ -82,7 +91,7 @@ function canonical(
     // Members are ordered by their own canonical form so insertion order does not matter.
     const members = [...obj].map((member) => {
       const parts: string[] = []
-      canonical(member, encoders, parts, seen, `${path}<>`)
+      canonical(member, encoders, parts, seen, `${path}<>`, depth + 1)
       return parts.join('')
     })
     out.push(obj instanceof Map ? 'M[' : 'S[', members.sort().join(','), ']')
@@ -94,7 +103,7 @@ function canonical(
     const record = obj as Record<string, unknown>
     for (const key of Object.keys(record).sort()) {
       out.push(String(key.length), ':', key, '=')
-      canonical(record[key], encoders, out, seen, `${path}.${key}`)
+      canonical(record[key], encoders, out, seen, `${path}.${key}`, depth + 1)
       out.push(',')
     }
     out.push('}')

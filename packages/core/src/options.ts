@@ -5,6 +5,15 @@ import { memoryStore } from './stores/memory.js'
 import type { CacheStore } from './stores/types.js'
 import type { InvalidationBus } from './tiers/bus.js'
 import type { L1Options } from './tiers/l1.js'
+import {
+  durationMs,
+  functionOption,
+  integerOption,
+  knownKeys,
+  MAX_TIMER_MS,
+  nonEmptyString,
+  optionsObject,
+} from './validate.js'
 
 export interface CacheOptions {
   /** Where entries live. Default: `memoryStore()`, the embedded default. */
@@ -61,7 +70,7 @@ export interface ResolvedOptions {
   onError: ((error: OrmCacheError) => void) | undefined
 }
 
-const KNOWN = new Set<string>([
+const KNOWN = [
   'store',
   'namespace',
   'ttl',
@@ -77,15 +86,11 @@ const KNOWN = new Set<string>([
   'bus',
   'lease',
   'recoveryGrace',
-])
+] as const
 
 export function resolveOptions(options: CacheOptions = {}): ResolvedOptions {
-  if (typeof options !== 'object' || options === null) {
-    throw new InvalidOptionError('options', 'must be an object')
-  }
-  for (const name of Object.keys(options)) {
-    if (!KNOWN.has(name)) throw new InvalidOptionError(name, 'is not a cache option')
-  }
+  optionsObject('options', options)
+  knownKeys('', options, KNOWN)
   const store = options.store ?? memoryStore()
   if (!isStore(store))
     throw new InvalidOptionError('store', 'must implement CacheStore (get, getMany, set, add, …)')
@@ -96,11 +101,11 @@ export function resolveOptions(options: CacheOptions = {}): ResolvedOptions {
   ) {
     throw new InvalidOptionError('consistency', 'must be "strict" or "bounded"')
   }
-  if (options.onError !== undefined && typeof options.onError !== 'function') {
-    throw new InvalidOptionError('onError', 'must be a function')
-  }
+  if (options.namespace !== undefined) nonEmptyString('namespace', options.namespace)
+  if (options.onError !== undefined) functionOption('onError', options.onError)
   // Remote stores get timeouts by default; an in-process store cannot hang.
   const remote = store.capabilities.shared
+  const timeouts = resolveTimeouts(options.timeouts)
   return {
     store,
     namespace: options.namespace ?? 'ormcache',
@@ -114,41 +119,82 @@ export function resolveOptions(options: CacheOptions = {}): ResolvedOptions {
     tagTtl: duration('tagTtl', options.tagTtl ?? 24 * 60 * 60 * 1000),
     consistency: options.consistency ?? 'strict',
     l1: resolveL1(options.l1),
-    bus: options.bus,
-    lease:
-      options.lease === false
-        ? false
-        : {
-            ttl: duration('lease.ttl', options.lease?.ttl ?? 10_000),
-            wait: duration('lease.wait', options.lease?.wait ?? 2_000, true),
-          },
-    recoveryGrace: duration('recoveryGrace', options.recoveryGrace ?? 1_000, true),
-    readTimeoutMs: duration('timeouts.read', options.timeouts?.read ?? (remote ? 500 : 0), true),
-    writeTimeoutMs: duration('timeouts.write', options.timeouts?.write ?? (remote ? 1_000 : 0), true),
-    circuitBreaker: options.circuitBreaker ?? {},
+    bus: resolveBus(options.bus),
+    lease: resolveLease(options.lease),
+    recoveryGrace: durationMs('recoveryGrace', options.recoveryGrace ?? 1_000, TIMER_OR_ZERO),
+    readTimeoutMs: durationMs('timeouts.read', timeouts.read ?? (remote ? 500 : 0), TIMER_OR_ZERO),
+    writeTimeoutMs: durationMs('timeouts.write', timeouts.write ?? (remote ? 1_000 : 0), TIMER_OR_ZERO),
+    circuitBreaker: resolveCircuitBreaker(options.circuitBreaker),
     onError: options.onError,
   }
 }
 
-function resolveL1(l1: CacheOptions['l1']): false | Required<L1Options> {
-  if (l1 === undefined || l1 === false) return false
-  if (typeof l1 !== 'object' || l1 === null) throw new InvalidOptionError('l1', 'must be false or an object')
-  const maxEntries = l1.maxEntries ?? 10_000
-  if (!Number.isInteger(maxEntries) || maxEntries <= 0) {
-    throw new InvalidOptionError('l1.maxEntries', 'must be a positive integer')
-  }
-  return { maxEntries, maxStaleness: duration('l1.maxStaleness', l1.maxStaleness ?? 1_000) }
+const TIMER = { max: MAX_TIMER_MS }
+const TIMER_OR_ZERO = { allowZero: true, max: MAX_TIMER_MS }
+
+function resolveTimeouts(timeouts: CacheOptions['timeouts']): { read?: number; write?: number } {
+  if (timeouts === undefined) return {}
+  knownKeys('timeouts', optionsObject('timeouts', timeouts, 'must be { read?, write? }'), ['read', 'write'])
+  return timeouts
 }
 
-/** Validates a per-call or global duration in ms. */
-export function duration(name: string, value: unknown, allowZero = false): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || (!allowZero && value === 0)) {
-    throw new InvalidOptionError(
-      name,
-      `must be a ${allowZero ? 'non-negative' : 'positive'} finite number of ms`,
-    )
+function resolveL1(l1: CacheOptions['l1']): false | Required<L1Options> {
+  if (l1 === undefined || l1 === false) return false
+  knownKeys('l1', optionsObject('l1', l1, 'must be false or { maxEntries?, maxStaleness? }'), [
+    'maxEntries',
+    'maxStaleness',
+  ])
+  return {
+    maxEntries: integerOption('l1.maxEntries', l1.maxEntries ?? 10_000, 1),
+    maxStaleness: durationMs('l1.maxStaleness', l1.maxStaleness ?? 1_000, TIMER),
   }
-  return value
+}
+
+function resolveBus(bus: CacheOptions['bus']): false | InvalidationBus | undefined {
+  if (bus === undefined || bus === false) return bus
+  const candidate = bus as unknown as Record<string, unknown>
+  if (
+    typeof bus !== 'object' ||
+    bus === null ||
+    !['publish', 'subscribe', 'close'].every((method) => typeof candidate[method] === 'function')
+  ) {
+    throw new InvalidOptionError('bus', 'must be false or an InvalidationBus (publish, subscribe, close)')
+  }
+  return bus
+}
+
+function resolveLease(lease: CacheOptions['lease']): false | Required<LeaseOptions> {
+  if (lease === false) return false
+  if (lease !== undefined) {
+    knownKeys('lease', optionsObject('lease', lease, 'must be false or { ttl?, wait? }'), ['ttl', 'wait'])
+  }
+  return {
+    ttl: durationMs('lease.ttl', lease?.ttl ?? 10_000, TIMER),
+    wait: durationMs('lease.wait', lease?.wait ?? 2_000, TIMER_OR_ZERO),
+  }
+}
+
+function resolveCircuitBreaker(breaker: CacheOptions['circuitBreaker']): false | CircuitBreakerOptions {
+  if (breaker === false) return false
+  if (breaker === undefined) return {}
+  knownKeys(
+    'circuitBreaker',
+    optionsObject('circuitBreaker', breaker, 'must be false or { failureThreshold?, resetAfterMs? }'),
+    ['failureThreshold', 'resetAfterMs'],
+  )
+  const resolved: CircuitBreakerOptions = {}
+  if (breaker.failureThreshold !== undefined) {
+    resolved.failureThreshold = integerOption('circuitBreaker.failureThreshold', breaker.failureThreshold, 1)
+  }
+  if (breaker.resetAfterMs !== undefined) {
+    resolved.resetAfterMs = durationMs('circuitBreaker.resetAfterMs', breaker.resetAfterMs, TIMER)
+  }
+  return resolved
+}
+
+/** Validates a per-call or global TTL-like duration in ms (at most `MAX_TTL_MS`). */
+export function duration(name: string, value: unknown, allowZero = false): number {
+  return durationMs(name, value, { allowZero })
 }
 
 function fraction(name: string, value: unknown): number {

@@ -1,5 +1,6 @@
 import type memjs from 'memjs'
 import { InvalidOptionError, ValueTooLargeError } from '../errors.js'
+import { booleanOption, integerOption, knownKeys, MAX_TIMER_MS } from '../validate.js'
 import { HashRing } from './hash-ring.js'
 import { memcachedKey } from './memcached-keys.js'
 import { type Item, MemcachedNode, Opcode, Status } from './memcached-node.js'
@@ -75,6 +76,7 @@ export class MemcachedStore implements CacheStore {
     for (const unsupported of ['tls', 'failover'] as const) {
       if (unsupported in options) throw new InvalidOptionError(unsupported, UNSUPPORTED[unsupported])
     }
+    knownKeys('', options, 'client' in options ? CLIENT_OPTIONS : SERVERS_OPTIONS)
     this.maxValueBytes = positiveInteger('maxValueBytes', options.maxValueBytes ?? DEFAULT_MAX_VALUE_BYTES)
     this.capabilities = { shared: true, maxValueBytes: this.maxValueBytes }
 
@@ -273,13 +275,46 @@ const UNSUPPORTED = {
     "is not supported: it would move a dead server's keys to a neighbour that never saw their invalidations",
 }
 
+const CLIENT_OPTIONS = ['client', 'ownsClient', 'maxValueBytes']
+const SERVERS_OPTIONS = [
+  'servers',
+  'pointsPerNode',
+  'maxValueBytes',
+  'username',
+  'password',
+  'timeout',
+  'conntimeout',
+  'keepAlive',
+  'keepAliveDelay',
+  'retries',
+  'retry_delay',
+]
+
+/** memjs counts these in seconds; a timer past 2^31-1 ms would fire at once. */
+const MAX_SECONDS = Math.floor(MAX_TIMER_MS / 1000)
+
 function connectionOptions(options: MemcachedConnectionOptions): memjs.ServerOptions {
   const out: memjs.ServerOptions = {}
-  if (options.timeout !== undefined) out.timeout = options.timeout
-  if (options.conntimeout !== undefined) out.conntimeout = options.conntimeout
-  if (options.keepAlive !== undefined) out.keepAlive = options.keepAlive
-  if (options.keepAliveDelay !== undefined) out.keepAliveDelay = options.keepAliveDelay
+  if (options.timeout !== undefined) out.timeout = seconds('timeout', options.timeout)
+  if (options.conntimeout !== undefined) out.conntimeout = seconds('conntimeout', options.conntimeout)
+  if (options.keepAlive !== undefined) out.keepAlive = booleanOption('keepAlive', options.keepAlive)
+  if (options.keepAliveDelay !== undefined)
+    out.keepAliveDelay = seconds('keepAliveDelay', options.keepAliveDelay)
+  if (options.retries !== undefined) integerOption('retries', options.retries, 1, 100)
+  if (options.retry_delay !== undefined) seconds('retry_delay', options.retry_delay)
+  for (const name of ['username', 'password'] as const) {
+    if (options[name] !== undefined && typeof options[name] !== 'string') {
+      throw new InvalidOptionError(name, 'must be a string')
+    }
+  }
   return out
+}
+
+function seconds(name: string, value: unknown): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0 || value > MAX_SECONDS) {
+    throw new InvalidOptionError(name, `must be a positive number of seconds, at most ${MAX_SECONDS}`)
+  }
+  return value
 }
 
 function positiveInteger(name: string, value: unknown): number {

@@ -1,4 +1,5 @@
 import { InvalidOptionError, ValueTooLargeError } from '../errors.js'
+import { knownKeys, optionsObject } from '../validate.js'
 import type { CacheStore, StoreCapabilities, StoreWrite } from './types.js'
 
 export interface MemoryStoreOptions {
@@ -34,6 +35,7 @@ export class MemoryStore implements CacheStore {
   private clock = 0
 
   constructor(options: MemoryStoreOptions = {}) {
+    knownKeys('', optionsObject('options', options), ['maxEntries', 'maxBytes'])
     this.maxEntries = positiveInteger('maxEntries', options.maxEntries ?? 10_000)
     this.maxBytes = positiveInteger('maxBytes', options.maxBytes ?? 64 * 1024 * 1024)
     this.capabilities = { shared: false, orderedBatches: true, maxValueBytes: this.maxBytes }

@@ -2,6 +2,7 @@ import type { Cluster, Redis } from 'ioredis'
 import { InvalidOptionError } from '../errors.js'
 import { composeBumpGuarded } from '../store-ops.js'
 import type { InvalidationBus } from '../tiers/bus.js'
+import { knownKeys } from '../validate.js'
 import { RedisBus } from './redis-bus.js'
 import { connect, type RedisUrlOptions } from './redis-connect.js'
 import {
@@ -58,6 +59,7 @@ export class RedisStore implements CacheStore {
       if (typeof options.client.mget !== 'function') {
         throw new InvalidOptionError('client', 'must be an ioredis Redis or Cluster')
       }
+      knownKeys('', options, ['client', 'ownsClient'])
       this.client = options.client
       this.ownsClient = options.ownsClient === true
     } else if ('url' in options) {

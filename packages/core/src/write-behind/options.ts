@@ -1,5 +1,6 @@
 import type { Cache } from '../cache.js'
 import { InvalidOptionError } from '../errors.js'
+import { integerOption, knownKeys, MAX_TIMER_MS, MAX_TTL_MS, optionsObject } from '../validate.js'
 import { memoryQueue } from './memory-queue.js'
 import type { WriteBehindQueue } from './queue.js'
 
@@ -68,9 +69,7 @@ export function resolveWriteBehindOptions<T>(options: WriteBehindOptions<T>): Re
   if (typeof options !== 'object' || options === null) {
     throw new InvalidOptionError('options', 'must be an object with at least { cache, flush }')
   }
-  for (const name of Object.keys(options)) {
-    if (!KNOWN.includes(name)) throw new InvalidOptionError(name, 'is not a write-behind option')
-  }
+  knownKeys('', options, KNOWN)
   const { cache, flush, queue } = options
   if (typeof cache !== 'object' || cache === null || typeof cache.beginWrite !== 'function') {
     throw new InvalidOptionError('cache', 'must be a Cache from createCache()')
@@ -91,25 +90,20 @@ export function resolveWriteBehindOptions<T>(options: WriteBehindOptions<T>): Re
   if (options.tags !== undefined && typeof options.tags !== 'function') {
     throw new InvalidOptionError('tags', 'must be a function (key) => string[]')
   }
-  const retry = options.retry ?? {}
-  if (typeof retry !== 'object' || retry === null) throw new InvalidOptionError('retry', 'must be an object')
-  for (const name of Object.keys(retry)) {
-    if (!['attempts', 'baseDelayMs', 'maxDelayMs'].includes(name)) {
-      throw new InvalidOptionError(`retry.${name}`, 'is not a retry option')
-    }
-  }
+  const retry = optionsObject('retry', options.retry ?? {})
+  knownKeys('retry', retry, ['attempts', 'baseDelayMs', 'maxDelayMs'])
   const baseDelayMs = integer('retry.baseDelayMs', retry.baseDelayMs ?? 200, 0)
   return {
     cache,
     flush,
     queue: queue ?? memoryQueue(),
     flushIntervalMs: integer('flushIntervalMs', options.flushIntervalMs ?? 1_000, 1),
-    maxBatch: integer('maxBatch', options.maxBatch ?? 100, 1),
-    attempts: integer('retry.attempts', retry.attempts ?? 5, 1),
+    maxBatch: integer('maxBatch', options.maxBatch ?? 100, 1, Number.MAX_SAFE_INTEGER),
+    attempts: integer('retry.attempts', retry.attempts ?? 5, 1, Number.MAX_SAFE_INTEGER),
     baseDelayMs,
     maxDelayMs: integer('retry.maxDelayMs', retry.maxDelayMs ?? Math.max(10_000, baseDelayMs), baseDelayMs),
     tags: options.tags ?? NO_TAGS,
-    ttl: options.ttl === undefined ? undefined : integer('ttl', options.ttl, 1),
+    ttl: options.ttl === undefined ? undefined : integer('ttl', options.ttl, 1, MAX_TTL_MS),
   }
 }
 
@@ -118,11 +112,9 @@ export function backoff(policy: { baseDelayMs: number; maxDelayMs: number }, fai
   return Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (failures - 1))
 }
 
-export function integer(name: string, value: unknown, min: number): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min) {
-    throw new InvalidOptionError(name, `must be an integer >= ${min}`)
-  }
-  return value
+/** An integer option; ms values default to Node's timer limit, past which a timer fires at once. */
+export function integer(name: string, value: unknown, min: number, max = MAX_TIMER_MS): number {
+  return integerOption(name, value, min, max)
 }
 
 function isQueue(value: unknown): value is WriteBehindQueue {
