@@ -4,6 +4,7 @@
  * the package (a CommonJS and an ESM instance), where `instanceof` would not.
  */
 import type { BypassReason } from './read-plan.js'
+import { redactCredentials, scrubError } from './redact.js'
 
 const BRAND = Symbol.for('ormcache.error')
 
@@ -30,7 +31,9 @@ export class OrmCacheError extends Error {
   readonly [BRAND] = true
 
   constructor(code: OrmCacheErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options)
+    // Messages echo options and causes; neither may carry a credential into a log line.
+    if (options?.cause !== undefined) scrubError(options.cause)
+    super(redactCredentials(message), options)
     this.code = code
     this.name = new.target.name
   }

@@ -1,4 +1,5 @@
 import { InvalidOptionError } from '../errors.js'
+import { redactCredentials } from '../redact.js'
 
 export interface ServerAddress {
   /** "host:port" as the ring names it (IPv6 hosts keep their brackets). */
@@ -23,7 +24,10 @@ export function parseServers(servers: string | readonly string[]): ServerAddress
     const match = SERVER.exec(entry)
     const port = Number(match?.[4] ?? 11211)
     if (!match || port < 1 || port > 65535) {
-      throw new InvalidOptionError('servers', `cannot parse "${entry}"; expected [user:pass@]host[:port]`)
+      throw new InvalidOptionError(
+        'servers',
+        `cannot parse "${redactCredentials(entry)}"; expected [user:pass@]host[:port]`,
+      )
     }
     const rawHost = match[3]!
     const address: ServerAddress = {

@@ -1,5 +1,6 @@
 import type { Cluster, ClusterOptions, Redis, RedisOptions } from 'ioredis'
 import { InvalidOptionError } from '../errors.js'
+import { redactCredentials } from '../redact.js'
 import { loadPeer } from './peer.js'
 
 export interface RedisUrlOptions extends RedisOptions {
@@ -35,9 +36,12 @@ export function connect(options: RedisUrlOptions): Redis | Cluster {
       redisOptions: { ...nodeOptions, ...cluster?.redisOptions },
     })
   } else if (/^rediss?:\/\//.test(url)) {
-    client = new ioredis.Redis(url, { enableAutoPipelining: true, ...redisOptions })
+    client = newRedis(ioredis, url, redisOptions)
   } else {
-    throw new InvalidOptionError('url', `"${url}" is not a redis://, rediss:// or redis+cluster:// URL`)
+    throw new InvalidOptionError(
+      'url',
+      `"${redactCredentials(url)}" is not a redis://, rediss:// or redis+cluster:// URL`,
+    )
   }
   // Failures reach the cache as rejected commands; without a listener ioredis would also
   // print every reconnect attempt to stderr.
@@ -45,9 +49,26 @@ export function connect(options: RedisUrlOptions): Redis | Cluster {
   return client
 }
 
+/** ioredis parses the URL itself and may throw with the URL in its message: refuse it redacted. */
+function newRedis(ioredis: typeof import('ioredis'), url: string, options: RedisOptions): Redis {
+  try {
+    return new ioredis.Redis(url, { enableAutoPipelining: true, ...options })
+  } catch (error) {
+    throw new InvalidOptionError(
+      'url',
+      `"${redactCredentials(url)}" could not be parsed: ${redactCredentials(error instanceof Error ? error.message : String(error))}`,
+    )
+  }
+}
+
 function parseNode(entry: string, url: string): { host: string; port: number } {
   const match = /^(\[[0-9a-fA-F:.]+\]|[^:[\]\s]+)(?::(\d{1,5}))?$/.exec(entry.trim())
-  if (!match) throw new InvalidOptionError('url', `cannot parse cluster node "${entry}" in ${url}`)
+  if (!match) {
+    throw new InvalidOptionError(
+      'url',
+      `cannot parse cluster node "${redactCredentials(entry)}" in ${redactCredentials(url)}`,
+    )
+  }
   const host = match[1]!
   return { host: host.startsWith('[') ? host.slice(1, -1) : host, port: Number(match[2] ?? 6379) }
 }
