@@ -8,6 +8,7 @@ import {
   StoreError,
   WriteBehindError,
 } from '../errors.js'
+import { isWellFormed } from '../hash.js'
 import {
   WriteBehindEmitter,
   type WriteBehindEventName,
@@ -41,13 +42,14 @@ class WriteBehindWriter<T> implements WriteBehind<T> {
   private readonly flusher: Flusher<T>
   private readonly inFlight = new Set<Promise<unknown>>()
   private opening: Promise<void> | undefined
+  private durabilityChecked = false
   private passes: Promise<unknown> = Promise.resolve()
   private timer: NodeJS.Timeout | undefined
   private readonly queueBreaker = new CircuitBreaker({ failureThreshold: 3, resetAfterMs: 1_000 })
   private closing: Promise<void> | undefined
 
   constructor(private readonly options: ResolvedWriteBehindOptions<T>) {
-    options.queue.attach()
+    options.queue.attach({ namespace: options.cache.namespace })
     this.flusher = new Flusher({
       options,
       codec: options.cache.codec,
@@ -123,6 +125,13 @@ class WriteBehindWriter<T> implements WriteBehind<T> {
   private async acknowledge(key: string, value: T): Promise<WriteAck> {
     if (typeof key !== 'string' || key.length === 0)
       throw new InvalidKeyError('Write-behind keys must be non-empty strings')
+    // A queue stores keys as UTF-8 text (a Redis Stream field), where two keys differing only in
+    // a lone surrogate would become one key and one write would be dropped as superseded.
+    if (!isWellFormed(key)) {
+      throw new InvalidKeyError(
+        'Write-behind keys must be well-formed UTF-16 (this key has a lone surrogate)',
+      )
+    }
     const tags = this.tagsFor(key)
     // Encoding first rejects values the codec cannot round-trip before anything is written.
     const payload = encodePayload(this.options.cache.codec, value)
@@ -193,11 +202,27 @@ class WriteBehindWriter<T> implements WriteBehind<T> {
   }
 
   private open(): Promise<void> {
-    this.opening ??= this.options.queue.open().catch((error: unknown) => {
-      this.opening = undefined
-      throw error
-    })
+    this.opening ??= this.options.queue.open().then(
+      () => this.checkDurability(),
+      (error: unknown) => {
+        this.opening = undefined
+        throw error
+      },
+    )
     return this.opening
+  }
+
+  /** Warns once when the queue's server may lose acknowledged writes; never delays a write. */
+  private checkDurability(): void {
+    const { queue } = this.options
+    if (this.durabilityChecked || queue.durability === undefined) return
+    this.durabilityChecked = true
+    queue.durability().then(
+      ({ persistence, detail }) => {
+        if (persistence !== 'aof') this.events.emit('durability', { persistence, message: detail })
+      },
+      () => {},
+    )
   }
 
   private runPass(): Promise<FlushReport> {
