@@ -52,7 +52,9 @@ export type { RetryOptions, WriteBehindItem, WriteBehindOptions } from './write-
 export type {
   DeadLetterRecord,
   LockVerdict,
+  QueueDurability,
   QueuedWrite,
+  QueueOwner,
   ReplayVerdict,
   WriteBehindQueue,
 } from './write-behind/queue.js'

@@ -3,11 +3,14 @@ import os from 'node:os'
 import type { Cluster, Redis } from 'ioredis'
 import { InvalidOptionError, WriteBehindError } from '../errors.js'
 import { withTimeout } from '../timeout.js'
+import { booleanOption, knownKeys, optionsObject } from '../validate.js'
 import { integer } from '../write-behind/options.js'
 import type {
   DeadLetterRecord,
   LockVerdict,
+  QueueDurability,
   QueuedWrite,
+  QueueOwner,
   ReplayVerdict,
   WriteBehindQueue,
 } from '../write-behind/queue.js'
@@ -21,8 +24,18 @@ export interface RedisStreamQueueOptions {
   client: Redis | Cluster
   /** Queue name; writers that share it share one stream. Default "default". */
   name?: string
-  /** Key prefix, like the cache's namespace. Default "ormcache". */
+  /**
+   * Key prefix. Default: the namespace of the cache whose writer uses the queue, so tenants with
+   * different namespaces never share a stream even when they pick the same `name`. An explicit
+   * value must equal that namespace unless `shareAcrossNamespaces` is set.
+   */
   namespace?: string
+  /**
+   * Lets writers of caches with different namespaces share this queue's stream (an explicit
+   * `namespace` that differs from the cache's). Every flusher then receives every tenant's keys:
+   * only for a `flush` that handles them all. Default false.
+   */
+  shareAcrossNamespaces?: boolean
   /** Consumer group of the flushers. Default "flushers". */
   group?: string
   /** This process's consumer name; must be unique per process. Default host:pid:random. */
@@ -34,6 +47,18 @@ export interface RedisStreamQueueOptions {
   /** A queue command that takes longer fails (a write then falls back to the database). Default 2,000 ms. */
   timeoutMs?: number
 }
+
+const KNOWN = [
+  'client',
+  'name',
+  'namespace',
+  'shareAcrossNamespaces',
+  'group',
+  'consumer',
+  'claimIdleMs',
+  'lockMs',
+  'timeoutMs',
+] as const
 
 const SAFE_NAME = /^[A-Za-z0-9._-]{1,64}$/
 
@@ -55,54 +80,120 @@ export class RedisStreamQueue implements WriteBehindQueue {
   private readonly group: string
   private readonly lockMs: number
   private readonly timeoutMs: number
-  private readonly base: string
-  private readonly stream: string
-  private readonly latest: string
-  private readonly dead: string
-  private readonly reader: StreamReader
+  private readonly claimIdleMs: number
+  private readonly name: string
+  /** Set when the caller named the namespace; otherwise the attaching cache's namespace is used. */
+  private readonly explicitNamespace: string | undefined
+  private readonly shareAcrossNamespaces: boolean
+  private base = ''
+  private stream = ''
+  private latest = ''
+  private dead = ''
+  private reader!: StreamReader
   private readonly rawRecords = new WeakMap<DeadLetterRecord, string>()
   private attached = false
 
   constructor(options: RedisStreamQueueOptions) {
-    if (typeof options !== 'object' || options === null)
-      throw new InvalidOptionError('options', 'pass { client }')
+    knownKeys('', optionsObject('options', options, 'pass { client }'), KNOWN)
     const { client } = options
     if (typeof client !== 'object' || client === null || typeof client.xreadgroup !== 'function') {
       throw new InvalidOptionError('client', 'must be an ioredis Redis or Cluster')
     }
     this.client = client
-    const name = safeName('name', options.name ?? 'default')
-    const namespace = safeName('namespace', options.namespace ?? 'ormcache')
+    this.name = safeName('name', options.name ?? 'default')
+    this.explicitNamespace =
+      options.namespace === undefined ? undefined : safeName('namespace', options.namespace)
+    this.shareAcrossNamespaces =
+      options.shareAcrossNamespaces === undefined
+        ? false
+        : booleanOption('shareAcrossNamespaces', options.shareAcrossNamespaces)
     this.group = safeName('group', options.group ?? 'flushers')
     this.consumer =
       options.consumer ?? `${os.hostname()}:${process.pid}:${crypto.randomBytes(4).toString('hex')}`
     if (typeof this.consumer !== 'string' || this.consumer.length === 0) {
       throw new InvalidOptionError('consumer', 'must be a non-empty string')
     }
-    const claimIdleMs = integer('claimIdleMs', options.claimIdleMs ?? 30_000, 1)
-    this.lockMs = integer('lockMs', options.lockMs ?? claimIdleMs, 3)
+    this.claimIdleMs = integer('claimIdleMs', options.claimIdleMs ?? 30_000, 1)
+    this.lockMs = integer('lockMs', options.lockMs ?? this.claimIdleMs, 3)
     this.timeoutMs = integer('timeoutMs', options.timeoutMs ?? 2_000, 1)
-    this.keepAliveMs = Math.max(1, Math.floor(Math.min(this.lockMs, claimIdleMs) / 3))
-    this.base = `{${namespace}:wb:${name}}`
+    this.keepAliveMs = Math.max(1, Math.floor(Math.min(this.lockMs, this.claimIdleMs) / 3))
+    this.bind(this.explicitNamespace ?? 'ormcache')
+  }
+
+  /** The stream, latest-write hash and dead-letter list of `namespace`, in one hash slot. */
+  private bind(namespace: string): void {
+    this.base = `{${namespace}:wb:${this.name}}`
     this.stream = `${this.base}:stream`
     this.latest = `${this.base}:latest`
     this.dead = `${this.base}:dead`
     this.reader = new StreamReader({
-      client,
+      client: this.client,
       stream: this.stream,
       group: this.group,
       consumer: this.consumer,
-      claimIdleMs,
+      claimIdleMs: this.claimIdleMs,
       timed: (promise) => this.timed(promise),
       open: () => this.open(),
       deadLetter: (entries, error, attempts) => this.deadLetter(entries, error, attempts),
     })
   }
 
-  attach(): void {
+  /** The stream this queue reads and appends to (after `attach`, in the cache's namespace). */
+  get streamKey(): string {
+    return this.stream
+  }
+
+  attach(owner?: QueueOwner): void {
     if (this.attached)
       throw new WriteBehindError('This queue is already used by another writer; create one per writer')
+    if (owner !== undefined) {
+      if (this.explicitNamespace === undefined) this.bind(owner.namespace)
+      else if (this.explicitNamespace !== owner.namespace && !this.shareAcrossNamespaces) {
+        throw new InvalidOptionError(
+          'namespace',
+          `is "${this.explicitNamespace}" but the cache's namespace is "${owner.namespace}": writers of different namespaces would share one stream and flush (or drop as superseded) each other's keys. Leave namespace out, or pass shareAcrossNamespaces: true`,
+        )
+      }
+    }
     this.attached = true
+  }
+
+  /**
+   * Whether the Redis behind the queue keeps acknowledged writes across its own crash: only with
+   * AOF (`appendonly yes`); RDB snapshots lose everything since the last one. On a Cluster every
+   * master is asked. A server that refuses `CONFIG GET` (ACL, renamed on managed services) gets
+   * `unknown`: nothing can be promised then.
+   */
+  async durability(): Promise<QueueDurability> {
+    const nodes: (Redis | Cluster)[] =
+      'nodes' in this.client && typeof this.client.nodes === 'function'
+        ? this.client.nodes('master')
+        : [this.client]
+    let fsync = new Set<string>()
+    try {
+      for (const node of nodes) {
+        const [, appendonly] = (await this.timed(node.config('GET', 'appendonly'))) as string[]
+        if (appendonly === undefined) throw new Error('CONFIG GET appendonly returned nothing')
+        if (appendonly !== 'yes') {
+          return {
+            persistence: 'none',
+            detail: `Redis runs without AOF (appendonly ${appendonly}): acknowledged write-behind writes not yet flushed are lost if Redis crashes or restarts. Set appendonly yes (appendfsync always for no loss at all).`,
+          }
+        }
+        const [, mode] = (await this.timed(node.config('GET', 'appendfsync'))) as string[]
+        if (mode !== undefined) fsync.add(mode)
+      }
+    } catch (error) {
+      return {
+        persistence: 'unknown',
+        detail: `Cannot tell whether Redis keeps acknowledged write-behind writes across a crash: CONFIG GET appendonly was refused (${error instanceof Error ? error.message : String(error)}). They survive only with appendonly yes.`,
+      }
+    }
+    fsync = fsync.size === 0 ? new Set(['unknown']) : fsync
+    return {
+      persistence: 'aof',
+      detail: `AOF on (appendfsync ${[...fsync].join('/')})${fsync.has('always') && fsync.size === 1 ? '' : ': a crash may lose up to the last second of acknowledged writes'}`,
+    }
   }
 
   async open(): Promise<void> {

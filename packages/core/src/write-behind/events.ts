@@ -11,6 +11,11 @@ export interface WriteBehindEvents {
   /** A write went to the database synchronously because the queue or the store was unavailable. */
   fallback: { key: string; reason: 'queue-unavailable' | 'store-unavailable' }
   error: { error: OrmCacheError; operation: string; key?: string }
+  /**
+   * Once, after the queue first opens, when its server may lose acknowledged writes on a crash:
+   * `none` (Redis without AOF) or `unknown` (the server refused to say, e.g. CONFIG not permitted).
+   */
+  durability: { persistence: 'none' | 'unknown'; message: string }
 }
 
 export type WriteBehindEventName = keyof WriteBehindEvents

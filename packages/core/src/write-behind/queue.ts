@@ -33,6 +33,22 @@ export interface DeadLetterRecord extends QueuedWrite {
 
 export type ReplayVerdict = 'replayed' | 'superseded'
 
+/**
+ * What a queue can say about surviving a crash of its server. `aof`: the server appends every
+ * write to its log (Redis `appendonly yes`). `none`: it does not, so acknowledged writes since
+ * the last snapshot are lost when it dies. `unknown`: the server would not say (e.g. `CONFIG`
+ * is not permitted on a managed Redis).
+ */
+export interface QueueDurability {
+  persistence: 'aof' | 'none' | 'unknown'
+  detail: string
+}
+
+/** The cache a writer binds a queue to; a queue keys its storage by the cache's namespace. */
+export interface QueueOwner {
+  namespace: string
+}
+
 export interface WriteBehindQueue {
   /** "memory" or "redis-stream". */
   readonly kind: string
@@ -40,8 +56,14 @@ export interface WriteBehindQueue {
   readonly durable: boolean
   /** How often `keepAlive` must run while entries are in flight; undefined: never. */
   readonly keepAliveMs: number | undefined
-  /** Binds the queue to one writer; a second writer gets a `WriteBehindError`. */
-  attach(): void
+  /**
+   * Binds the queue to one writer of the cache `owner`; a second writer gets a
+   * `WriteBehindError`. A shared queue keys its storage by `owner.namespace`, so two tenants
+   * never read each other's writes.
+   */
+  attach(owner?: QueueOwner): void
+  /** Asks the server whether acknowledged writes survive its crash; absent for in-process queues. */
+  durability?(): Promise<QueueDurability>
   /** Creates what the queue needs (consumer group, …); safe to call repeatedly. */
   open(): Promise<void>
   /** Appends a write and makes it the latest for its key; resolves with its id once durable. */
