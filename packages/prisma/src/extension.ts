@@ -36,8 +36,10 @@ interface QueryParams {
  * Apply it last (`.$extends(other).$extends(cacheExtension(…))`): it then sees the arguments
  * other query extensions produce, which is what the database executes.
  */
-export function cacheExtension(options: CacheExtensionOptions): CacheExtension {
-  const resolved = resolveOptions(options)
+export function cacheExtension<const ModelName extends string = string>(
+  options: CacheExtensionOptions<ModelName>,
+): CacheExtension<ModelName> {
+  const resolved = resolveOptions(options as CacheExtensionOptions)
   return (client: unknown) => {
     const internals = readClientInternals(client)
     const dataModel = buildDataModel(internals.runtimeDataModel, internals.schema)

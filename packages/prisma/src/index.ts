@@ -13,6 +13,7 @@ export type {
   CacheExtension,
   CacheExtensionArgs,
   CacheModelMethods,
+  ClientWithModels,
   Fluent,
   FluentRead,
   ModelTypes,

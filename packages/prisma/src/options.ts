@@ -1,4 +1,12 @@
 import { type Cache, type DecimalConstructor, InvalidOptionError } from '@ormcache/core'
+import {
+  booleanOption,
+  durationMs,
+  functionOption,
+  knownKeys,
+  nonEmptyString,
+  optionsObject,
+} from '@ormcache/core/adapter'
 
 export interface ModelCacheSettings {
   /** ms; overrides the extension's `ttl` for this model's reads. */
@@ -34,14 +42,17 @@ export interface WriteEvent {
   transaction: boolean
 }
 
-export interface CacheExtensionOptions {
+export interface CacheExtensionOptions<ModelName extends string = string> {
   cache: Cache
   /** Default TTL in ms for cached reads; default: the cache's own `ttl`. */
   ttl?: number
   /** ms an expired read may be served while one caller refreshes it; default: the cache's setting. */
   staleWhileRevalidate?: number
-  /** Per model (by model name): `false` to never cache its reads, or its own TTL. */
-  models?: Record<string, false | ModelCacheSettings>
+  /**
+   * Per model (by model name, `User` or `user`): `false` to never cache its reads, or its own
+   * TTL. A name the client has no model for fails to type-check at `$extends`.
+   */
+  models?: { [Name in ModelName]: false | ModelCacheSettings }
   /**
    * Extra key context, called for every read: return whatever else changes results (tenant id,
    * role, database). Values must be serializable for `buildKey` (no functions).
@@ -92,12 +103,7 @@ const KNOWN = [
 ]
 
 export function resolveOptions(options: CacheExtensionOptions): ResolvedOptions {
-  if (typeof options !== 'object' || options === null) {
-    throw new InvalidOptionError('options', 'pass { cache }')
-  }
-  for (const name of Object.keys(options)) {
-    if (!KNOWN.includes(name)) throw new InvalidOptionError(name, `is not one of ${KNOWN.join(', ')}`)
-  }
+  knownKeys('', optionsObject('options', options, 'pass { cache }'), KNOWN)
   const cache = options.cache as Partial<Cache> | undefined
   if (
     typeof cache !== 'object' ||
@@ -108,32 +114,22 @@ export function resolveOptions(options: CacheExtensionOptions): ResolvedOptions 
   ) {
     throw new InvalidOptionError('cache', 'must be a Cache from createCache()')
   }
-  positive('ttl', options.ttl)
-  nonNegative('staleWhileRevalidate', options.staleWhileRevalidate)
+  ttlSettings('', options)
   for (const name of ['context', 'decimal', 'onRead', 'onWrite'] as const) {
-    if (options[name] !== undefined && typeof options[name] !== 'function') {
-      throw new InvalidOptionError(name, 'must be a function')
-    }
+    if (options[name] !== undefined) functionOption(name, options[name])
   }
-  if (options.writeThrough !== undefined && typeof options.writeThrough !== 'boolean') {
-    throw new InvalidOptionError('writeThrough', 'must be a boolean')
-  }
+  if (options.writeThrough !== undefined) booleanOption('writeThrough', options.writeThrough)
   if (options.models !== undefined) {
-    if (typeof options.models !== 'object' || options.models === null) {
-      throw new InvalidOptionError('models', 'must be an object keyed by model name')
-    }
-    for (const [model, setting] of Object.entries(options.models)) {
+    const models = optionsObject('models', options.models, 'must be an object keyed by model name')
+    for (const [model, setting] of Object.entries(models)) {
       if (setting === false) continue
-      if (typeof setting !== 'object' || setting === null) {
-        throw new InvalidOptionError(`models.${model}`, 'must be false or { ttl?, staleWhileRevalidate? }')
-      }
-      for (const key of Object.keys(setting)) {
-        if (key !== 'ttl' && key !== 'staleWhileRevalidate') {
-          throw new InvalidOptionError(`models.${model}.${key}`, 'is not one of ttl, staleWhileRevalidate')
-        }
-      }
-      positive(`models.${model}.ttl`, setting.ttl)
-      nonNegative(`models.${model}.staleWhileRevalidate`, setting.staleWhileRevalidate)
+      const settings = optionsObject(
+        `models.${model}`,
+        setting,
+        'must be false or { ttl?, staleWhileRevalidate? }',
+      )
+      knownKeys(`models.${model}`, settings, ['ttl', 'staleWhileRevalidate'])
+      ttlSettings(`models.${model}.`, settings)
     }
   }
   return { ...options, writeThrough: options.writeThrough ?? true }
@@ -143,42 +139,27 @@ export function resolveOptions(options: CacheExtensionOptions): ResolvedOptions 
 export function queryCacheSettings(value: unknown): QueryCacheSettings | false | undefined {
   if (value === undefined || value === true) return undefined
   if (value === false) return false
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new InvalidOptionError(
-      'cache',
-      'must be true, false or { ttl?, staleWhileRevalidate?, tags?, key? }',
-    )
-  }
-  const settings = value as Record<string, unknown>
-  for (const key of Object.keys(settings)) {
-    if (!['ttl', 'staleWhileRevalidate', 'tags', 'key'].includes(key)) {
-      throw new InvalidOptionError(`cache.${key}`, 'is not one of ttl, staleWhileRevalidate, tags, key')
-    }
-  }
-  positive('cache.ttl', settings.ttl)
-  nonNegative('cache.staleWhileRevalidate', settings.staleWhileRevalidate)
+  const settings = optionsObject(
+    'cache',
+    value,
+    'must be true, false or { ttl?, staleWhileRevalidate?, tags?, key? }',
+  )
+  knownKeys('cache', settings, ['ttl', 'staleWhileRevalidate', 'tags', 'key'])
+  ttlSettings('cache.', settings)
   if (
     settings.tags !== undefined &&
     (!Array.isArray(settings.tags) || settings.tags.some((t) => typeof t !== 'string' || t.length === 0))
   ) {
     throw new InvalidOptionError('cache.tags', 'must be an array of non-empty strings')
   }
-  if (settings.key !== undefined && (typeof settings.key !== 'string' || settings.key.length === 0)) {
-    throw new InvalidOptionError('cache.key', 'must be a non-empty string')
-  }
+  if (settings.key !== undefined) nonEmptyString('cache.key', settings.key)
   return settings as QueryCacheSettings
 }
 
-function positive(name: string, value: unknown): void {
-  if (value === undefined) return
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
-    throw new InvalidOptionError(name, 'must be a positive number of ms')
-  }
-}
-
-function nonNegative(name: string, value: unknown): void {
-  if (value === undefined) return
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
-    throw new InvalidOptionError(name, 'must be a non-negative number of ms')
+/** `ttl` and `staleWhileRevalidate` wherever they appear, with core's rules and messages. */
+function ttlSettings(prefix: string, settings: { ttl?: unknown; staleWhileRevalidate?: unknown }): void {
+  if (settings.ttl !== undefined) durationMs(`${prefix}ttl`, settings.ttl)
+  if (settings.staleWhileRevalidate !== undefined) {
+    durationMs(`${prefix}staleWhileRevalidate`, settings.staleWhileRevalidate, { allowZero: true })
   }
 }

@@ -125,5 +125,16 @@ export type CacheExtensionArgs = InternalArgs<
   CacheClientMethods
 >
 
-/** What `cacheExtension()` returns: pass it to `prisma.$extends`. */
-export type CacheExtension = (client: unknown) => { $extends: { extArgs: CacheExtensionArgs } }
+/**
+ * What `cacheExtension()` returns: pass it to `prisma.$extends`. `ModelName` is every key of the
+ * `models` option; the client it extends must have a delegate for each (`User` → `prisma.user`),
+ * so `models: { Nope: false }` fails to type-check at `$extends` instead of at run time.
+ */
+export type CacheExtension<ModelName extends string = string> = (client: ClientWithModels<ModelName>) => {
+  $extends: { extArgs: CacheExtensionArgs }
+}
+
+/** A Prisma client that has a model delegate for each name (`User` or `user` → `user`). */
+export type ClientWithModels<ModelName extends string> = string extends ModelName
+  ? unknown
+  : { [Name in ModelName as Uncapitalize<Name>]: object }

@@ -286,10 +286,17 @@ describe.each(DIALECTS)('cached reads on %s', (dialect) => {
     const error = await h.prisma.user.findMany({ cache: { ttl: -5 } }).catch((e: unknown) => e)
     expect(error).toBeInstanceOf(InvalidOptionError)
     expect((error as OrmCacheError).code).toBe('ERR_INVALID_OPTION')
+    // Core's durationMs words it, for TypeORM's `find({ cache: -5 })` too.
+    expect((error as Error).message).toBe(
+      'Invalid option "cache.ttl": must be a positive finite number of ms, at most 315360000000',
+    )
+    await expect(h.prisma.user.findMany({ cache: { ttl: 0 } })).rejects.toMatchObject({ option: 'cache.ttl' })
+    await expect(h.prisma.user.findMany({ cache: { tll: 5 } as never })).rejects.toThrow(/did you mean "ttl"/)
     await expect(h.prisma.user.findMany({ cache: 'yes' as never })).rejects.toThrow(InvalidOptionError)
     expect(() => cacheExtension({} as never)).toThrow(InvalidOptionError)
     expect(() => cacheExtension({ cache: h.cache, ttl: 0 })).toThrow(InvalidOptionError)
     expect(() =>
+      // @ts-expect-error Nope is no model of this client (also refused at run time)
       (h.db as BaseClient).$extends(cacheExtension({ cache: h.cache, models: { Nope: false } })),
     ).toThrow(/models\.Nope/)
   })

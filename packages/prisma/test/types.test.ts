@@ -1,7 +1,8 @@
 import type { Cache } from '@ormcache/core'
 import { describe, expect, expectTypeOf, it } from 'vitest'
+import { type CacheExtensionOptions, cacheExtension } from '../src/index.js'
 import type { Post, Prisma, User } from './generated/postgres/client/client.ts'
-import type { CachedClient } from './support/clients.js'
+import type { BaseClient, CachedClient } from './support/clients.js'
 
 /**
  * Compile-time checks (run by `npm run typecheck`): `cache` is accepted on every read, on the
@@ -51,8 +52,26 @@ async function typeChecks(prisma: CachedClient): Promise<void> {
   selected[0]!.name
 }
 
+/** `models` is keyed by the client's model names: a misspelt model fails here, not at `$extends`. */
+function modelOptionChecks(base: BaseClient, cache: Cache): void {
+  base.$extends(
+    cacheExtension({
+      cache,
+      models: { User: false, post: { ttl: 5 }, Comment: { staleWhileRevalidate: 0 } },
+    }),
+  )
+  // @ts-expect-error Nope is not a model of this Prisma schema
+  base.$extends(cacheExtension({ cache, models: { Nope: false } }))
+  // @ts-expect-error a model setting is false or { ttl?, staleWhileRevalidate? }
+  base.$extends(cacheExtension({ cache, models: { User: true } }))
+  // Options built apart (typed CacheExtensionOptions) still work: the names are checked at run time.
+  const options: CacheExtensionOptions = { cache, models: { User: false } }
+  base.$extends(cacheExtension(options))
+}
+
 describe('types', () => {
   it('are checked by tsc (this file compiles)', () => {
     expect(typeof typeChecks).toBe('function')
+    expect(typeof modelOptionChecks).toBe('function')
   })
 })

@@ -1,5 +1,5 @@
 import type { AfterLoad, Cache, ReadSource } from '@ormcache/core'
-import { planRead, type ReadPlan, type SqlDialect } from '@ormcache/core/adapter'
+import { durationMs, planRead, type ReadPlan, type SqlDialect } from '@ormcache/core/adapter'
 import type { DataSource, DataSourceOptions, QueryRunner } from 'typeorm'
 import { dialectOf } from './dialect.js'
 import { defaultScope, identifierKey, identifierTag, identifierTags, queryKey } from './keys.js'
@@ -69,6 +69,10 @@ export class OrmcacheQueryResultCache implements QueryResultCache {
     queryRunner?: QueryRunner,
   ): Promise<QueryResultCacheOptions | undefined> {
     if (queryRunner === undefined || typeof options.query !== 'string') return undefined
+    // `cache: -5` (or `.cache(-5)`) reaches us as the duration; refuse it with core's rule and
+    // message, as Prisma refuses `cache: { ttl: -5 }`, instead of caching with the default TTL.
+    // TypeORM itself turns a falsy `cache: 0` or `NaN` into the configured duration before we are asked.
+    durationMs('cache', options.duration)
     if (queryRunner.isTransactionActive) {
       // Uncommitted rows must never reach the shared cache, and committed ones may be hidden
       // from this transaction's snapshot: such reads neither read nor fill.
@@ -160,7 +164,7 @@ export class OrmcacheQueryResultCache implements QueryResultCache {
       return (await execute()).records
     }
     try {
-      const ttl = options.duration > 0 ? options.duration : this.settings.ttl
+      const ttl = options.duration
       const { value, info } = await cache.wrapWithInfo(key, load, { ttl, tags, afterLoad })
       this.notify({
         key,

@@ -1,4 +1,12 @@
 import { type Cache, InvalidOptionError } from '@ormcache/core'
+import {
+  booleanOption,
+  durationMs,
+  functionOption,
+  knownKeys,
+  nonEmptyString,
+  optionsObject,
+} from '@ormcache/core/adapter'
 import type { DataSource } from 'typeorm'
 import { OrmcacheQueryResultCache, type QueryResultCache, type ReadEvent } from './provider.js'
 import { type SubscriberClass, subscriberFor } from './subscriber.js'
@@ -49,30 +57,16 @@ export interface TypeormCacheConfig {
 const KNOWN = ['cache', 'ttl', 'alwaysEnabled', 'keyPrefix', 'views', 'onRead', 'volatileFunctions']
 
 export function typeormCache(options: TypeormCacheOptions): TypeormCacheConfig {
-  if (typeof options !== 'object' || options === null)
-    throw new InvalidOptionError('options', 'must be an object')
-  for (const name of Object.keys(options)) {
-    if (!KNOWN.includes(name)) throw new InvalidOptionError(name, `is not one of ${KNOWN.join(', ')}`)
-  }
+  knownKeys('', optionsObject('options', options), KNOWN)
   const { cache } = options
   if (!isCache(cache))
     throw new InvalidOptionError('cache', 'must be a Cache from createCache() of @ormcache/core')
-  const ttl = options.ttl ?? 60_000
-  if (typeof ttl !== 'number' || !Number.isFinite(ttl) || ttl <= 0) {
-    throw new InvalidOptionError('ttl', 'must be a positive finite number of ms')
-  }
-  if (options.alwaysEnabled !== undefined && typeof options.alwaysEnabled !== 'boolean') {
-    throw new InvalidOptionError('alwaysEnabled', 'must be a boolean')
-  }
-  if (
-    options.keyPrefix !== undefined &&
-    (typeof options.keyPrefix !== 'string' || options.keyPrefix === '')
-  ) {
-    throw new InvalidOptionError('keyPrefix', 'must be a non-empty string')
-  }
-  if (options.onRead !== undefined && typeof options.onRead !== 'function') {
-    throw new InvalidOptionError('onRead', 'must be a function')
-  }
+  const ttl = durationMs('ttl', options.ttl ?? 60_000)
+  if (options.alwaysEnabled !== undefined) booleanOption('alwaysEnabled', options.alwaysEnabled)
+  if (options.keyPrefix !== undefined) nonEmptyString('keyPrefix', options.keyPrefix)
+  if (options.onRead !== undefined) functionOption('onRead', options.onRead)
+  if (options.views !== undefined)
+    optionsObject('views', options.views, 'must be an object keyed by view name')
   const views = new Map<string, readonly string[]>()
   for (const [view, tables] of Object.entries(options.views ?? {})) {
     if (!Array.isArray(tables) || !tables.every((t) => typeof t === 'string' && t.length > 0)) {
