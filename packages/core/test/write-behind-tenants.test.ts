@@ -160,7 +160,7 @@ describe('write-behind durability check', () => {
     expect(report.persistence).toBe('unknown')
     expect(events).toHaveLength(1)
     expect(events[0]).toMatchObject({ persistence: 'unknown' })
-    expect(events[0]!.message).toMatch(/CONFIG GET appendonly was refused/)
+    expect(events[0]!.message).toMatch(/CONFIG GET appendonly could not be read/)
   })
 
   it('stays quiet with AOF on', async () => {

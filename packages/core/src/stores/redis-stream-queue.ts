@@ -138,11 +138,6 @@ export class RedisStreamQueue implements WriteBehindQueue {
     })
   }
 
-  /** The stream this queue reads and appends to (after `attach`, in the cache's namespace). */
-  get streamKey(): string {
-    return this.stream
-  }
-
   attach(owner?: QueueOwner): void {
     if (this.attached)
       throw new WriteBehindError('This queue is already used by another writer; create one per writer')
@@ -171,6 +166,7 @@ export class RedisStreamQueue implements WriteBehindQueue {
         : [this.client]
     let fsync = new Set<string>()
     try {
+      if (nodes.length === 0) throw new Error('no Redis node is connected yet')
       for (const node of nodes) {
         const [, appendonly] = (await this.timed(node.config('GET', 'appendonly'))) as string[]
         if (appendonly === undefined) throw new Error('CONFIG GET appendonly returned nothing')
@@ -186,7 +182,7 @@ export class RedisStreamQueue implements WriteBehindQueue {
     } catch (error) {
       return {
         persistence: 'unknown',
-        detail: `Cannot tell whether Redis keeps acknowledged write-behind writes across a crash: CONFIG GET appendonly was refused (${error instanceof Error ? error.message : String(error)}). They survive only with appendonly yes.`,
+        detail: `Cannot tell whether Redis keeps acknowledged write-behind writes across a crash: CONFIG GET appendonly could not be read (${error instanceof Error ? error.message : String(error)}). They survive only with appendonly yes.`,
       }
     }
     fsync = fsync.size === 0 ? new Set(['unknown']) : fsync
