@@ -43,6 +43,7 @@ export function knownKeys(prefix: string, value: object, known: readonly string[
   }
 }
 
+/** Bounds of a duration option for `durationMs`. */
 export interface DurationRule {
   /** Whether 0 is accepted. Default false. */
   allowZero?: boolean
@@ -87,16 +88,19 @@ export function integerOption(
   return value
 }
 
+/** `true` or `false`; `'yes'` or `1` are refused, not coerced. */
 export function booleanOption(name: string, value: unknown): boolean {
   if (typeof value !== 'boolean') throw new InvalidOptionError(name, 'must be a boolean')
   return value
 }
 
+/** A callback option (`onError`, `flush`, `onRead`). */
 export function functionOption<F>(name: string, value: F): F {
   if (typeof value !== 'function') throw new InvalidOptionError(name, 'must be a function')
   return value
 }
 
+/** A name, prefix or key given as text: a string with at least one character. */
 export function nonEmptyString(name: string, value: unknown): string {
   if (typeof value !== 'string' || value.length === 0) {
     throw new InvalidOptionError(name, 'must be a non-empty string')

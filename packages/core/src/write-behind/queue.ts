@@ -40,12 +40,15 @@ export type ReplayVerdict = 'replayed' | 'superseded'
  * is not permitted on a managed Redis).
  */
 export interface QueueDurability {
+  /** What the server said about its write log. */
   persistence: 'aof' | 'none' | 'unknown'
+  /** One sentence for a log line: what was found and what to change. */
   detail: string
 }
 
 /** The cache a writer binds a queue to; a queue keys its storage by the cache's namespace. */
 export interface QueueOwner {
+  /** The cache's namespace; a shared queue keeps its keys under it. */
   namespace: string
 }
 
