@@ -14,14 +14,14 @@ export interface CacheEvents {
   invalidate: { tags: readonly string[]; everything: boolean }
   error: { error: OrmCacheError; operation: string; key?: string }
   /** One per `wrap` / `wrapWithInfo` call (every cached ORM read), once it settled. */
-  read: ReadEvent
+  read: CacheReadEvent
 }
 
 /**
  * A finished cached read, for metrics exporters. Emitted only while someone listens, so a cache
  * nobody observes pays nothing for it.
  */
-export interface ReadEvent {
+export interface CacheReadEvent {
   key: string
   /** Where the value came from; `error` when the loader (or the cache) threw at the caller. */
   source: ReadSource | 'error'
