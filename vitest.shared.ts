@@ -17,6 +17,8 @@ export function workspaceTestConfig(test: NonNullable<ViteUserConfig['test']> = 
         { find: /^@ormcache\/core\/memcached$/, replacement: source('core/src/memcached.ts') },
         { find: /^@ormcache\/core\/testing$/, replacement: source('core/src/testing.ts') },
         { find: /^@ormcache\/core\/adapter$/, replacement: source('core/src/adapter.ts') },
+        { find: /^@ormcache\/core\/otel$/, replacement: source('core/src/otel.ts') },
+        { find: /^@ormcache\/core\/prometheus$/, replacement: source('core/src/prometheus.ts') },
         { find: /^@ormcache\/prisma$/, replacement: source('prisma/src/index.ts') },
         { find: /^@ormcache\/typeorm$/, replacement: source('typeorm/src/index.ts') },
       ],

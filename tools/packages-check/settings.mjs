@@ -55,7 +55,14 @@ export const INSTALLS = [
   {
     name: 'prisma-redis',
     packages: ['@ormcache/core', '@ormcache/prisma'],
-    peers: ['@prisma/client@^7', '@prisma/adapter-pg@^7', 'pg', 'ioredis@^5'],
+    peers: [
+      '@prisma/client@^7',
+      '@prisma/adapter-pg@^7',
+      'pg',
+      'ioredis@^5',
+      '@opentelemetry/api@^1.9',
+      'prom-client@^15',
+    ],
   },
   {
     name: 'typeorm-memcached',

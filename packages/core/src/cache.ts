@@ -9,13 +9,15 @@ import {
   OrmCacheError,
 } from './errors.js'
 import type { CacheEventName, CacheListener } from './events.js'
+import { keyHash } from './hash.js'
 import { Invalidator } from './invalidation.js'
+import { registerContext } from './observe.js'
 import { type CacheOptions, duration, resolveOptions } from './options.js'
 import { type AfterLoad, checkAfterLoad, guardTags } from './post-load.js'
 import { lookup } from './read-path.js'
 import type { CacheStats } from './stats.js'
 import type { CacheStore } from './stores/types.js'
-import { cacheAside, type ReadInfo, type ReadPolicy } from './strategies/cache-aside.js'
+import { cacheAside, type ReadInfo, type ReadOutcome, type ReadPolicy } from './strategies/cache-aside.js'
 import { beginWrite, type WriteIntent } from './strategies/write-through.js'
 import type { InvalidationBus } from './tiers/bus.js'
 import { knownKeys, optionsObject } from './validate.js'
@@ -32,6 +34,10 @@ export interface WrapOptions<T = unknown> {
    * by their tables' tags during the load: see AfterLoad.
    */
   afterLoad?: AfterLoad<T>
+  /** The model or table read, for `stats().models`, metrics and spans (adapters set it). */
+  model?: string
+  /** The ORM operation, e.g. `findMany` or `select`, for metrics and spans (adapters set it). */
+  operation?: string
 }
 
 export interface SetOptions {
@@ -93,6 +99,7 @@ class OrmCache implements Cache {
 
   constructor(options: ReturnType<typeof resolveOptions>) {
     this.ctx = new CacheContext(options)
+    registerContext(this, this.ctx)
     this.invalidator = new Invalidator(this.ctx)
     this.ctx.onStoreRecovered = () => void this.invalidator.flush()
     // Every cache publishes its invalidations (another process's L1 may need them); only caches
@@ -206,7 +213,43 @@ class OrmCache implements Cache {
   ): Promise<{ value: T; info: ReadInfo }> {
     this.ensureOpen()
     if (typeof load !== 'function') throw new InvalidOptionError('load', 'must be a function')
-    return cacheAside(this.ctx, this.invalidator, key, load, this.policy(options as WrapOptions))
+    const policy = this.policy(options as WrapOptions)
+    const ctx = this.ctx
+    const model = label('model', options.model)
+    const operation = label('operation', options.operation)
+    // The plain path allocates nothing extra: observers cost only when installed.
+    if (ctx.tracer === undefined && model === undefined && !ctx.events.has('read')) {
+      const { value, info } = await cacheAside(ctx, this.invalidator, key, load, policy)
+      return { value, info }
+    }
+    const started = performance.now()
+    const run = () => cacheAside(ctx, this.invalidator, key, load, policy)
+    const start = { keyHash: '', model, operation, tagCount: policy.tags.length }
+    let outcome: ReadOutcome<T> | undefined
+    try {
+      outcome =
+        ctx.tracer === undefined
+          ? await run()
+          : await ctx.tracer.read({ ...start, keyHash: shortHash(ctx.keys.entry(key).storeKey) }, run)
+      return { value: outcome.value, info: outcome.info }
+    } finally {
+      const source = outcome?.info.source ?? 'error'
+      const counted = model === undefined ? undefined : ctx.stats.addModelRead(model, source)
+      if (ctx.events.has('read')) {
+        ctx.events.emit('read', {
+          key,
+          source,
+          ...(outcome?.info.tier === undefined ? {} : { tier: outcome.info.tier }),
+          ...(outcome?.info.reason === undefined ? {} : { reason: outcome.info.reason }),
+          ...(counted === undefined ? {} : { model: counted }),
+          ...(operation === undefined ? {} : { operation }),
+          tagCount: policy.tags.length,
+          ms: performance.now() - started,
+          bytes: outcome?.bytes ?? 0,
+          roundTrips: outcome?.roundTrips ?? 0,
+        })
+      }
+    }
   }
 
   async invalidateTags(tags: readonly string[]): Promise<void> {
@@ -250,7 +293,7 @@ class OrmCache implements Cache {
   }
 
   private policy(options: WrapOptions): ReadPolicy {
-    checkKnown(options, ['ttl', 'tags', 'staleWhileRevalidate', 'afterLoad'])
+    checkKnown(options, ['ttl', 'tags', 'staleWhileRevalidate', 'afterLoad', 'model', 'operation'])
     const afterLoad = checkAfterLoad(options.afterLoad)
     const tags = normalizeTags(options.tags)
     return {
@@ -270,6 +313,18 @@ class OrmCache implements Cache {
 }
 
 const NO_TAGS: readonly string[] = []
+
+function label(option: string, value: string | undefined): string | undefined {
+  if (value === undefined) return undefined
+  if (typeof value !== 'string' || value.length === 0)
+    throw new InvalidOptionError(option, 'must be a non-empty string')
+  return value
+}
+
+/** 16 characters of the store key's hash: enough to group one entry's reads in traces. */
+function shortHash(storeKey: string): string {
+  return keyHash(storeKey).slice(0, 16)
+}
 
 function normalizeTags(tags: readonly string[] | undefined): readonly string[] {
   if (tags === undefined) return NO_TAGS

@@ -3,6 +3,7 @@ import { OrmCacheError, StoreError } from './errors.js'
 import { Emitter } from './events.js'
 import { GuardedStore } from './guarded-store.js'
 import { KeySpace } from './keys.js'
+import type { CacheTracer } from './observe.js'
 import type { ResolvedOptions } from './options.js'
 import { SingleFlight } from './single-flight.js'
 import { StatsRecorder } from './stats.js'
@@ -34,6 +35,9 @@ export class CacheContext {
   recoveringUntil = 0
   /** Runs when the store comes back after its circuit was open (pending invalidations first). */
   onStoreRecovered: () => void = () => {}
+  /** Installed by `@ormcache/core/otel`; undefined (and never called) otherwise. */
+  tracer: CacheTracer | undefined
+  tracers: readonly CacheTracer[] = []
   private busConnected = true
   private storeHealthy = true
 

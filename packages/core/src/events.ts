@@ -1,4 +1,5 @@
 import type { OrmCacheError } from './errors.js'
+import type { ReadInfo, ReadSource } from './strategies/cache-aside.js'
 
 /** Why a read did not return a fresh cached value. */
 export type MissReason = 'absent' | 'expired' | 'invalidated' | 'corrupt' | 'store-unavailable'
@@ -12,6 +13,32 @@ export interface CacheEvents {
   delete: { key: string }
   invalidate: { tags: readonly string[]; everything: boolean }
   error: { error: OrmCacheError; operation: string; key?: string }
+  /** One per `wrap` / `wrapWithInfo` call (every cached ORM read), once it settled. */
+  read: CacheReadEvent
+}
+
+/**
+ * A finished cached read, for metrics exporters. Emitted only while someone listens, so a cache
+ * nobody observes pays nothing for it.
+ */
+export interface CacheReadEvent {
+  key: string
+  /** Where the value came from; `error` when the loader (or the cache) threw at the caller. */
+  source: ReadSource | 'error'
+  tier?: ReadInfo['tier']
+  reason?: ReadInfo['reason']
+  /** The model or table the adapter named (`WrapOptions.model`). */
+  model?: string
+  /** The ORM operation the adapter named (`WrapOptions.operation`), e.g. `findUnique`, `select`. */
+  operation?: string
+  /** Tags the entry depends on. */
+  tagCount: number
+  /** Wall time of the whole read, loader included. */
+  ms: number
+  /** Length of the stored entry read (hit, stale) or written (miss); 0 when none. */
+  bytes: number
+  /** Store round trips the call made itself: the lookup (and its re-reads) and the fill. */
+  roundTrips: number
 }
 
 export type CacheEventName = keyof CacheEvents

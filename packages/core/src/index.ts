@@ -21,14 +21,14 @@ export {
   ValueTooLargeError,
   WriteBehindError,
 } from './errors.js'
-export type { CacheEventName, CacheEvents, CacheListener, MissReason } from './events.js'
+export type { CacheEventName, CacheEvents, CacheListener, CacheReadEvent, MissReason } from './events.js'
 export { Histogram, type LatencySummary } from './histogram.js'
 export type { LeaseOptions } from './lease.js'
 export type { CacheOptions } from './options.js'
 export type { AfterLoad } from './post-load.js'
 export type { BypassReason } from './read-plan.js'
 export type { UncacheableReason } from './sql/read-safety.js'
-export type { CacheStats } from './stats.js'
+export type { CacheStats, ModelStats } from './stats.js'
 export { MemoryStore, type MemoryStoreOptions, memoryStore } from './stores/memory.js'
 export type {
   CacheStore,

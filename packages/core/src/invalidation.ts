@@ -54,7 +54,17 @@ export class Invalidator {
    * applied it, or once it is recorded as pending after a store fault (reported as an error).
    * Returns the new tokens when applied, so write-through can fill under exactly these versions.
    */
-  async invalidate(tags: readonly string[], everything = false): Promise<Map<string, string> | undefined> {
+  invalidate(tags: readonly string[], everything = false): Promise<Map<string, string> | undefined> {
+    const tracer = this.ctx.tracer
+    if (tracer === undefined) return this.apply(tags, everything)
+    const start = { kind: 'invalidate', tagCount: tags.length, everything } as const
+    return tracer.invalidate(start, () => this.apply(tags, everything))
+  }
+
+  private async apply(
+    tags: readonly string[],
+    everything: boolean,
+  ): Promise<Map<string, string> | undefined> {
     this.begin(tags, everything)
     for (const tag of tags) this.pendingTags.add(tag)
     if (everything) this.pendingEverything = true
@@ -70,9 +80,16 @@ export class Invalidator {
    * row could be stored under the token that also stands for the newer write. With invalidations
    * pending (an outage), it is a plain `invalidate` and nothing is filled.
    */
-  async invalidateGuarded(tags: readonly string[], fill: GuardedFill): Promise<Applied | undefined> {
+  invalidateGuarded(tags: readonly string[], fill: GuardedFill): Promise<Applied | undefined> {
+    const tracer = this.ctx.tracer
+    if (tracer === undefined) return this.applyGuarded(tags, fill)
+    const start = { kind: 'write-through', tagCount: tags.length, everything: false } as const
+    return tracer.invalidate(start, () => this.applyGuarded(tags, fill))
+  }
+
+  private async applyGuarded(tags: readonly string[], fill: GuardedFill): Promise<Applied | undefined> {
     if (this.pending) {
-      const tokens = await this.invalidate(tags)
+      const tokens = await this.apply(tags, false)
       return tokens === undefined ? undefined : { tokens, filled: false }
     }
     this.begin(tags, false)

@@ -8,8 +8,9 @@ import type { LeaseRef } from './stores/types.js'
 import { isCurrent, newToken, type Snapshot } from './tags.js'
 
 export type Lookup =
-  | { kind: 'hit'; entry: Entry }
-  | { kind: 'stale'; entry: Entry; current: Snapshot }
+  /** `bytes`: the stored entry's length; `trips`: store round trips the lookup took. */
+  | { kind: 'hit'; entry: Entry; bytes: number; trips: number }
+  | { kind: 'stale'; entry: Entry; current: Snapshot; bytes: number; trips: number }
   /** `entry` is the head of an entry that was found but is no longer current. */
   | {
       kind: 'miss'
@@ -67,18 +68,21 @@ export async function lookup(
     return { kind: 'miss', reason: 'corrupt', current, leased }
   }
 
-  const valid = sameTags(head.tags, tags)
+  const sameAsked = sameTags(head.tags, tags)
+  const valid = sameAsked
     ? isCurrent(head, current.epoch, current.versions)
     : isCurrent(head, current.epoch, await ctx.store.getMany(ctx.tags.storeKeys(head.tags).slice(1)))
   if (!valid) return { kind: 'miss', reason: 'invalidated', current, entry: { head, raw, body }, leased }
 
   let entry: Entry
+  let bytes = raw.length
   try {
     // The store trimmed an entry it judged dead by the asked-for tags, yet by its own tags it is
     // current (the caller changed the tags of this key): fetch it whole.
     const full = body === -1 ? await ctx.store.get(address.storeKey) : raw
     const at = body === -1 ? wholeBody(full, address, head) : body
     entry = { ...head, value: readValue(ctx.codec, full ?? '', at, address.storeKey) }
+    bytes = full?.length ?? 0
   } catch (error) {
     ctx.reportError(error, 'decode', address.key)
     return { kind: 'miss', reason: 'corrupt', current, leased }
@@ -86,8 +90,9 @@ export async function lookup(
   // A store that took the lease for an entry we find usable (clock-free judgement differs only
   // for corrupt payloads, handled above): give it back.
   if (leased === true && lease !== undefined) releaseLease(ctx, lease)
-  if (Date.now() < entry.freshUntil) return { kind: 'hit', entry }
-  return { kind: 'stale', entry, current }
+  const trips = 1 + (sameAsked ? 0 : 1) + (body === -1 ? 1 : 0)
+  if (Date.now() < entry.freshUntil) return { kind: 'hit', entry, bytes, trips }
+  return { kind: 'stale', entry, current, bytes, trips }
 }
 
 /**

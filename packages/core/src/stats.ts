@@ -27,9 +27,29 @@ export interface CacheStats {
   loadLatency: LatencySummary
   /** Latency of the store round trip on the read path. */
   readLatency: LatencySummary
+  /**
+   * Reads per model or table (as the adapter named it), so a user sees which models benefit from
+   * the cache and which only pay for it. Reads made without a model (`cache.wrap` without
+   * `model`) are counted only in the totals above.
+   */
+  models: Record<string, ModelStats>
 }
 
-type Counter = Exclude<keyof CacheStats, 'hitRatio' | 'loadLatency' | 'readLatency'>
+export interface ModelStats {
+  hits: number
+  staleHits: number
+  /** Misses, reads that shared another caller's load, bypasses and failed reads. */
+  misses: number
+  /** (hits + staleHits) / reads. */
+  hitRatio: number
+}
+
+/** Beyond this many distinct models, reads are counted under OTHER_MODELS (a label must stay bounded). */
+const MAX_MODELS = 256
+export const OTHER_MODELS = '(other)'
+
+type Counter = Exclude<keyof CacheStats, 'hitRatio' | 'loadLatency' | 'readLatency' | 'models'>
+type ModelCounts = { hits: number; staleHits: number; misses: number }
 
 export class StatsRecorder {
   private readonly counters: Record<Counter, number> = {
@@ -48,8 +68,28 @@ export class StatsRecorder {
   readonly loadLatency = new Histogram()
   readonly readLatency = new Histogram()
 
+  private readonly models = new Map<string, ModelCounts>()
+
   add(counter: Counter, amount = 1): void {
     this.counters[counter] += amount
+  }
+
+  /**
+   * One finished read of `model`; `source` as in ReadInfo (or `error`). Returns the name it was
+   * counted under, which metrics use as their (equally bounded) label.
+   */
+  addModelRead(model: string, source: string): string {
+    let name = model
+    let counts = this.models.get(model)
+    if (counts === undefined) {
+      if (this.models.size >= MAX_MODELS) name = OTHER_MODELS
+      counts = this.models.get(name) ?? { hits: 0, staleHits: 0, misses: 0 }
+      this.models.set(name, counts)
+    }
+    if (source === 'hit') counts.hits += 1
+    else if (source === 'stale') counts.staleHits += 1
+    else counts.misses += 1
+    return name
   }
 
   snapshot(): CacheStats {
@@ -60,6 +100,16 @@ export class StatsRecorder {
       hitRatio: reads === 0 ? 0 : (hits + staleHits) / reads,
       loadLatency: this.loadLatency.summary(),
       readLatency: this.readLatency.summary(),
+      models: this.modelSnapshot(),
     }
+  }
+
+  private modelSnapshot(): Record<string, ModelStats> {
+    const out: Record<string, ModelStats> = {}
+    for (const [model, { hits, staleHits, misses }] of this.models) {
+      const reads = hits + staleHits + misses
+      out[model] = { hits, staleHits, misses, hitRatio: reads === 0 ? 0 : (hits + staleHits) / reads }
+    }
+    return out
   }
 }

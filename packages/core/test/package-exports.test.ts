@@ -34,7 +34,7 @@ describe('published package', () => {
     await expect(run(process.execPath, [tsc, '-p', join(consumers, 'tsconfig.json')])).resolves.toBeDefined()
   }, 60_000)
 
-  it('never imports ioredis or memjs from the main entry', () => {
+  it('never imports an optional peer (ioredis, memjs, @opentelemetry/api, prom-client) from the main entry', () => {
     const seen = new Set<string>()
     const bare = new Set<string>()
     const visit = (file: string) => {
@@ -54,7 +54,15 @@ describe('published package', () => {
 
   it('declares every subpath export with types and code for import and require, all present', () => {
     const pkg = JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf8'))
-    for (const subpath of ['.', './redis', './memcached', './testing', './adapter']) {
+    for (const subpath of [
+      '.',
+      './redis',
+      './memcached',
+      './testing',
+      './adapter',
+      './otel',
+      './prometheus',
+    ]) {
       for (const condition of ['import', 'require']) {
         const target = pkg.exports[subpath][condition]
         expect(Object.keys(target), `${subpath} ${condition}`).toEqual(['types', 'default'])
@@ -92,7 +100,10 @@ describe('published package', () => {
         ;(async () => {
           const redis = await (async () => { ${attempt('@ormcache/core/redis', "redisStore({ url: 'redis://127.0.0.1:6379' })")} })()
           const memcached = await (async () => { ${attempt('@ormcache/core/memcached', "memcachedStore({ servers: '127.0.0.1:11211' })")} })()
-          console.log(JSON.stringify({ redis, memcached }))
+          const { createCache } = require('@ormcache/core')
+          const otel = await (async () => { ${attempt('@ormcache/core/otel', 'instrumentCache(createCache())')} })()
+          const prometheus = await (async () => { ${attempt('@ormcache/core/prometheus', 'prometheusMetrics(createCache())')} })()
+          console.log(JSON.stringify({ redis, memcached, otel, prometheus }))
         })()`
       writeFileSync(join(app, 'app.cjs'), script)
       const { stdout } = await run(process.execPath, ['app.cjs'], { cwd: app })
@@ -100,6 +111,8 @@ describe('published package', () => {
       for (const [store, peer] of [
         ['redis', 'ioredis'],
         ['memcached', 'memjs'],
+        ['otel', '@opentelemetry/api'],
+        ['prometheus', 'prom-client'],
       ] as const) {
         expect(result[store], store).toHaveLength(2) // through import and through require
         for (const error of result[store]) {

@@ -138,6 +138,7 @@ async function queryRawCached(
   if (!plan.cache) throw uncacheable(plan.reason, verdict)
   if (ctx.tracker.isTransactionClient(client)) return raw.$queryRaw(query)
   const { value, info } = await ctx.cache.wrapWithInfo(key, () => raw.$queryRaw(query), {
+    operation: '$queryRaw',
     ...(options.ttl === undefined ? {} : { ttl: options.ttl }),
     tags,
   })

@@ -94,6 +94,8 @@ export async function cachedRead(
   let result: { value: unknown; info: ReadInfo }
   try {
     result = await ctx.cache.wrapWithInfo<unknown>(key, load, {
+      model: model.name,
+      operation: call.operation,
       ttl: perQuery?.ttl ?? settings.ttl ?? ctx.options.ttl,
       tags,
       afterLoad,

@@ -125,6 +125,7 @@ export class OrmcacheQueryResultCache implements QueryResultCache {
     let tags: string[]
     let plan: ReadPlan
     let afterLoad: AfterLoad | undefined
+    let model: string
     try {
       const scope = this.keyScope()
       const dependencies = readDependencies(
@@ -135,6 +136,7 @@ export class OrmcacheQueryResultCache implements QueryResultCache {
         this.settings.views,
       )
       afterLoad = dependencies.afterLoad
+      model = dependencies.label
       const identifier = options.identifier
       if (typeof identifier === 'string' && identifier.length > 0) {
         key = identifierKey(scope, identifier)
@@ -165,7 +167,13 @@ export class OrmcacheQueryResultCache implements QueryResultCache {
     }
     try {
       const ttl = options.duration
-      const { value, info } = await cache.wrapWithInfo(key, load, { ttl, tags, afterLoad })
+      const { value, info } = await cache.wrapWithInfo(key, load, {
+        ttl,
+        tags,
+        afterLoad,
+        model,
+        operation: 'select',
+      })
       this.notify({
         key,
         sql,

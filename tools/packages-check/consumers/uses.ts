@@ -14,6 +14,8 @@ import {
 } from '@ormcache/core'
 import { buildKey, rowTag, type SqlDialect, TransactionBuffer, tokenizeSql } from '@ormcache/core/adapter'
 import { type MemcachedStoreOptions, memcachedStore } from '@ormcache/core/memcached'
+import { instrumentCache, type OtelOptions } from '@ormcache/core/otel'
+import { type PrometheusMetrics, prometheusMetrics } from '@ormcache/core/prometheus'
 import { type RedisStore, redisStore } from '@ormcache/core/redis'
 import { runStoreContract, type StoreFactory } from '@ormcache/core/testing'
 import { type CacheExtensionOptions, cacheExtension } from '@ormcache/prisma'
@@ -34,6 +36,13 @@ export const contract: typeof runStoreContract = runStoreContract
 export const code: OrmCacheErrorCode = 'ERR_MISSING_PEER'
 export const peerMissing = (error: unknown): string | undefined =>
   error instanceof MissingPeerError && OrmCacheError.is(error) ? error.packageName : undefined
+
+// The optional observability integrations (their peers, @opentelemetry/api and prom-client, installed).
+const otelOptions: OtelOptions = { traces: true, metrics: false, name: 'app' }
+export const traced = () => instrumentCache(cache, otelOptions).close
+export const scraped = (): PrometheusMetrics => prometheusMetrics(cache, { name: 'app' })
+// @ts-expect-error traces is a boolean
+instrumentCache(cache, { traces: 'yes' })
 
 // The plumbing adapters share: keys, the tag vocabulary, SQL analysis, transaction buffering.
 const dialect: SqlDialect = 'postgres'

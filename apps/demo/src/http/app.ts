@@ -4,6 +4,7 @@ import { type ApiRouteDeps, apiRoutes } from './api-routes.js'
 import { type BlogRouteDeps, blogRoutes } from './blog-routes.js'
 import { dashboardRoutes } from './dashboard-routes.js'
 import { installErrorHandling } from './errors.js'
+import { prometheusRoute } from './prometheus-route.js'
 
 export interface HttpDeps extends ApiRouteDeps {
   blogs: Record<OrmName, Omit<BlogRouteDeps, 'metrics'>>
@@ -23,5 +24,6 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
     await app.register(blogRoutes({ ...deps.blogs[orm], metrics: deps.metrics }), { prefix: `/${orm}` })
   }
   app.get('/health', async () => ({ ok: true }))
+  await app.register(prometheusRoute(deps.caches))
   return app
 }

@@ -28,6 +28,16 @@ export interface ReadInfo {
   reason?: MissReason | 'invalidation-pending' | 'store-recovering'
 }
 
+/** A read's result with what observers measure; `wrapWithInfo` hands callers only value and info. */
+export interface ReadOutcome<T> {
+  value: T
+  info: ReadInfo
+  /** Length of the stored entry this read decoded (hit, stale) or wrote (miss); 0 when none. */
+  bytes: number
+  /** Store round trips this call made itself: the lookup (and its re-reads) and the fill. */
+  roundTrips: number
+}
+
 export type ReadPolicy = FillPolicy
 
 /**
@@ -43,7 +53,7 @@ export async function cacheAside<T>(
   key: string,
   load: () => Promise<T> | T,
   policy: ReadPolicy,
-): Promise<{ value: T; info: ReadInfo }> {
+): Promise<ReadOutcome<T>> {
   const address = ctx.keys.entry(key)
   if (invalidator.pending && (await invalidator.flush()) === undefined) {
     // Only a successful flush of the pending invalidations makes the store trustworthy again.
@@ -70,13 +80,18 @@ export async function cacheAside<T>(
       if (ctx.l1 !== undefined && ctx.localEpoch === localEpoch) {
         ctx.l1.set(address.storeKey, { ...found.entry, value: ctx.codec.clone(found.entry.value) })
       }
-      return hit(ctx, key, found.entry.value as T, 'l2')
+      return hit(ctx, key, found.entry.value as T, 'l2', found.bytes, found.trips)
     }
     if (found.kind === 'stale' && Date.now() < found.entry.freshUntil + policy.staleWhileRevalidate) {
       ctx.stats.add('staleHits')
       ctx.events.emit('stale', { key })
       refreshInBackground(ctx, address, load, found.current, policy, localEpoch)
-      return { value: found.entry.value as T, info: { source: 'stale' } }
+      return {
+        value: found.entry.value as T,
+        info: { source: 'stale' },
+        bytes: found.bytes,
+        roundTrips: found.trips,
+      }
     }
     reason = found.kind === 'stale' ? 'expired' : found.reason
     leased = found.kind === 'miss' ? found.leased : undefined
@@ -92,16 +107,32 @@ export async function cacheAside<T>(
     loadShared(ctx, address, load, snapshot, policy, localEpoch, leased, missedAt),
   )
   const outcome = await flight.promise
-  if (flight.leader)
-    return { value: outcome.value, info: { source: outcome.fromPeer ? 'shared' : 'miss', reason } }
-  return { value: copyFor(ctx, address, outcome), info: { source: 'shared', reason } }
+  // The lookup, plus the fill when this call stored the value it loaded.
+  const bytes = outcome.raw?.length ?? 0
+  if (flight.leader) {
+    const source = outcome.fromPeer ? 'shared' : 'miss'
+    return { value: outcome.value, info: { source, reason }, bytes, roundTrips: bytes > 0 ? 2 : 1 }
+  }
+  return {
+    value: copyFor(ctx, address, outcome),
+    info: { source: 'shared', reason },
+    bytes: 0,
+    roundTrips: 1,
+  }
 }
 
-function hit<T>(ctx: CacheContext, key: string, value: T, tier: 'l1' | 'l2'): { value: T; info: ReadInfo } {
+function hit<T>(
+  ctx: CacheContext,
+  key: string,
+  value: T,
+  tier: 'l1' | 'l2',
+  bytes = 0,
+  roundTrips = 0,
+): ReadOutcome<T> {
   ctx.stats.add('hits')
   if (tier === 'l1') ctx.stats.add('l1Hits')
   ctx.events.emit('hit', { key })
-  return { value, info: { source: 'hit', tier } }
+  return { value, info: { source: 'hit', tier }, bytes, roundTrips }
 }
 
 /**
@@ -113,7 +144,7 @@ async function bypass<T>(
   address: EntryAddress,
   load: () => Promise<T> | T,
   reason: NonNullable<ReadInfo['reason']>,
-): Promise<{ value: T; info: ReadInfo }> {
+): Promise<ReadOutcome<T>> {
   ctx.stats.add('misses')
   ctx.events.emit('miss', { key: address.key, reason: 'store-unavailable' })
   const flight = ctx.flights.run(`${address.storeKey}|local|${ctx.localEpoch}`, async () => ({
@@ -122,7 +153,7 @@ async function bypass<T>(
   }))
   const outcome = await flight.promise
   const value = flight.leader ? outcome.value : copyFor(ctx, address, outcome)
-  return { value, info: { source: 'bypass', reason } }
+  return { value, info: { source: 'bypass', reason }, bytes: 0, roundTrips: 0 }
 }
 
 function refreshInBackground<T>(

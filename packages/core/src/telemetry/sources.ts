@@ -1,0 +1,77 @@
+import type { CacheContext } from '../context.js'
+import { InvalidOptionError } from '../errors.js'
+import type { CacheEvents } from '../events.js'
+import { BREAKER_VALUES } from './metric-names.js'
+
+/** What an exporter needs from one cache: its events, and values it samples on collection. */
+export interface WriteBehindSource {
+  stats(): { deadLettered: number }
+  pending(): Promise<number>
+}
+
+export interface Gauges {
+  breakerState: number
+  l1Entries: number
+  writeBehindDepth: number | undefined
+  writeBehindDeadLetters: number | undefined
+}
+
+/**
+ * Samples a cache's pull-style values. A write-behind queue that cannot say its depth (store down)
+ * leaves the depth out rather than report a made-up zero.
+ */
+export async function sampleGauges(
+  ctx: CacheContext,
+  writers: readonly WriteBehindSource[],
+): Promise<Gauges> {
+  let depth: number | undefined
+  let dead: number | undefined
+  if (writers.length > 0) {
+    dead = 0
+    for (const writer of writers) dead += writer.stats().deadLettered
+    try {
+      depth = 0
+      for (const depthOf of await Promise.all(writers.map((writer) => writer.pending()))) depth += depthOf
+    } catch {
+      depth = undefined
+    }
+  }
+  return {
+    breakerState: BREAKER_VALUES[ctx.store.state],
+    l1Entries: ctx.l1?.size ?? 0,
+    writeBehindDepth: depth,
+    writeBehindDeadLetters: dead,
+  }
+}
+
+/** Subscribes to the events the push-style metrics count; returns the unsubscribe. */
+export function onMetricEvents(
+  ctx: CacheContext,
+  handlers: {
+    read: (event: CacheEvents['read']) => void
+    error: (event: CacheEvents['error']) => void
+    invalidate: (event: CacheEvents['invalidate']) => void
+  },
+): () => void {
+  const off = [
+    ctx.events.on('read', handlers.read),
+    ctx.events.on('error', handlers.error),
+    ctx.events.on('invalidate', handlers.invalidate),
+  ]
+  return () => {
+    for (const unsubscribe of off) unsubscribe()
+  }
+}
+
+/** Metric attributes of a read: bounded labels only (never the key). */
+export function readLabels(event: CacheEvents['read']): { model: string; operation: string; source: string } {
+  return { model: event.model ?? '', operation: event.operation ?? '', source: event.source }
+}
+
+/** The `cache` label of a cache's series: `name`, or its namespace. */
+export function labelOf(name: string | undefined, ctx: CacheContext): string {
+  if (name === undefined) return ctx.keys.namespace
+  if (typeof name !== 'string' || name.length === 0)
+    throw new InvalidOptionError('name', 'must be a non-empty string')
+  return name
+}
