@@ -1,4 +1,5 @@
 import { ConfigError } from './errors.js'
+import { hideUrlCredentials } from './hide-credentials.js'
 import { demoPath } from './paths.js'
 
 export type Dialect = 'sqlite' | 'postgres'
@@ -65,7 +66,7 @@ export function parseDatabaseUrl(url: string): DatabaseConfig {
     try {
       parsed = new URL(url)
     } catch {
-      throw new ConfigError('DATABASE_URL', `"${url}" is not a valid URL`)
+      throw new ConfigError('DATABASE_URL', `"${hideUrlCredentials(url)}" is not a valid URL`)
     }
     if (parsed.password) parsed.password = '***'
     return { dialect: 'postgres', url, display: parsed.toString() }
@@ -75,7 +76,10 @@ export function parseDatabaseUrl(url: string): DatabaseConfig {
     if (path === '') throw new ConfigError('DATABASE_URL', 'file: needs a path, e.g. file:./demo.db')
     return { dialect: 'sqlite', url: path, display: `sqlite:${path}` }
   }
-  throw new ConfigError('DATABASE_URL', `"${url}" is neither postgres://… nor file:<sqlite path>`)
+  throw new ConfigError(
+    'DATABASE_URL',
+    `"${hideUrlCredentials(url)}" is neither postgres://… nor file:<sqlite path>`,
+  )
 }
 
 function integer(

@@ -33,7 +33,7 @@ describe('configuration from the environment', () => {
   it.each([
     [
       { DATABASE_URL: 'mysql://root@127.0.0.1/test' },
-      'DATABASE_URL: "mysql://root@127.0.0.1/test" is neither postgres://… nor file:<sqlite path>',
+      'DATABASE_URL: "mysql://***@127.0.0.1/test" is neither postgres://… nor file:<sqlite path>',
     ],
     [{ DATABASE_URL: 'file:' }, 'DATABASE_URL: file: needs a path, e.g. file:./demo.db'],
     [{ PORT: 'eighty' }, 'PORT: "eighty" must be an integer between 0 and 65535'],
@@ -53,7 +53,7 @@ describe('CACHE_URL', () => {
   })
 
   it.each([
-    ['redis://:hunter2@127.0.0.1:6379', 'redis', 'redis://:***@127.0.0.1:6379'],
+    ['redis://:hunter2@127.0.0.1:6379', 'redis', 'redis://***@127.0.0.1:6379'],
     [
       'redis+cluster://127.0.0.1:7000,127.0.0.1:7001',
       'redis-cluster',
@@ -77,5 +77,26 @@ describe('CACHE_URL', () => {
   ])('refuses %s', (url, message) => {
     expect(() => storeFromUrl(url)).toThrow(ConfigError)
     expect(() => storeFromUrl(url)).toThrow(message)
+  })
+
+  // Regression: the refusal repeated the whole URL, password included.
+  it.each(['redis:/u:SECRET@h', 'mongodb://admin:SECRET@127.0.0.1', 'nope://:SECRET@w@h'])(
+    'never repeats the password of %s',
+    (url) => {
+      let error: unknown
+      try {
+        storeFromUrl(url)
+      } catch (caught) {
+        error = caught
+      }
+      expect(error).toBeInstanceOf(ConfigError)
+      expect(String((error as Error).message)).not.toContain('SECRET')
+    },
+  )
+
+  it("never shows a Memcached entry's user info", async () => {
+    const choice = storeFromUrl('memcached://u:SECRET@127.0.0.1:11211')
+    expect(choice.display).toBe('memcached://***@127.0.0.1:11211')
+    await choice.store.close()
   })
 })

@@ -2,6 +2,7 @@ import { type CacheStore, memoryStore } from '@ormcache/core'
 import { memcachedStore } from '@ormcache/core/memcached'
 import { redisStore } from '@ormcache/core/redis'
 import { ConfigError } from '../errors.js'
+import { hideUrlCredentials, hideUserInfo } from '../hide-credentials.js'
 
 export type StoreKind = 'memory' | 'redis' | 'redis-cluster' | 'memcached'
 
@@ -21,10 +22,14 @@ export function storeFromUrl(url: string): StoreChoice {
     return { kind: 'memory', store: memoryStore({ maxEntries: 100_000 }), display: 'memory (in-process)' }
   }
   if (/^rediss?\+cluster:\/\//.test(url)) {
-    return { kind: 'redis-cluster', store: redisStore({ url }), display: hidePassword(url) }
+    return { kind: 'redis-cluster', store: redisStore({ url }), display: hideUrlCredentials(url) }
   }
   if (/^rediss?:\/\//.test(url)) {
-    return { kind: 'redis', store: redisStore({ url, maxRetriesPerRequest: 1 }), display: hidePassword(url) }
+    return {
+      kind: 'redis',
+      store: redisStore({ url, maxRetriesPerRequest: 1 }),
+      display: hideUrlCredentials(url),
+    }
   }
   if (url.startsWith('memcached://')) {
     const servers = url
@@ -37,15 +42,11 @@ export function storeFromUrl(url: string): StoreChoice {
     return {
       kind: 'memcached',
       store: memcachedStore({ servers }),
-      display: `memcached://${servers.join(',')}`,
+      display: `memcached://${servers.map(hideUserInfo).join(',')}`,
     }
   }
   throw new ConfigError(
     'CACHE_URL',
-    `"${url}" is not one of memory, redis://…, rediss://…, redis+cluster://…, memcached://host:port,…`,
+    `"${hideUrlCredentials(url)}" is not one of memory, redis://…, rediss://…, redis+cluster://…, memcached://host:port,…`,
   )
-}
-
-function hidePassword(url: string): string {
-  return url.replace(/(\/\/[^:@/]*:)[^@/]*@/, '$1***@')
 }
