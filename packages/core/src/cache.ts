@@ -1,4 +1,4 @@
-import type { Codec } from './codec.js'
+import type { Codec, Encoded } from './codec.js'
 import { CacheContext } from './context.js'
 import { writeEntry } from './entry.js'
 import {
@@ -10,6 +10,7 @@ import {
 } from './errors.js'
 import type { CacheEventName, CacheListener } from './events.js'
 import { Invalidator } from './invalidation.js'
+import type { EntryAddress } from './keys.js'
 import { type CacheOptions, duration, resolveOptions } from './options.js'
 import { type AfterLoad, checkAfterLoad, guardTags } from './post-load.js'
 import { lookup } from './read-path.js'
@@ -142,6 +143,10 @@ class OrmCache implements Cache {
 
   async get<T>(key: string): Promise<T | undefined> {
     this.ensureOpen()
+    return this.ctx.operation(() => this.read<T>(key))
+  }
+
+  private async read<T>(key: string): Promise<T | undefined> {
     const address = this.ctx.keys.entry(key)
     if (this.invalidator.pending && (await this.invalidator.flush()) === undefined) return undefined
     const recovery = this.ctx.recoveringUntil
@@ -171,6 +176,16 @@ class OrmCache implements Cache {
     )
     const tags = normalizeTags(options.tags)
     const encoded = this.ctx.codec.encode(value)
+    return this.ctx.operation(() => this.write(key, address, tags, ttl, encoded))
+  }
+
+  private async write(
+    key: string,
+    address: EntryAddress,
+    tags: readonly string[],
+    ttl: number,
+    encoded: Encoded,
+  ): Promise<void> {
     if (this.invalidator.pending && (await this.invalidator.flush()) === undefined) return
     try {
       const snapshot = await this.ctx.tags.snapshot(this.ctx.store, tags)
@@ -189,7 +204,7 @@ class OrmCache implements Cache {
   async delete(key: string): Promise<void> {
     this.ensureOpen()
     const address = this.ctx.keys.entry(key)
-    await this.invalidator.delete(address.storeKey)
+    await this.ctx.operation(() => this.invalidator.delete(address.storeKey))
     this.ctx.stats.add('deletes')
     this.ctx.events.emit('delete', { key })
   }
@@ -205,18 +220,19 @@ class OrmCache implements Cache {
   ): Promise<{ value: T; info: ReadInfo }> {
     this.ensureOpen()
     if (typeof load !== 'function') throw new InvalidOptionError('load', 'must be a function')
-    return cacheAside(this.ctx, this.invalidator, key, load, this.policy(options as WrapOptions))
+    const policy = this.policy(options as WrapOptions)
+    return this.ctx.operation(() => cacheAside(this.ctx, this.invalidator, key, load, policy))
   }
 
   async invalidateTags(tags: readonly string[]): Promise<void> {
     this.ensureOpen()
     const list = normalizeTags(tags)
-    if (list.length > 0) await this.invalidator.invalidate(list)
+    if (list.length > 0) await this.ctx.operation(() => this.invalidator.invalidate(list))
   }
 
   async clear(): Promise<void> {
     this.ensureOpen()
-    await this.invalidator.invalidate([], true)
+    await this.ctx.operation(() => this.invalidator.invalidate([], true))
   }
 
   async beginWrite(fillTags: readonly string[]): Promise<WriteIntent> {

@@ -35,8 +35,13 @@ export interface CacheOptions {
   lease?: false | LeaseOptions
   /** ms the store is bypassed after it recovers from an outage, so writers can replay invalidations first. Default 1,000. */
   recoveryGrace?: number
-  /** Store operation timeouts in ms; past them the cache fails open to the loader. */
-  timeouts?: { read?: number; write?: number }
+  /**
+   * Store timeouts in ms; past them the cache fails open to the loader. `read` and `write` bound
+   * each store call; `operation` bounds the total store time of one user operation (a read's
+   * lookup and fill, a write's snapshot, invalidation and publish). Defaults for a remote store:
+   * read 500, write 1,000, operation = the larger of the two. 0 = no limit.
+   */
+  timeouts?: { read?: number; write?: number; operation?: number }
   circuitBreaker?: false | CircuitBreakerOptions
   /** Called for every error event, in addition to `on('error')` listeners. */
   onError?: (error: OrmCacheError) => void
@@ -57,6 +62,7 @@ export interface ResolvedOptions {
   recoveryGrace: number
   readTimeoutMs: number
   writeTimeoutMs: number
+  operationTimeoutMs: number
   circuitBreaker: false | CircuitBreakerOptions
   onError: ((error: OrmCacheError) => void) | undefined
 }
@@ -125,6 +131,15 @@ export function resolveOptions(options: CacheOptions = {}): ResolvedOptions {
     recoveryGrace: duration('recoveryGrace', options.recoveryGrace ?? 1_000, true),
     readTimeoutMs: duration('timeouts.read', options.timeouts?.read ?? (remote ? 500 : 0), true),
     writeTimeoutMs: duration('timeouts.write', options.timeouts?.write ?? (remote ? 1_000 : 0), true),
+    operationTimeoutMs: duration(
+      'timeouts.operation',
+      options.timeouts?.operation ??
+        Math.max(
+          options.timeouts?.read ?? (remote ? 500 : 0),
+          options.timeouts?.write ?? (remote ? 1_000 : 0),
+        ),
+      true,
+    ),
     circuitBreaker: options.circuitBreaker ?? {},
     onError: options.onError,
   }
