@@ -58,6 +58,13 @@ export interface CacheExtensionOptions {
    * (or `$transaction`) resolves after it returns. For tracing and tests.
    */
   onWrite?: (event: WriteEvent) => void | Promise<void>
+  /**
+   * `prisma.$disconnect()` also closes the cache (its store connections), once every client
+   * using it has disconnected, so a script ends by itself. Default true; pass false when the
+   * cache outlives this client (you reconnect after `$disconnect`, or use the cache elsewhere):
+   * then call `cache.close()` yourself.
+   */
+  closeCache?: boolean
 }
 
 /** Per query: `cache: false` bypasses the cache; an object tunes this query's entry. */
@@ -89,6 +96,7 @@ const KNOWN = [
   'decimal',
   'onRead',
   'onWrite',
+  'closeCache',
 ]
 
 export function resolveOptions(options: CacheExtensionOptions): ResolvedOptions {
@@ -115,8 +123,10 @@ export function resolveOptions(options: CacheExtensionOptions): ResolvedOptions 
       throw new InvalidOptionError(name, 'must be a function')
     }
   }
-  if (options.writeThrough !== undefined && typeof options.writeThrough !== 'boolean') {
-    throw new InvalidOptionError('writeThrough', 'must be a boolean')
+  for (const name of ['writeThrough', 'closeCache'] as const) {
+    if (options[name] !== undefined && typeof options[name] !== 'boolean') {
+      throw new InvalidOptionError(name, 'must be a boolean')
+    }
   }
   if (options.models !== undefined) {
     if (typeof options.models !== 'object' || options.models === null) {
