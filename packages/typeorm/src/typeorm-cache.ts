@@ -33,6 +33,12 @@ export interface TypeormCacheOptions {
    * reads calling `now()` or `nextval()`. Built-in functions are known already.
    */
   volatileFunctions?: readonly string[]
+  /**
+   * `dataSource.destroy()` also closes the cache (its store connections), once every DataSource
+   * using it has been destroyed, so a script ends by itself. Default true; pass false when the
+   * cache outlives this DataSource, and call `cache.close()` yourself.
+   */
+  closeCache?: boolean
 }
 
 /** Spread into `DataSourceOptions`: `new DataSource({ ...options, ...typeormCache({ cache }) })`. */
@@ -46,7 +52,16 @@ export interface TypeormCacheConfig {
   }
 }
 
-const KNOWN = ['cache', 'ttl', 'alwaysEnabled', 'keyPrefix', 'views', 'onRead', 'volatileFunctions']
+const KNOWN = [
+  'cache',
+  'ttl',
+  'alwaysEnabled',
+  'keyPrefix',
+  'views',
+  'onRead',
+  'volatileFunctions',
+  'closeCache',
+]
 
 export function typeormCache(options: TypeormCacheOptions): TypeormCacheConfig {
   if (typeof options !== 'object' || options === null)
@@ -69,6 +84,9 @@ export function typeormCache(options: TypeormCacheOptions): TypeormCacheConfig {
     (typeof options.keyPrefix !== 'string' || options.keyPrefix === '')
   ) {
     throw new InvalidOptionError('keyPrefix', 'must be a non-empty string')
+  }
+  if (options.closeCache !== undefined && typeof options.closeCache !== 'boolean') {
+    throw new InvalidOptionError('closeCache', 'must be a boolean')
   }
   if (options.onRead !== undefined && typeof options.onRead !== 'function') {
     throw new InvalidOptionError('onRead', 'must be a function')
@@ -94,6 +112,7 @@ export function typeormCache(options: TypeormCacheOptions): TypeormCacheConfig {
     views,
     onRead: options.onRead,
     volatileFunctions,
+    closeCache: options.closeCache ?? true,
   }
   return {
     subscribers: [subscriberFor(new WriteTracker(cache))],
