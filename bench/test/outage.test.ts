@@ -35,9 +35,11 @@ describe.each([
 
   it('reports the outage once per circuit change, not once per query', () => {
     for (const s of report.subjects) {
-      const opened = s.circuit.filter((c) => c.state === 'open')
-      expect(opened.length, s.name).toBeGreaterThanOrEqual(1)
-      expect(s.circuit.at(-1)?.state, s.name).toBe('closed')
+      // A whole Redis down opens the circuit; one Memcached server of three may not (calls to the
+      // other two keep succeeding in between), and then the faults are one run of error events.
+      if (store === 'redis')
+        expect(s.circuit.filter((c) => c.state === 'open').length, s.name).toBeGreaterThan(0)
+      if (s.circuit.length > 0) expect(s.circuit.at(-1)!.state, s.name).toBe('closed')
       // At most one error event per run of faults; a run starts at most once per circuit change.
       expect(s.errorEvents, s.name).toBeLessThanOrEqual(s.circuit.length + 1)
       expect(s.errorEvents, s.name).toBeLessThan(s.latencies.outage.length / 10)

@@ -24,6 +24,7 @@ export class StoreBreaker {
   private current: CircuitState = 'closed'
   private consecutive = 0
   private streak = 0
+  private lastFailureAt = Number.NEGATIVE_INFINITY
   private failures = 0
   private skipped = 0
   private lastCause: OrmCacheError | undefined
@@ -50,7 +51,11 @@ export class StoreBreaker {
     return this.lastCause
   }
 
-  /** Numbers each run of consecutive failures, so each run is reported once (context.ts). */
+  /**
+   * Numbers each run of faults, so each run is reported once (context.ts). A run ends when the
+   * circuit changes state or after `resetAfterMs` without a fault — not at the first success,
+   * because with one of several servers down, faults and successes interleave call by call.
+   */
   get faultStreak(): number {
     return this.streak
   }
@@ -70,7 +75,9 @@ export class StoreBreaker {
     this.failures += 1
     this.lastCause = cause
     if (this.current !== 'closed') return
-    if (this.consecutive === 0) this.streak += 1
+    const now = performance.now()
+    if (now - this.lastFailureAt > this.resetAfterMs) this.streak += 1
+    this.lastFailureAt = now
     this.consecutive += 1
     if (this.consecutive >= this.threshold) this.open()
   }
@@ -114,6 +121,7 @@ export class StoreBreaker {
     }
     if (this.lastCause !== undefined) change.cause = this.lastCause
     this.current = state
+    if (state === 'closed') this.lastFailureAt = Number.NEGATIVE_INFINITY
     this.failures = 0
     this.skipped = 0
     this.onChange(change)

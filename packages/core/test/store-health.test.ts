@@ -119,21 +119,28 @@ describe('the half-open probe', () => {
     expect(errors).toHaveLength(1)
   })
 
-  it('reports a new run of faults after the store answered again', async () => {
+  it('reports interleaved faults (one server of several down) once, and a new run after a quiet period', async () => {
     const store = new FaultyStore(memoryStore())
     const { cache, errors } = track(
-      createCache({ store, namespace: 'health-runs', circuitBreaker: { failureThreshold: 5 } }),
+      createCache({
+        store,
+        namespace: 'health-runs',
+        circuitBreaker: { failureThreshold: 5, resetAfterMs: 1_000 },
+      }),
     )
     const read = () => cache.wrap('k', () => 1, { tags: ['t'] })
-    store.mode = 'fail'
-    await read()
-    await read()
+    for (let i = 0; i < 10; i++) {
+      store.mode = i % 2 === 0 ? 'fail' : 'ok'
+      await read()
+    }
+    expect(errors).toHaveLength(1)
+    expect(cache.stats().errors).toBe(5)
     store.mode = 'ok'
-    await read()
+    await sleep(1_100) // longer than resetAfterMs without a fault: the run is over
     store.mode = 'fail'
     await read()
     expect(errors).toHaveLength(2)
-    expect(cache.stats().errors).toBe(3)
+    expect(cache.stats().errors).toBe(6)
   })
 })
 
