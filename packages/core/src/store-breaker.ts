@@ -4,7 +4,9 @@ import type { OrmCacheError } from './errors.js'
 
 /** One breaker state change, with what happened since the previous one. */
 export interface CircuitChange {
+  /** The state the circuit is in now. */
   state: CircuitState
+  /** The state it left. */
   previous: CircuitState
   /** Store faults since the previous change (the ones that opened it, failed probes, late replies). */
   failures: number
