@@ -66,7 +66,20 @@ const charts = {
       animation: false,
       responsive: true,
       maintainAspectRatio: false,
-      scales: { y: { type: 'logarithmic', min: 1 } },
+      scales: {
+        y: {
+          type: 'logarithmic',
+          min: 1,
+          title: { display: true, text: 'database queries (log scale)' },
+          // One labelled tick per power of ten (1, 10, 100, …) instead of Chart.js's unlabelled minor ticks.
+          afterBuildTicks: (axis) => {
+            const ticks = []
+            for (let value = 1; value <= Math.max(axis.max, 10); value *= 10) ticks.push({ value })
+            axis.ticks = ticks
+          },
+          ticks: { callback: (value) => number(value) },
+        },
+      },
       plugins: { legend: { display: false } },
     },
   }),
@@ -206,17 +219,20 @@ function element(tag, text, attributes = {}, children = []) {
   return node
 }
 
+function render(metrics) {
+  const { info } = metrics
+  $('#info').textContent =
+    `database ${info.database} · cache store ${info.store} · namespace "${info.namespace}"`
+  renderCards(metrics)
+  renderTimeline(metrics.timeline)
+  renderLists(metrics)
+  renderScenario(metrics.scenario)
+}
+
 async function poll() {
   try {
     const response = await fetch('/api/metrics')
-    const metrics = await response.json()
-    const { info } = metrics
-    $('#info').textContent =
-      `database ${info.database} · cache store ${info.store} · namespace "${info.namespace}"`
-    renderCards(metrics)
-    renderTimeline(metrics.timeline)
-    renderLists(metrics)
-    renderScenario(metrics.scenario)
+    render(await response.json())
     window.ormcacheDashboard.polls += 1
     document.body.dataset.polls = String(window.ormcacheDashboard.polls)
   } catch (error) {
@@ -258,4 +274,14 @@ for (const button of document.querySelectorAll('#scenario-form button')) {
 $('#reset-metrics').addEventListener('click', () => post('/api/metrics/reset'))
 $('#clear-cache').addEventListener('click', () => post('/api/cache/clear'))
 
+// The page arrives with a snapshot inlined by the server: draw it now, then poll.
+const initial = document.getElementById('initial-metrics')?.textContent
+if (initial) {
+  try {
+    render(JSON.parse(initial))
+    window.ormcacheDashboard.initialRender = true
+  } catch {
+    // A broken snapshot only costs the first second.
+  }
+}
 poll()

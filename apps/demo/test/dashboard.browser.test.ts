@@ -52,6 +52,45 @@ it('shows the dashboard with its charts, served entirely by the demo (Chart.js f
   expect(await page.locator('.card').count()).toBe(3)
 })
 
+it('paints real data first: the page arrives with a snapshot, never "connecting…" and empty cards', async () => {
+  const html = await (await fetch(baseUrl)).text()
+  expect(html).not.toContain('connecting…')
+  const inlined = /<script id="initial-metrics" type="application\/json">(.+?)<\/script>/s.exec(html)
+  expect(inlined).not.toBeNull()
+  expect(JSON.parse(inlined![1]!).info.database).toContain('sqlite')
+  await page.goto(baseUrl)
+  // Drawn from the inlined snapshot, before (and whether or not) the first poll answered.
+  expect(
+    await page.evaluate(
+      () =>
+        (window as unknown as { ormcacheDashboard: { initialRender?: boolean } }).ormcacheDashboard
+          .initialRender,
+    ),
+  ).toBe(true)
+  expect(await page.locator('.card[data-orm="total"] dd[data-field="requests"]').count()).toBe(1)
+})
+
+it('labels every tick of the log-scale scenario chart', async () => {
+  const labels = await page.evaluate(() => {
+    const chart = (
+      window as unknown as {
+        ormcacheDashboard: { charts: { scenario: { scales: { y: { ticks: { label: unknown }[] } } } } }
+      }
+    ).ormcacheDashboard.charts.scenario
+    return chart.scales.y.ticks.map((tick) => String(tick.label ?? ''))
+  })
+  expect(labels.length).toBeGreaterThan(0)
+  expect(labels.every((label) => label !== '')).toBe(true)
+})
+
+it('links only GET routes from the routes table (the write-behind row names its POST route)', async () => {
+  const row = page.locator('#routes tr', { hasText: 'write-behind' })
+  expect(await row.textContent()).toContain('POST /prisma/posts/:id/views')
+  const hrefs = await row.locator('a').evaluateAll((links) => links.map((a) => a.getAttribute('href')))
+  expect(hrefs).toEqual(['/prisma/posts/1', '/typeorm/posts/1'])
+  for (const href of hrefs) expect((await fetch(`${baseUrl}${href}`)).status).toBe(200)
+})
+
 it('runs the homepage scenario from its buttons and the charts and table update', async () => {
   const before = { queries: await chartTotal('queries'), scenario: await chartTotal('scenario') }
   await page.fill('#scenario-requests', '200')

@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ORMS, type OrmName } from '../src/blog/types.js'
 import { parseLoadArgs, UsageError } from '../src/load/args.js'
-import { progressLine, resultTable, summary } from '../src/load/report.js'
+import { estimateLine, progressLine, resultTable, summary } from '../src/load/report.js'
 import { assertLoopback, runHomepageScenario, type ScenarioRun } from '../src/scenario/homepage.js'
 import { removeTempDirs, startTestDemo, type TestDemo } from './support/demo.js'
 
@@ -162,7 +162,7 @@ describe('the dashboard scenario endpoint', () => {
 describe('the demo:load command line', () => {
   it('parses its options', () => {
     expect(parseLoadArgs([])).toEqual({
-      plan: { orms: ['prisma', 'typeorm'], modes: ['off', 'on'], requests: 10_000, concurrency: 50 },
+      plan: { orms: ['prisma', 'typeorm'], modes: ['off', 'on'], requests: 2_000, concurrency: 50 },
       url: undefined,
     })
     expect(
@@ -203,5 +203,10 @@ describe('the demo:load command line', () => {
     expect(
       progressLine({ run: 2, runs: 4, orm: 'prisma', cache: 'on', done: 5_000, total: 10_000 }, 10),
     ).toBe('[█████░░░░░]  50%  run 2/4 prisma, cache on  5,000/10,000')
+  })
+
+  it("prints an estimate from the first run's pace, bounding the whole scenario", () => {
+    expect(estimateLine(100, 1, 8_000, 4)).toBe('estimate: at most ~80 s for 4 runs (100 req/s so far)')
+    expect(estimateLine(100, 2, 8_000, 4)).toBe('estimate: at most ~2.7 min for 4 runs (50 req/s so far)')
   })
 })

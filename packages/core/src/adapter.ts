@@ -4,7 +4,9 @@
  * writes invalidate the other's reads), canonical keys, SQL table extraction and the per-
  * transaction invalidation buffer.
  */
+export { holdCache } from './cache-holds.js'
 export { type BuildKeyOptions, buildKey, type KeyEncoder } from './keys.js'
+export { reportListenerError } from './listener-report.js'
 export { type BypassReason, planRead, type ReadPlan, type ReadPlanInput } from './read-plan.js'
 export {
   classifyRead,

@@ -1,4 +1,4 @@
-import type { Codec } from './codec.js'
+import type { Codec, Encoded } from './codec.js'
 import { CacheContext } from './context.js'
 import { writeEntry } from './entry.js'
 import {
@@ -12,6 +12,7 @@ import type { CacheEventName, CacheListener } from './events.js'
 import { keyHash } from './hash.js'
 import { Invalidator } from './invalidation.js'
 import { registerContext } from './observe.js'
+import type { EntryAddress } from './keys.js'
 import { type CacheOptions, duration, resolveOptions } from './options.js'
 import { type AfterLoad, checkAfterLoad, guardTags } from './post-load.js'
 import { lookup } from './read-path.js'
@@ -150,6 +151,10 @@ class OrmCache implements Cache {
 
   async get<T>(key: string): Promise<T | undefined> {
     this.ensureOpen()
+    return this.ctx.operation(() => this.read<T>(key))
+  }
+
+  private async read<T>(key: string): Promise<T | undefined> {
     const address = this.ctx.keys.entry(key)
     if (this.invalidator.pending && (await this.invalidator.flush()) === undefined) return undefined
     const recovery = this.ctx.recoveringUntil
@@ -179,6 +184,16 @@ class OrmCache implements Cache {
     )
     const tags = normalizeTags(options.tags)
     const encoded = this.ctx.codec.encode(value)
+    return this.ctx.operation(() => this.write(key, address, tags, ttl, encoded))
+  }
+
+  private async write(
+    key: string,
+    address: EntryAddress,
+    tags: readonly string[],
+    ttl: number,
+    encoded: Encoded,
+  ): Promise<void> {
     if (this.invalidator.pending && (await this.invalidator.flush()) === undefined) return
     try {
       const snapshot = await this.ctx.tags.snapshot(this.ctx.store, tags)
@@ -197,7 +212,7 @@ class OrmCache implements Cache {
   async delete(key: string): Promise<void> {
     this.ensureOpen()
     const address = this.ctx.keys.entry(key)
-    await this.invalidator.delete(address.storeKey)
+    await this.ctx.operation(() => this.invalidator.delete(address.storeKey))
     this.ctx.stats.add('deletes')
     this.ctx.events.emit('delete', { key })
   }
@@ -219,11 +234,11 @@ class OrmCache implements Cache {
     const operation = label('operation', options.operation)
     // The plain path allocates nothing extra: observers cost only when installed.
     if (ctx.tracer === undefined && model === undefined && !ctx.events.has('read')) {
-      const { value, info } = await cacheAside(ctx, this.invalidator, key, load, policy)
+      const { value, info } = await ctx.operation(() => cacheAside(ctx, this.invalidator, key, load, policy))
       return { value, info }
     }
     const started = performance.now()
-    const run = () => cacheAside(ctx, this.invalidator, key, load, policy)
+    const run = () => ctx.operation(() => cacheAside(ctx, this.invalidator, key, load, policy))
     const start = { keyHash: '', model, operation, tagCount: policy.tags.length }
     let outcome: ReadOutcome<T> | undefined
     try {
@@ -255,12 +270,12 @@ class OrmCache implements Cache {
   async invalidateTags(tags: readonly string[]): Promise<void> {
     this.ensureOpen()
     const list = normalizeTags(tags)
-    if (list.length > 0) await this.invalidator.invalidate(list)
+    if (list.length > 0) await this.ctx.operation(() => this.invalidator.invalidate(list))
   }
 
   async clear(): Promise<void> {
     this.ensureOpen()
-    await this.invalidator.invalidate([], true)
+    await this.ctx.operation(() => this.invalidator.invalidate([], true))
   }
 
   async beginWrite(fillTags: readonly string[]): Promise<WriteIntent> {

@@ -1,5 +1,6 @@
+import { newBudget, withinBudget } from './budget.js'
 import { Codec } from './codec.js'
-import { OrmCacheError, StoreError } from './errors.js'
+import { ListenerError, OrmCacheError, StoreError } from './errors.js'
 import { Emitter } from './events.js'
 import { GuardedStore } from './guarded-store.js'
 import { KeySpace } from './keys.js'
@@ -11,6 +12,9 @@ import { newToken, TagVersions } from './tags.js'
 import type { InvalidationBus } from './tiers/bus.js'
 import { NearCache } from './tiers/l1.js'
 
+/** Faults that say the store is unhealthy; reported once per run, not once per query. */
+const STORE_FAULTS = new Set<string>(['ERR_STORE', 'ERR_STORE_TIMEOUT', 'ERR_CIRCUIT_OPEN'])
+
 /** Everything the strategies share; one per `createCache` call. Internal. */
 export class CacheContext {
   readonly store: GuardedStore
@@ -18,7 +22,10 @@ export class CacheContext {
   readonly tags: TagVersions
   readonly codec = new Codec()
   readonly stats = new StatsRecorder()
-  readonly events = new Emitter()
+  readonly events = new Emitter((error, event, listener) =>
+    // A throwing `error` listener cannot be told through `error` events: it gets a process warning.
+    this.listenerFailed(listener, `on('${event}')`, error, event === 'error'),
+  )
   readonly flights = new SingleFlight()
   /**
    * Moves on every local invalidation. Loads that run without the store (store down) are
@@ -49,8 +56,11 @@ export class CacheContext {
       readTimeoutMs: options.readTimeoutMs,
       writeTimeoutMs: options.writeTimeoutMs,
       breaker: options.circuitBreaker,
-      onStateChange: (state) => {
+      probeKey: this.keys.probe(),
+      onStateChange: (change) => {
+        const state = change.state
         this.storeHealthy = state === 'closed'
+        this.events.emit('circuit', change)
         if (state === 'closed') {
           // Other processes may still hold invalidations they could not apply during the outage.
           if (options.recoveryGrace > 0) this.recoveringUntil = performance.now() + options.recoveryGrace
@@ -76,15 +86,46 @@ export class CacheContext {
   reportError(error: unknown, operation: string, key?: string): void {
     const typed = OrmCacheError.is(error) ? error : new StoreError(operation, error)
     this.stats.add('errors')
+    if (this.options.circuitBreaker !== false && STORE_FAULTS.has(typed.code)) {
+      // One event per run of store faults: the first fault of a run while the circuit is
+      // closed. The rest are counted (stats, and the next `circuit` event), not emitted each.
+      const streak = this.store.faultStreak
+      if (this.store.state !== 'closed' || streak === this.reportedStreak) return
+      this.reportedStreak = streak
+    }
     this.events.emit(
       'error',
       key === undefined ? { error: typed, operation } : { error: typed, operation, key },
     )
+    const onError = this.options.onError
+    if (onError === undefined) return
     try {
-      this.options.onError?.(typed)
-    } catch {
+      onError(typed)
+    } catch (failure) {
       // The user's error hook must not turn a handled fault into a failed query.
+      this.listenerFailed(onError, 'onError', failure, true)
     }
+  }
+
+  private reportedStreak = -1
+  private readonly failedListeners = new WeakSet<object>()
+
+  /**
+   * Reports a throwing user listener once per listener function (see ListenerError): as an
+   * `error` event, or as a process warning when the listener is part of the error channel.
+   */
+  listenerFailed(listener: object, where: string, error: unknown, viaWarning = false): void {
+    if (this.failedListeners.has(listener)) return
+    this.failedListeners.add(listener)
+    const typed = new ListenerError(where, error)
+    if (viaWarning)
+      process.emitWarning(typed.message, { type: 'OrmCacheListenerWarning', code: 'ERR_LISTENER' })
+    else this.reportError(typed, 'listener')
+  }
+
+  /** Runs one user operation under its total store budget (`timeouts.operation`, see budget.ts). */
+  operation<T>(fn: () => T): T {
+    return withinBudget(newBudget(this.options.operationTimeoutMs), fn)
   }
 
   /** TTL with random jitter taken off, so entries filled together do not expire together. */

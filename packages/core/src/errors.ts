@@ -25,6 +25,7 @@ export type OrmCacheErrorCode =
   | 'ERR_NO_DEPENDENCIES'
   | 'ERR_UNCACHEABLE_QUERY'
   | 'ERR_MISSING_PEER'
+  | 'ERR_LISTENER'
 
 export class OrmCacheError extends Error {
   readonly code: OrmCacheErrorCode
@@ -102,25 +103,62 @@ export class StoreError extends OrmCacheError {
   }
 }
 
+/**
+ * The store did not answer in time, or (`budget`) the user operation had already spent its total
+ * store budget (`timeouts.operation`) and this call was skipped without asking the store.
+ * `cause` is the connection's last error when the store knows one.
+ */
 export class StoreTimeoutError extends OrmCacheError {
   readonly operation: string
   readonly timeoutMs: number
-  constructor(operation: string, timeoutMs: number) {
-    super('ERR_STORE_TIMEOUT', `Cache store did not answer ${operation} within ${timeoutMs} ms`)
+  readonly budget: boolean
+  constructor(operation: string, timeoutMs: number, options: { cause?: unknown; budget?: boolean } = {}) {
+    super(
+      'ERR_STORE_TIMEOUT',
+      options.budget === true
+        ? `Cache store skipped for ${operation}: the operation spent its ${timeoutMs} ms store budget`
+        : `Cache store did not answer ${operation} within ${timeoutMs} ms` +
+            (options.cause === undefined ? '' : ` (${describe(options.cause)})`),
+      options.cause === undefined ? undefined : { cause: options.cause },
+    )
     this.operation = operation
     this.timeoutMs = timeoutMs
+    this.budget = options.budget === true
   }
 }
 
+/** The circuit is open: the store was skipped. `cause` is the fault that opened it. */
 export class CircuitOpenError extends OrmCacheError {
-  constructor(operation: string) {
-    super('ERR_CIRCUIT_OPEN', `Cache store skipped for ${operation}: circuit breaker is open`)
+  constructor(operation: string, cause?: unknown) {
+    super(
+      'ERR_CIRCUIT_OPEN',
+      `Cache store skipped for ${operation}: circuit breaker is open` +
+        (cause === undefined ? '' : ` (${describe(cause)})`),
+      cause === undefined ? undefined : { cause },
+    )
   }
 }
 
 export class CacheClosedError extends OrmCacheError {
   constructor() {
     super('ERR_CACHE_CLOSED', 'The cache has been closed')
+  }
+}
+
+/**
+ * A user's listener or hook (`on(...)` listener, `onError`, an adapter's `onRead`/`onWrite`)
+ * threw. The query it observed was not affected. Reported once per listener function: as an
+ * `error` event, or — when the failing listener is itself an `error` listener or `onError` — as a
+ * Node process warning (`process.on('warning')`, code ORMCACHE_LISTENER).
+ */
+export class ListenerError extends OrmCacheError {
+  /** Where the listener was registered, e.g. `on('hit')`, `onError`, `prisma onRead`. */
+  readonly listener: string
+  constructor(listener: string, cause: unknown) {
+    super('ERR_LISTENER', `Listener ${listener} threw (ignored, reported once): ${describe(cause)}`, {
+      cause,
+    })
+    this.listener = listener
   }
 }
 

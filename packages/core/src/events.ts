@@ -1,5 +1,6 @@
 import type { OrmCacheError } from './errors.js'
 import type { ReadInfo, ReadSource } from './strategies/cache-aside.js'
+import type { CircuitChange } from './store-breaker.js'
 
 /** Why a read did not return a fresh cached value. */
 export type MissReason = 'absent' | 'expired' | 'invalidated' | 'corrupt' | 'store-unavailable'
@@ -15,6 +16,12 @@ export interface CacheEvents {
   error: { error: OrmCacheError; operation: string; key?: string }
   /** One per `wrap` / `wrapWithInfo` call (every cached ORM read), once it settled. */
   read: CacheReadEvent
+  /**
+   * The store's circuit changed state (open, half-open, closed), with the store faults and
+   * skipped calls counted since the previous change. While the circuit is not closed, store
+   * faults are counted here (and in `stats().errors`) instead of one `error` event each.
+   */
+  circuit: CircuitChange
 }
 
 /**
@@ -44,12 +51,17 @@ export interface CacheReadEvent {
 export type CacheEventName = keyof CacheEvents
 export type CacheListener<E extends CacheEventName> = (event: CacheEvents[E]) => void
 
+/** Told when a listener throws; the emitter itself carries on with the other listeners. */
+export type ListenerFailure = (error: unknown, event: string, listener: (event: never) => void) => void
+
 /**
  * A small typed emitter. A throwing listener is isolated: it never breaks a cache operation and
- * never stops other listeners.
+ * never stops other listeners; `onListenerError` reports it (see ListenerError).
  */
 export class Emitter<Events extends object = CacheEvents> {
   private readonly listeners = new Map<keyof Events, Set<(event: never) => void>>()
+
+  constructor(private readonly onListenerError?: ListenerFailure) {}
 
   on<E extends keyof Events>(name: E, listener: (event: Events[E]) => void): () => void {
     let set = this.listeners.get(name)
@@ -73,8 +85,9 @@ export class Emitter<Events extends object = CacheEvents> {
     for (const listener of set) {
       try {
         ;(listener as (event: Events[E]) => void)(event)
-      } catch {
-        // A listener's bug must not turn into a cache fault (or a lost write).
+      } catch (error) {
+        // A listener's bug must not turn into a cache fault (or a lost write): reported, not thrown.
+        this.onListenerError?.(error, String(name), listener)
       }
     }
   }

@@ -1,5 +1,7 @@
-import { CircuitBreaker, type CircuitBreakerOptions, type CircuitState } from './circuit-breaker.js'
+import { currentBudget } from './budget.js'
+import type { CircuitBreakerOptions, CircuitState } from './circuit-breaker.js'
 import { CircuitOpenError, OrmCacheError, StoreError, StoreTimeoutError } from './errors.js'
+import { type CircuitChange, StoreBreaker } from './store-breaker.js'
 import type {
   CacheStore,
   Guard,
@@ -17,17 +19,24 @@ export interface GuardOptions {
   readTimeoutMs: number
   writeTimeoutMs: number
   breaker: CircuitBreakerOptions | false
-  onStateChange?: (state: CircuitState) => void
+  /** A key the half-open probe may read (when the store has no `ping`). */
+  probeKey: string
+  onStateChange?: (change: CircuitChange) => void
 }
 
+/** ms the background probe waits for the store when no timeout is configured. */
+const PROBE_TIMEOUT_MS = 1_000
+
 /**
- * Puts per-operation timeouts and a circuit breaker around any store, and turns every failure
- * into a typed `OrmCacheError`. The cache only ever talks to a guarded store.
+ * Puts per-operation timeouts, the operation's total budget (budget.ts) and a circuit breaker
+ * around any store, and turns every failure into a typed `OrmCacheError` that carries the
+ * underlying cause. A store that knows its connection is down says so (`unavailable()`), and
+ * the call fails at once instead of waiting for its timeout. The cache only talks to a guarded store.
  */
 export class GuardedStore implements CacheStore {
   readonly name: string
   readonly capabilities: StoreCapabilities
-  private readonly breaker: CircuitBreaker | undefined
+  private readonly breaker: StoreBreaker | undefined
   readonly readVersions?: (request: VersionRead) => Promise<string[]>
   readonly lookup?: (request: LookupRequest) => Promise<LookupReply>
   readonly fill?: (write: StoreWrite, lease: LeaseRef | undefined) => Promise<void>
@@ -44,7 +53,14 @@ export class GuardedStore implements CacheStore {
   ) {
     this.name = inner.name
     this.capabilities = inner.capabilities
-    this.breaker = options.breaker === false ? undefined : new CircuitBreaker(options.breaker)
+    this.breaker =
+      options.breaker === false
+        ? undefined
+        : new StoreBreaker(
+            options.breaker,
+            () => this.probe(),
+            (change) => options.onStateChange?.(change),
+          )
     // The fused operations exist only where the inner store has them (store-ops.ts composes the rest).
     const { readTimeoutMs, writeTimeoutMs } = options
     if (inner.readVersions)
@@ -63,6 +79,11 @@ export class GuardedStore implements CacheStore {
 
   get state(): CircuitState {
     return this.breaker?.state ?? 'closed'
+  }
+
+  /** Which run of consecutive failures the store is in (changes when a new run starts). */
+  get faultStreak(): number {
+    return this.breaker?.faultStreak ?? -2
   }
 
   get(key: string) {
@@ -94,28 +115,60 @@ export class GuardedStore implements CacheStore {
     )
   }
   close() {
+    this.breaker?.close()
     return this.inner.close()
+  }
+
+  /** The half-open probe: a cheap round trip, run by the breaker's timer, never by a user call. */
+  private async probe(): Promise<void> {
+    const down = this.inner.unavailable?.()
+    if (down !== undefined) throw new StoreError('probe', down)
+    const ms = this.options.readTimeoutMs > 0 ? this.options.readTimeoutMs : PROBE_TIMEOUT_MS
+    const run: Promise<unknown> = this.inner.ping ? this.inner.ping() : this.inner.get(this.options.probeKey)
+    try {
+      await withTimeout(run, ms, () => new StoreTimeoutError('probe', ms))
+    } catch (error) {
+      throw OrmCacheError.is(error) ? error : new StoreError('probe', error)
+    }
   }
 
   private async guard<T>(operation: string, timeoutMs: number, run: () => Promise<T>): Promise<T> {
     const breaker = this.breaker
-    if (breaker !== undefined && !breaker.allow()) throw new CircuitOpenError(operation)
-    const before = breaker?.state
+    if (breaker !== undefined && !breaker.allow()) throw new CircuitOpenError(operation, breaker.cause)
+    const down = this.inner.unavailable?.()
+    if (down !== undefined) {
+      // A refused or closed connection: fail now with its cause rather than wait for a timeout.
+      const error = new StoreError(operation, down)
+      breaker?.failure(error)
+      throw error
+    }
+    const budget = currentBudget()
+    let limit = timeoutMs
+    if (budget !== undefined) {
+      const left = Math.floor(budget.remaining())
+      // An operation that spent its budget skips its remaining store calls; the store was not
+      // asked, so this says nothing about its health.
+      if (left <= 0) throw new StoreTimeoutError(operation, budget.limitMs, { budget: true })
+      limit = timeoutMs > 0 ? Math.min(timeoutMs, left) : left
+    }
+    const started = budget === undefined ? 0 : performance.now()
     try {
-      const result = await withTimeout(run(), timeoutMs, () => new StoreTimeoutError(operation, timeoutMs))
-      if (breaker !== undefined) {
-        breaker.success()
-        if (before !== 'closed') this.options.onStateChange?.('closed')
-      }
+      const result = await withTimeout(run(), limit, () => {
+        const cause = this.inner.unavailable?.()
+        return new StoreTimeoutError(operation, limit, cause === undefined ? {} : { cause })
+      })
+      breaker?.success()
       return result
     } catch (error) {
+      // When the connection is known to be down, its error (ECONNREFUSED…) is the real cause.
+      const typed = OrmCacheError.is(error)
+        ? error
+        : new StoreError(operation, this.inner.unavailable?.() ?? error)
       // A value the store refuses by size says nothing about the store's health.
-      const typed = OrmCacheError.is(error) ? error : new StoreError(operation, error)
-      if (breaker !== undefined && typed.code !== 'ERR_VALUE_TOO_LARGE') {
-        breaker.failure()
-        if (breaker.state === 'open' && before !== 'open') this.options.onStateChange?.('open')
-      }
+      if (breaker !== undefined && typed.code !== 'ERR_VALUE_TOO_LARGE') breaker.failure(typed)
       throw typed
+    } finally {
+      budget?.spend(performance.now() - started)
     }
   }
 }

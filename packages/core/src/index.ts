@@ -9,6 +9,7 @@ export {
   InvalidKeyError,
   InvalidOptionError,
   InvalidTagError,
+  ListenerError,
   LoaderError,
   MissingPeerError,
   NoDependenciesError,
@@ -29,6 +30,7 @@ export type { AfterLoad } from './post-load.js'
 export type { BypassReason } from './read-plan.js'
 export type { UncacheableReason } from './sql/read-safety.js'
 export type { CacheStats, ModelStats } from './stats.js'
+export type { CircuitChange } from './store-breaker.js'
 export { MemoryStore, type MemoryStoreOptions, memoryStore } from './stores/memory.js'
 export type {
   CacheStore,

@@ -1,3 +1,4 @@
+import { detached, outOfBudget, waitWithinBudget } from './budget.js'
 import type { CacheContext } from './context.js'
 import { StoreTimeoutError } from './errors.js'
 import { bumpGuarded } from './store-ops.js'
@@ -5,6 +6,8 @@ import type { Guard, StoreWrite } from './stores/types.js'
 import { applyPlan, mustSplit } from './tags.js'
 import type { BusMessage, InvalidationBus } from './tiers/bus.js'
 import { withTimeout } from './timeout.js'
+
+const noop = () => {}
 
 /**
  * Write-through's fill, sent in the same store operation as the bump: given the new tokens,
@@ -151,7 +154,8 @@ export class Invalidator {
     const sent = this.send(bus, message).finally(() => {
       this.publishing -= 1
     })
-    return this.ctx.store.state === 'closed' ? sent : Promise.resolve()
+    // Waiting for it counts against the operation's store budget (the publish itself goes on).
+    return this.ctx.store.state === 'closed' ? waitWithinBudget(sent) : Promise.resolve()
   }
 
   private publishing = 0
@@ -176,7 +180,17 @@ export class Invalidator {
    * the attempt that ran for this caller (empty if nothing was pending), or undefined on failure.
    */
   async flush(): Promise<Map<string, string> | undefined> {
-    while (this.flushing !== undefined) await this.flushing
+    while (this.flushing !== undefined) {
+      // Another attempt (maybe a background retry against a hung store) is running: waiting for
+      // it counts against this operation's budget. Out of budget, this caller's invalidations stay
+      // pending — not lost — and a retry is scheduled to deliver them.
+      const other = this.flushing
+      await waitWithinBudget(other.then(noop, noop))
+      if (this.flushing === other && outOfBudget()) {
+        this.scheduleRetry()
+        return undefined
+      }
+    }
     if (!this.pending) return new Map()
     const attempt = this.attempt()
     this.flushing = attempt
@@ -215,10 +229,13 @@ export class Invalidator {
     if (this.retryTimer !== undefined || this.ctx.closed) return
     const delay = this.retryDelay
     this.retryDelay = Math.min(MAX_RETRY_MS, this.retryDelay * 2)
-    this.retryTimer = setTimeout(() => {
-      this.retryTimer = undefined
-      void this.flush()
-    }, delay)
+    // Detached: the retry must not inherit the (possibly spent) budget of the operation that failed.
+    this.retryTimer = detached(() =>
+      setTimeout(() => {
+        this.retryTimer = undefined
+        void this.flush()
+      }, delay),
+    )
     this.retryTimer.unref?.()
   }
 }

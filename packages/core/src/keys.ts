@@ -183,6 +183,11 @@ export class KeySpace {
   lease(storeKey: string): string {
     return `${this.namespace}:l:{${storeKey}}`
   }
+
+  /** Read (never written) by the breaker's probe on stores without `ping`. */
+  probe(): string {
+    return `${this.namespace}:probe`
+  }
 }
 
 const MEMO_ENTRIES = 4_096

@@ -44,8 +44,13 @@ export interface CacheOptions {
   lease?: false | LeaseOptions
   /** ms the store is bypassed after it recovers from an outage, so writers can replay invalidations first. Default 1,000. */
   recoveryGrace?: number
-  /** Store operation timeouts in ms; past them the cache fails open to the loader. */
-  timeouts?: { read?: number; write?: number }
+  /**
+   * Store timeouts in ms; past them the cache fails open to the loader. `read` and `write` bound
+   * each store call; `operation` bounds the total store time of one user operation (a read's
+   * lookup and fill, a write's snapshot, invalidation and publish). Defaults for a remote store:
+   * read 500, write 1,000, operation = the larger of the two. 0 = no limit.
+   */
+  timeouts?: { read?: number; write?: number; operation?: number }
   circuitBreaker?: false | CircuitBreakerOptions
   /** Called for every error event, in addition to `on('error')` listeners. */
   onError?: (error: OrmCacheError) => void
@@ -66,6 +71,7 @@ export interface ResolvedOptions {
   recoveryGrace: number
   readTimeoutMs: number
   writeTimeoutMs: number
+  operationTimeoutMs: number
   circuitBreaker: false | CircuitBreakerOptions
   onError: ((error: OrmCacheError) => void) | undefined
 }
@@ -124,6 +130,13 @@ export function resolveOptions(options: CacheOptions = {}): ResolvedOptions {
     recoveryGrace: durationMs('recoveryGrace', options.recoveryGrace ?? 1_000, TIMER_OR_ZERO),
     readTimeoutMs: durationMs('timeouts.read', timeouts.read ?? (remote ? 500 : 0), TIMER_OR_ZERO),
     writeTimeoutMs: durationMs('timeouts.write', timeouts.write ?? (remote ? 1_000 : 0), TIMER_OR_ZERO),
+    // One budget for a whole user operation (a read's lookup and fill, a write's invalidation), so
+    // sequential store calls cannot add their timeouts up.
+    operationTimeoutMs: durationMs(
+      'timeouts.operation',
+      timeouts.operation ?? Math.max(timeouts.read ?? (remote ? 500 : 0), timeouts.write ?? (remote ? 1_000 : 0)),
+      TIMER_OR_ZERO,
+    ),
     circuitBreaker: resolveCircuitBreaker(options.circuitBreaker),
     onError: options.onError,
   }
@@ -132,9 +145,13 @@ export function resolveOptions(options: CacheOptions = {}): ResolvedOptions {
 const TIMER = { max: MAX_TIMER_MS }
 const TIMER_OR_ZERO = { allowZero: true, max: MAX_TIMER_MS }
 
-function resolveTimeouts(timeouts: CacheOptions['timeouts']): { read?: number; write?: number } {
+function resolveTimeouts(timeouts: CacheOptions['timeouts']): { read?: number; write?: number; operation?: number } {
   if (timeouts === undefined) return {}
-  knownKeys('timeouts', optionsObject('timeouts', timeouts, 'must be { read?, write? }'), ['read', 'write'])
+  knownKeys('timeouts', optionsObject('timeouts', timeouts, 'must be { read?, write?, operation? }'), [
+    'read',
+    'write',
+    'operation',
+  ])
   return timeouts
 }
 

@@ -1,5 +1,5 @@
 import type { Cache } from '@ormcache/core'
-import type { SqlDialect } from '@ormcache/core/adapter'
+import { reportListenerError, type SqlDialect } from '@ormcache/core/adapter'
 import type { ModelCacheSettings, ReadEvent, ResolvedOptions, WriteEvent } from './options.js'
 import type { DataModel, ModelInfo } from './schema/data-model.js'
 import type { TransactionTracker } from './transactions.js'
@@ -48,21 +48,24 @@ export class ExtensionContext {
     return { omit: this.globalOmit, user }
   }
 
+  /** Hook failures never fail the query: reported once per hook, as an ERR_LISTENER error event. */
   read(event: ReadEvent): void {
-    if (this.options.onRead === undefined) return
+    const onRead = this.options.onRead
+    if (onRead === undefined) return
     try {
-      this.options.onRead(event)
-    } catch {
-      // An observer's bug must not fail the query.
+      onRead(event)
+    } catch (error) {
+      reportListenerError(this.cache, onRead, 'prisma onRead', error)
     }
   }
 
   async wrote(event: WriteEvent): Promise<void> {
-    if (this.options.onWrite === undefined) return
+    const onWrite = this.options.onWrite
+    if (onWrite === undefined) return
     try {
-      await this.options.onWrite(event)
+      await onWrite(event)
     } catch (error) {
-      this.report(error, 'onWrite')
+      reportListenerError(this.cache, onWrite, 'prisma onWrite', error)
     }
   }
 

@@ -1,5 +1,5 @@
 import { InvalidOptionError } from '@ormcache/core'
-import { planRead, tableTag } from '@ormcache/core/adapter'
+import { holdCache, planRead, tableTag } from '@ormcache/core/adapter'
 import { Decimal } from '@prisma/client/runtime/client'
 import { ExtensionContext, type OperationCall, resolveModel } from './context.js'
 import { rawQueryKey } from './keys.js'
@@ -14,6 +14,10 @@ import { applyCommitted, isRawOperation, rawOperation, trackedWrite, WRITE_OPERA
 
 interface Extendable {
   $extends(extension: unknown): unknown
+}
+
+interface Disconnectable {
+  $disconnect(): Promise<void>
 }
 
 interface QueryParams {
@@ -65,6 +69,9 @@ export function cacheExtension<const ModelName extends string = string>(
       tracker,
     )
 
+    // $disconnect ends the client's connections and, with closeCache, the cache's own.
+    const release = resolved.closeCache === false ? undefined : holdCache(resolved.cache)
+    const base = client as Disconnectable
     const extension = {
       name: '@ormcache/prisma',
       query: {
@@ -75,6 +82,13 @@ export function cacheExtension<const ModelName extends string = string>(
       client: {
         $cache: resolved.cache,
         $transaction: tracker.method(),
+        async $disconnect(): Promise<void> {
+          try {
+            await base.$disconnect()
+          } finally {
+            await release?.()
+          }
+        },
         $queryRawCached(this: unknown, query: unknown, rawOptions: RawCacheOptions) {
           return queryRawCached(context, this, query, rawOptions)
         },

@@ -69,6 +69,13 @@ export interface CacheExtensionOptions<ModelName extends string = string> {
    * (or `$transaction`) resolves after it returns. For tracing and tests.
    */
   onWrite?: (event: WriteEvent) => void | Promise<void>
+  /**
+   * `prisma.$disconnect()` also closes the cache (its store connections), once every client
+   * using it has disconnected, so a script ends by itself. Default true; pass false when the
+   * cache outlives this client (you reconnect after `$disconnect`, or use the cache elsewhere):
+   * then call `cache.close()` yourself.
+   */
+  closeCache?: boolean
 }
 
 /** Per query: `cache: false` bypasses the cache; an object tunes this query's entry. */
@@ -100,6 +107,7 @@ const KNOWN = [
   'decimal',
   'onRead',
   'onWrite',
+  'closeCache',
 ]
 
 export function resolveOptions(options: CacheExtensionOptions): ResolvedOptions {
@@ -118,7 +126,9 @@ export function resolveOptions(options: CacheExtensionOptions): ResolvedOptions 
   for (const name of ['context', 'decimal', 'onRead', 'onWrite'] as const) {
     if (options[name] !== undefined) functionOption(name, options[name])
   }
-  if (options.writeThrough !== undefined) booleanOption('writeThrough', options.writeThrough)
+  for (const name of ['writeThrough', 'closeCache'] as const) {
+    if (options[name] !== undefined) booleanOption(name, options[name])
+  }
   if (options.models !== undefined) {
     const models = optionsObject('models', options.models, 'must be an object keyed by model name')
     for (const [model, setting] of Object.entries(models)) {

@@ -1,5 +1,12 @@
 import type { AfterLoad, Cache, ReadSource } from '@ormcache/core'
-import { durationMs, planRead, type ReadPlan, type SqlDialect } from '@ormcache/core/adapter'
+import {
+  durationMs,
+  holdCache,
+  planRead,
+  type ReadPlan,
+  reportListenerError,
+  type SqlDialect,
+} from '@ormcache/core/adapter'
 import type { DataSource, DataSourceOptions, QueryRunner } from 'typeorm'
 import { dialectOf } from './dialect.js'
 import { defaultScope, identifierKey, identifierTag, identifierTags, queryKey } from './keys.js'
@@ -36,6 +43,7 @@ export interface ProviderSettings {
   views: ReadonlyMap<string, readonly string[]>
   onRead: ((event: ReadEvent) => void) | undefined
   volatileFunctions: readonly string[]
+  closeCache: boolean
 }
 
 /**
@@ -57,10 +65,22 @@ export class OrmcacheQueryResultCache implements QueryResultCache {
     this.verdicts = new ReadVerdicts(this.dialect, { volatileFunctions: settings.volatileFunctions })
   }
 
-  async connect(): Promise<void> {}
+  private release: (() => Promise<void>) | undefined
 
-  /** The Cache belongs to the caller, who may share it with other DataSources: it stays open. */
-  async disconnect(): Promise<void> {}
+  /** Called by `dataSource.initialize()`. */
+  async connect(): Promise<void> {
+    if (this.settings.closeCache && this.release === undefined) this.release = holdCache(this.settings.cache)
+  }
+
+  /**
+   * Called by `dataSource.destroy()`: the cache closes once every DataSource holding it has
+   * been destroyed (unless `closeCache: false`), so ending the ORM ends the store connections.
+   */
+  async disconnect(): Promise<void> {
+    const release = this.release
+    this.release = undefined
+    await release?.()
+  }
 
   async synchronize(): Promise<void> {}
 
@@ -214,10 +234,13 @@ export class OrmcacheQueryResultCache implements QueryResultCache {
   }
 
   private notify(event: ReadEvent): void {
+    const onRead = this.settings.onRead
+    if (onRead === undefined) return
     try {
-      this.settings.onRead?.(event)
-    } catch {
-      // A listener's bug must not fail the query.
+      onRead(event)
+    } catch (error) {
+      // A listener's bug must not fail the query: reported once, as an ERR_LISTENER error event.
+      reportListenerError(this.settings.cache, onRead, 'typeorm onRead', error)
     }
   }
 }

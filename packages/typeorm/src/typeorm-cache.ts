@@ -41,6 +41,12 @@ export interface TypeormCacheOptions {
    * reads calling `now()` or `nextval()`. Built-in functions are known already.
    */
   volatileFunctions?: readonly string[]
+  /**
+   * `dataSource.destroy()` also closes the cache (its store connections), once every DataSource
+   * using it has been destroyed, so a script ends by itself. Default true; pass false when the
+   * cache outlives this DataSource, and call `cache.close()` yourself.
+   */
+  closeCache?: boolean
 }
 
 /** Spread into `DataSourceOptions`: `new DataSource({ ...options, ...typeormCache({ cache }) })`. */
@@ -54,7 +60,16 @@ export interface TypeormCacheConfig {
   }
 }
 
-const KNOWN = ['cache', 'ttl', 'alwaysEnabled', 'keyPrefix', 'views', 'onRead', 'volatileFunctions']
+const KNOWN = [
+  'cache',
+  'ttl',
+  'alwaysEnabled',
+  'keyPrefix',
+  'views',
+  'onRead',
+  'volatileFunctions',
+  'closeCache',
+]
 
 export function typeormCache(options: TypeormCacheOptions): TypeormCacheConfig {
   knownKeys('', optionsObject('options', options), KNOWN)
@@ -63,6 +78,7 @@ export function typeormCache(options: TypeormCacheOptions): TypeormCacheConfig {
     throw new InvalidOptionError('cache', 'must be a Cache from createCache() of @ormcache/core')
   const ttl = durationMs('ttl', options.ttl ?? 60_000)
   if (options.alwaysEnabled !== undefined) booleanOption('alwaysEnabled', options.alwaysEnabled)
+  if (options.closeCache !== undefined) booleanOption('closeCache', options.closeCache)
   if (options.keyPrefix !== undefined) nonEmptyString('keyPrefix', options.keyPrefix)
   if (options.onRead !== undefined) functionOption('onRead', options.onRead)
   if (options.views !== undefined)
@@ -88,6 +104,7 @@ export function typeormCache(options: TypeormCacheOptions): TypeormCacheConfig {
     views,
     onRead: options.onRead,
     volatileFunctions,
+    closeCache: options.closeCache ?? true,
   }
   return {
     subscribers: [subscriberFor(new WriteTracker(cache))],

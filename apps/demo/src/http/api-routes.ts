@@ -31,15 +31,20 @@ interface ScenarioRequest {
   concurrency?: number
 }
 
+/** Everything the dashboard shows: polled from /api/metrics, and inlined in the page's first paint. */
+export async function dashboardSnapshot(deps: ApiRouteDeps) {
+  return {
+    ...deps.metrics.snapshot(),
+    info: deps.info,
+    writeBehind: await deps.views.stats(),
+    scenario: deps.scenario.snapshot(),
+  }
+}
+
 /** What the dashboard polls and the buttons it has. */
 export function apiRoutes(deps: ApiRouteDeps) {
   return async (app: FastifyInstance) => {
-    app.get('/metrics', async () => ({
-      ...deps.metrics.snapshot(),
-      info: deps.info,
-      writeBehind: await deps.views.stats(),
-      scenario: deps.scenario.snapshot(),
-    }))
+    app.get('/metrics', () => dashboardSnapshot(deps))
 
     app.post('/metrics/reset', async (_request, reply) => {
       deps.metrics.reset()

@@ -1,6 +1,6 @@
 import Fastify, { type FastifyInstance } from 'fastify'
 import { ORMS, type OrmName } from '../blog/types.js'
-import { type ApiRouteDeps, apiRoutes } from './api-routes.js'
+import { type ApiRouteDeps, apiRoutes, dashboardSnapshot } from './api-routes.js'
 import { type BlogRouteDeps, blogRoutes } from './blog-routes.js'
 import { dashboardRoutes } from './dashboard-routes.js'
 import { installErrorHandling } from './errors.js'
@@ -18,7 +18,7 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false } },
   })
   installErrorHandling(app)
-  await app.register(dashboardRoutes())
+  await app.register(dashboardRoutes(() => dashboardSnapshot(deps)))
   await app.register(apiRoutes(deps), { prefix: '/api' })
   for (const orm of ORMS) {
     await app.register(blogRoutes({ ...deps.blogs[orm], metrics: deps.metrics }), { prefix: `/${orm}` })

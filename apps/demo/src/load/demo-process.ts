@@ -15,7 +15,9 @@ export function startDemoProcess(timeoutMs = 60_000): Promise<DemoProcess> {
   const fromSource = import.meta.url.endsWith('.ts')
   const args = fromSource ? ['--import', 'tsx', main.replace(/\.js$/, '.ts')] : [main]
   const child = spawn(process.execPath, args, {
-    env: { ...process.env, PORT: '0', HOST: '127.0.0.1' },
+    // A TTL far longer than the run, so no entry expires mid-run and the counts repeat (unless
+    // the caller chose one).
+    env: { CACHE_TTL_MS: String(10 * 60_000), ...process.env, PORT: '0', HOST: '127.0.0.1' },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   return new Promise((resolve, reject) => {

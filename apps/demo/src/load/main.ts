@@ -1,12 +1,12 @@
 import { runHomepageScenario, type ScenarioProgress } from '../scenario/homepage.js'
 import { parseLoadArgs, USAGE, UsageError } from './args.js'
 import { type DemoProcess, startDemoProcess } from './demo-process.js'
-import { progressLine, resultTable, summary } from './report.js'
+import { estimateLine, progressLine, resultTable, summary } from './report.js'
 
 /**
- * `npm run demo:load`: "10,000 users open the homepage", for each ORM, with the cache off and
- * then on, against a running demo (--url) or one started for the run. Prints a progress bar
- * while it runs and a table at the end.
+ * `npm run demo:load`: "2,000 users open the homepage", for each ORM, with the cache off and
+ * then on, against a running demo (--url) or one started for the run. Prints an estimate once
+ * the first run has measured its pace, a progress bar while it runs, and a table at the end.
  */
 async function main(): Promise<void> {
   const { plan, url } = parseLoadArgs(process.argv.slice(2))
@@ -19,7 +19,20 @@ async function main(): Promise<void> {
   const tty = process.stderr.isTTY === true
   let lastDraw = 0
   let lastDecile = -1
+  const total = plan.requests * plan.orms.length * plan.modes.length
+  const startedAt = performance.now()
+  let estimated = false
   const draw = (progress: ScenarioProgress) => {
+    // After ~5 % of the first run (never fewer than 100 requests): one line with the estimate.
+    if (
+      !estimated &&
+      progress.run === 1 &&
+      progress.done >= Math.min(progress.total, Math.max(100, progress.total / 20))
+    ) {
+      estimated = true
+      const line = estimateLine(progress.done, (performance.now() - startedAt) / 1000, total, progress.runs)
+      process.stderr.write(tty ? `\r${line}${' '.repeat(20)}\n` : `${line}\n`)
+    }
     if (tty) {
       const now = Date.now()
       if (now - lastDraw < 100 && progress.done < progress.total) return

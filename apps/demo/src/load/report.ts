@@ -12,6 +12,17 @@ export function progressLine(progress: ScenarioProgress, width = 30): string {
   return `[${bar}] ${pct}  run ${progress.run}/${progress.runs} ${progress.orm}, cache ${progress.cache}  ${fmt(progress.done)}/${fmt(progress.total)}`
 }
 
+/**
+ * The run-time estimate printed once the first run has measured its pace. The first run has the
+ * cache off (the slowest mode), so `total / rate` bounds the whole scenario from above.
+ */
+export function estimateLine(done: number, seconds: number, total: number, runs: number): string {
+  const rate = seconds > 0 ? done / seconds : 0
+  const estimate = rate > 0 ? Math.ceil(total / rate) : 0
+  const clock = estimate >= 90 ? `${fmt(estimate / 60, 1)} min` : `${fmt(estimate)} s`
+  return `estimate: at most ~${clock} for ${runs} run${runs === 1 ? '' : 's'} (${fmt(rate)} req/s so far)`
+}
+
 const COLUMNS: [string, (run: ScenarioRun) => string][] = [
   ['ORM', (r) => r.orm],
   ['cache', (r) => r.cache],

@@ -111,6 +111,12 @@ export class MemcachedNode {
     return (await this.send(key, Opcode.delete, EMPTY, EMPTY, cas)).header.status
   }
 
+  /** One NOOP round trip (the breaker's probe). */
+  async ping(): Promise<void> {
+    const status = (await this.send('', Opcode.noop, EMPTY, EMPTY)).header.status
+    if (status !== Status.ok) throw this.failure('noop', status)
+  }
+
   close(): void {
     this.client.close()
   }

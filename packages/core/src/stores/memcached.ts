@@ -205,6 +205,11 @@ export class MemcachedStore implements CacheStore {
     return true
   }
 
+  /** A NOOP to every server: the breaker closes only once all of them answer again. */
+  async ping(): Promise<void> {
+    await Promise.all([...this.nodes.values()].map((node) => node.ping()))
+  }
+
   async close(): Promise<void> {
     if (!this.ownsClients) return
     for (const node of this.nodes.values()) node.close()

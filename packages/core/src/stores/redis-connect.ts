@@ -16,7 +16,12 @@ export interface RedisUrlOptions extends RedisOptions {
 
 const CLUSTER_URL = /^(rediss?)\+cluster:\/\/(?:([^:@/]*)(?::([^@/]*))?@)?([^/?#]+)\/?$/
 
-/** Builds the client a `{ url }` store owns: auto-pipelined, and quiet on connection errors. */
+/**
+ * Builds the client a `{ url }` store owns: auto-pipelined, quiet on connection errors, and with
+ * `maxRetriesPerRequest: 0`, so a command waiting for a connection that fails is rejected at
+ * once (the cache then goes to the database) instead of waiting in the offline queue for its
+ * timeout; later calls fail fast through `RedisStore.unavailable()` until it reconnects.
+ */
 export function connect(options: RedisUrlOptions): Redis | Cluster {
   const { url, cluster, ...redisOptions } = options
   if (typeof url !== 'string' || url === '') throw new InvalidOptionError('url', 'must be a redis:// URL')
@@ -33,7 +38,7 @@ export function connect(options: RedisUrlOptions): Redis | Cluster {
     client = new ioredis.Cluster(nodes, {
       enableAutoPipelining: true,
       ...cluster,
-      redisOptions: { ...nodeOptions, ...cluster?.redisOptions },
+      redisOptions: { maxRetriesPerRequest: 0, ...nodeOptions, ...cluster?.redisOptions },
     })
   } else if (/^rediss?:\/\//.test(url)) {
     client = newRedis(ioredis, url, redisOptions)
@@ -52,7 +57,7 @@ export function connect(options: RedisUrlOptions): Redis | Cluster {
 /** ioredis parses the URL itself and may throw with the URL in its message: refuse it redacted. */
 function newRedis(ioredis: typeof import('ioredis'), url: string, options: RedisOptions): Redis {
   try {
-    return new ioredis.Redis(url, { enableAutoPipelining: true, ...options })
+    return new ioredis.Redis(url, { enableAutoPipelining: true, maxRetriesPerRequest: 0, ...options })
   } catch (error) {
     throw new InvalidOptionError(
       'url',

@@ -69,6 +69,21 @@ export class RedisStore implements CacheStore {
       throw new InvalidOptionError('options', 'pass { url } or { client }')
     }
     this.cluster = this.client.isCluster === true
+    // Remember why the connection went away, so calls fail fast with that cause (unavailable())
+    // instead of waiting in ioredis's offline queue until their timeout.
+    const client = this.client as Redis
+    let lastError: unknown
+    client.on('error', (error: unknown) => {
+      lastError = error
+      if (client.status !== 'ready') this.connectionError = error
+    })
+    client.on('close', () => {
+      this.connectionError = lastError ?? new Error('redis connection closed')
+    })
+    client.on('ready', () => {
+      lastError = undefined
+      this.connectionError = undefined
+    })
     // One node runs MGET atomically and a pipeline in order; a Cluster splits both across nodes.
     this.capabilities = { shared: true, orderedBatches: !this.cluster }
   }
@@ -224,6 +239,15 @@ export class RedisStore implements CacheStore {
   }
 
   private waker: RedisWaker | undefined
+  private connectionError: unknown
+
+  unavailable(): unknown {
+    return this.client.status === 'ready' ? undefined : this.connectionError
+  }
+
+  async ping(): Promise<void> {
+    await this.client.ping()
+  }
 
   async deleteIfEquals(key: string, value: string): Promise<boolean> {
     return (await this.run(DELETE_IF_EQUALS, [key], [value])) === 1

@@ -45,6 +45,13 @@ export interface CacheStore {
    * (performance.now()), or after `ms`; undefined when the store cannot listen right now (poll).
    */
   waitForFill?(entryKey: string, ms: number, since: number): Promise<void> | undefined
+  /**
+   * The cause (e.g. the ECONNREFUSED error) when the store knows its connection is down right
+   * now, so a call fails at once instead of waiting for its timeout; undefined while it may work.
+   */
+  unavailable?(): unknown
+  /** A cheap round trip to every server, for the breaker's background probe. */
+  ping?(): Promise<void>
 }
 
 /**

@@ -1,3 +1,4 @@
+import { detached } from '../budget.js'
 import type { CacheContext } from '../context.js'
 import type { MissReason } from '../events.js'
 import { copyFor, type FillPolicy, flightKey, loadAndFill, loadShared, timedLoad } from '../fill.js'
@@ -166,8 +167,11 @@ function refreshInBackground<T>(
 ): void {
   const key = flightKey(address, snapshot)
   if (ctx.flights.has(key)) return
+  // Not part of the caller's operation: it gets its own store budget.
   ctx.flights
-    .run(key, () => loadAndFill(ctx, address, load, snapshot, policy, localEpoch))
+    .run(key, () =>
+      detached(() => ctx.operation(() => loadAndFill(ctx, address, load, snapshot, policy, localEpoch))),
+    )
     .promise.catch((error: unknown) => {
       ctx.reportError(error, 'refresh', address.key)
     })

@@ -1,3 +1,4 @@
+import { type Budget, newBudget, withinBudget } from '../budget.js'
 import type { CacheContext } from '../context.js'
 import { writeEntry } from '../entry.js'
 import type { GuardedFill, Invalidator } from '../invalidation.js'
@@ -38,10 +39,22 @@ export interface WriteIntent {
  * A concurrent writer that commits after us always bumps after its own commit, so whichever
  * order the bumps land in, the entry holding our row is invalid once their write resolves.
  */
-export async function beginWrite(
+export function beginWrite(
   ctx: CacheContext,
   invalidator: Invalidator,
   fillTags: readonly string[],
+): Promise<WriteIntent> {
+  // One budget for the whole write: the snapshot before it and the invalidation after it
+  // (the database write in between is not store time and is not counted).
+  const budget = newBudget(ctx.options.operationTimeoutMs)
+  return withinBudget(budget, () => begin(ctx, invalidator, fillTags, budget))
+}
+
+async function begin(
+  ctx: CacheContext,
+  invalidator: Invalidator,
+  fillTags: readonly string[],
+  budget: Budget | undefined,
 ): Promise<WriteIntent> {
   let snapshot: Snapshot | undefined
   let faulted = false
@@ -55,7 +68,9 @@ export async function beginWrite(
       faulted = true
     }
   }
-  return { commit: (result) => commitWrite(ctx, invalidator, snapshot, faulted, result) }
+  return {
+    commit: (result) => withinBudget(budget, () => commitWrite(ctx, invalidator, snapshot, faulted, result)),
+  }
 }
 
 /**
