@@ -239,13 +239,15 @@ class OrmCache implements Cache {
     }
     const started = performance.now()
     const run = () => ctx.operation(() => cacheAside(ctx, this.invalidator, key, load, policy))
-    const start = { keyHash: '', model, operation, tagCount: policy.tags.length }
     let outcome: ReadOutcome<T> | undefined
     try {
       outcome =
         ctx.tracer === undefined
           ? await run()
-          : await ctx.tracer.read({ ...start, keyHash: shortHash(ctx.keys.entry(key).storeKey) }, run)
+          : await ctx.tracer.read(
+              { keyHash: this.shortHash(key), model, operation, tagCount: policy.tags.length },
+              run,
+            )
       return { value: outcome.value, info: outcome.info }
     } finally {
       const source = outcome?.info.source ?? 'error'
@@ -307,6 +309,22 @@ class OrmCache implements Cache {
     this.ctx.events.clear()
   }
 
+  private readonly keyHashes = new Map<string, string>()
+
+  /**
+   * 16 characters of the store key's hash: enough to group one entry's reads in traces. Hot keys
+   * repeat, so hashes are remembered (a bounded map, dropped whole when full).
+   */
+  private shortHash(key: string): string {
+    let hash = this.keyHashes.get(key)
+    if (hash === undefined) {
+      if (this.keyHashes.size >= 10_000) this.keyHashes.clear()
+      hash = keyHash(this.ctx.keys.entry(key).storeKey).slice(0, 16)
+      this.keyHashes.set(key, hash)
+    }
+    return hash
+  }
+
   private policy(options: WrapOptions): ReadPolicy {
     checkKnown(options, ['ttl', 'tags', 'staleWhileRevalidate', 'afterLoad', 'model', 'operation'])
     const afterLoad = checkAfterLoad(options.afterLoad)
@@ -334,11 +352,6 @@ function label(option: string, value: string | undefined): string | undefined {
   if (typeof value !== 'string' || value.length === 0)
     throw new InvalidOptionError(option, 'must be a non-empty string')
   return value
-}
-
-/** 16 characters of the store key's hash: enough to group one entry's reads in traces. */
-function shortHash(storeKey: string): string {
-  return keyHash(storeKey).slice(0, 16)
 }
 
 function normalizeTags(tags: readonly string[] | undefined): readonly string[] {

@@ -1,4 +1,4 @@
-import type { BatchObservableResult, Meter, Observable } from '@opentelemetry/api'
+import type { Attributes, BatchObservableResult, Meter, Observable } from '@opentelemetry/api'
 import type { CacheContext } from '../context.js'
 import { METRICS, READ_SECONDS_BUCKETS } from './metric-names.js'
 import { onMetricEvents, readLabels, sampleGauges, type WriteBehindSource } from './sources.js'
@@ -10,7 +10,7 @@ export function otelMetrics(
   cache: string,
   writers: readonly WriteBehindSource[],
 ): () => void {
-  const reads = meter.createCounter(METRICS.reads.otel, {
+  const reads = meter.createObservableCounter(METRICS.reads.otel, {
     unit: METRICS.reads.unit,
     description: METRICS.reads.help,
   })
@@ -27,10 +27,28 @@ export function otelMetrics(
     unit: METRICS.invalidations.unit,
     description: METRICS.invalidations.help,
   })
+  // Counted here and observed at collection: a Map hit per read instead of the SDK hashing an
+  // attribute set per read (the hit path's budget is a few microseconds). Labels are bounded
+  // (models are capped by stats(), operations and sources are fixed vocabularies).
+  const readCounts = new Map<string, { attributes: Attributes; count: number }>()
+  const durationAttributes = new Map<string, Attributes>()
   const off = onMetricEvents(ctx, {
     read: (event) => {
-      reads.add(1, { cache, ...readLabels(event) })
-      duration.record(event.ms / 1000, { cache, source: event.source, tier: event.tier ?? '' })
+      const key = `${event.model ?? ''}\u0000${event.operation ?? ''}\u0000${event.source}`
+      let slot = readCounts.get(key)
+      if (slot === undefined) {
+        slot = { attributes: { cache, ...readLabels(event) }, count: 0 }
+        readCounts.set(key, slot)
+      }
+      slot.count += 1
+      const tier = event.tier ?? ''
+      const durationKey = `${event.source}\u0000${tier}`
+      let attributes = durationAttributes.get(durationKey)
+      if (attributes === undefined) {
+        attributes = { cache, source: event.source, tier }
+        durationAttributes.set(durationKey, attributes)
+      }
+      duration.record(event.ms / 1000, attributes)
     },
     error: (event) => errors.add(1, { cache, code: event.error.code, operation: event.operation }),
     invalidate: (event) => invalidations.add(event.everything ? 1 : event.tags.length, { cache }),
@@ -52,9 +70,10 @@ export function otelMetrics(
     unit: METRICS.writeBehindDeadLetters.unit,
     description: METRICS.writeBehindDeadLetters.help,
   })
-  const observables: Observable[] = [breaker, l1, depth, dead]
+  const observables: Observable[] = [reads, breaker, l1, depth, dead]
   const collect = async (result: BatchObservableResult): Promise<void> => {
     const gauges = await sampleGauges(ctx, writers)
+    for (const { attributes, count } of readCounts.values()) result.observe(reads, count, attributes)
     const attributes = { cache }
     result.observe(breaker, gauges.breakerState, attributes)
     result.observe(l1, gauges.l1Entries, attributes)
