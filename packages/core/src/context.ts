@@ -3,6 +3,7 @@ import { OrmCacheError, StoreError } from './errors.js'
 import { Emitter } from './events.js'
 import { GuardedStore } from './guarded-store.js'
 import { KeySpace, Memo } from './keys.js'
+import { LookupBatch } from './lookup-batch.js'
 import type { ResolvedOptions } from './options.js'
 import { SingleFlight } from './single-flight.js'
 import { StatsRecorder } from './stats.js'
@@ -19,6 +20,7 @@ export class CacheContext {
   readonly stats = new StatsRecorder()
   readonly events = new Emitter()
   readonly flights = new SingleFlight()
+  readonly lookups = new LookupBatch()
   /**
    * The tags of the last entry seen at a store key, when they differ from the tags its reader
    * asked for (entries filled with afterLoad, read-path.ts): the next lookup reads their versions
