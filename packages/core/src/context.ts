@@ -3,7 +3,8 @@ import { Codec } from './codec.js'
 import { ListenerError, OrmCacheError, StoreError } from './errors.js'
 import { Emitter } from './events.js'
 import { GuardedStore } from './guarded-store.js'
-import { KeySpace } from './keys.js'
+import { KeySpace, Memo } from './keys.js'
+import { LookupBatch } from './lookup-batch.js'
 import type { CacheTracer } from './observe.js'
 import type { ResolvedOptions } from './options.js'
 import { SingleFlight } from './single-flight.js'
@@ -27,6 +28,13 @@ export class CacheContext {
     this.listenerFailed(listener, `on('${event}')`, error, event === 'error'),
   )
   readonly flights = new SingleFlight()
+  readonly lookups = new LookupBatch()
+  /**
+   * The tags of the last entry seen at a store key, when they differ from the tags its reader
+   * asked for (entries filled with afterLoad, read-path.ts): the next lookup reads their versions
+   * in its one round trip. Only a hint: a wrong or missing one costs a second read, never a stale hit.
+   */
+  readonly headTags = new Memo<readonly string[]>()
   /**
    * Moves on every local invalidation. Loads that run without the store (store down) are
    * de-duplicated only within one local epoch, so a read that starts after a local write never

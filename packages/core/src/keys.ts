@@ -194,7 +194,7 @@ const MEMO_ENTRIES = 4_096
 const MEMO_KEY_CHARS = 4_096
 
 /** A bounded map that starts over when full: cheap, and a hot key is back after one miss. */
-class Memo<V> {
+export class Memo<V> {
   private readonly map = new Map<string, V>()
 
   get(key: string): V | undefined {
@@ -205,6 +205,10 @@ class Memo<V> {
     if (key.length > MEMO_KEY_CHARS) return // bounded memory: at most ~4k × 4 KiB of keys
     if (this.map.size >= MEMO_ENTRIES) this.map.clear()
     this.map.set(key, value)
+  }
+
+  delete(key: string): void {
+    this.map.delete(key)
   }
 }
 

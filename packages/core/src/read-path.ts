@@ -33,8 +33,10 @@ export interface DeadEntry {
  * store round trip, creating missing versions in the same trip (a missing version is a change,
  * and the miss that follows needs a token to snapshot). With `lease`, a store that can see the
  * entry is dead (Redis) also takes the lease in that trip. The entry's head is checked before its
- * payload is parsed, so a dead entry costs no decode. Only if the stored entry depends on other
- * tags than the ones asked for (a plain `get`) does a second read fetch those versions.
+ * payload is parsed, so a dead entry costs no decode. An entry that depends on other tags than the
+ * ones asked for (afterLoad's fine tags, or a plain `get`) is judged by its own tags: their
+ * versions are read in the same trip when this process has seen that entry's tags before
+ * (ctx.headTags), and by a second read otherwise.
  * `current` is what a miss must snapshot: it was read before any loader runs.
  * Store faults reject; the caller decides how to fail open.
  */
@@ -45,16 +47,23 @@ export async function lookup(
   lease?: LeaseRef,
 ): Promise<Lookup> {
   const started = performance.now()
+  const known = ctx.headTags.get(address.storeKey)
+  const read = known === undefined ? tags : readList(tags, known)
   const reply = await lookupEntry(ctx.store, {
     entryKey: address.storeKey,
-    keys: ctx.tags.storeKeys(tags),
+    keys: ctx.tags.storeKeys(read),
     token: newToken(),
     tagTtlMs: ctx.options.tagTtl,
     lease: lease === undefined ? undefined : { ...lease, ttlMs: leaseTtl(ctx) },
   })
   ctx.stats.readLatency.record(performance.now() - started)
   const versions = reply.versions
-  const current: Snapshot = { epoch: versions[0]!, tags, versions: versions.slice(1) }
+  const epoch = versions[0]!
+  const current: Snapshot = {
+    epoch,
+    tags,
+    versions: read === tags ? versions.slice(1) : pick(tags, read, versions),
+  }
   const leased = reply.leased
   const raw = reply.entry
   if (raw === undefined) return { kind: 'miss', reason: 'absent', current, leased }
@@ -68,10 +77,21 @@ export async function lookup(
     return { kind: 'miss', reason: 'corrupt', current, leased }
   }
 
-  const sameAsked = sameTags(head.tags, tags)
-  const valid = sameAsked
-    ? isCurrent(head, current.epoch, current.versions)
-    : isCurrent(head, current.epoch, await ctx.store.getMany(ctx.tags.storeKeys(head.tags).slice(1)))
+  let valid: boolean
+  // A second version read (the entry's own tags were not all in the lookup) is a second trip.
+  let reread = false
+  if (sameTags(head.tags, tags)) {
+    valid = isCurrent(head, epoch, current.versions)
+    if (known !== undefined) ctx.headTags.delete(address.storeKey)
+  } else {
+    const own = sameTags(head.tags, read) ? versions.slice(1) : pick(head.tags, read, versions)
+    if (own.length === head.tags.length) valid = isCurrent(head, epoch, own)
+    else {
+      reread = true
+      valid = isCurrent(head, epoch, await ctx.store.getMany(ctx.tags.storeKeys(head.tags).slice(1)))
+    }
+    ctx.headTags.set(address.storeKey, head.tags)
+  }
   if (!valid) return { kind: 'miss', reason: 'invalidated', current, entry: { head, raw, body }, leased }
 
   let entry: Entry
@@ -90,9 +110,33 @@ export async function lookup(
   // A store that took the lease for an entry we find usable (clock-free judgement differs only
   // for corrupt payloads, handled above): give it back.
   if (leased === true && lease !== undefined) releaseLease(ctx, lease)
-  const trips = 1 + (sameAsked ? 0 : 1) + (body === -1 ? 1 : 0)
+  const trips = 1 + (reread ? 1 : 0) + (body === -1 ? 1 : 0)
   if (Date.now() < entry.freshUntil) return { kind: 'hit', entry, bytes, trips }
   return { kind: 'stale', entry, current, bytes, trips }
+}
+
+/**
+ * The tags to read: the entry's own tags in their stored order when they cover the asked ones
+ * (so the store's head comparison sees a current entry as current), else the asked tags followed
+ * by the entry's others.
+ */
+function readList(tags: readonly string[], known: readonly string[]): readonly string[] {
+  if (tags.every((tag) => known.includes(tag))) return known
+  return [...tags, ...known.filter((tag) => !tags.includes(tag))]
+}
+
+/**
+ * The versions of `wanted` out of `versions` (read for `read`, epoch first); shorter than
+ * `wanted` when one of them was not read.
+ */
+function pick(wanted: readonly string[], read: readonly string[], versions: readonly string[]): string[] {
+  const out: string[] = []
+  for (const tag of wanted) {
+    const at = read.indexOf(tag)
+    if (at === -1) break
+    out.push(versions[at + 1]!)
+  }
+  return out
 }
 
 /**

@@ -2,6 +2,7 @@ import crypto from 'node:crypto'
 import type { Cluster, Redis } from 'ioredis'
 import type memjs from 'memjs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { columnTag, rowTag } from '../src/adapter.js'
 import { type Cache, type CacheStore, createCache } from '../src/index.js'
 import { memcachedStore } from '../src/memcached.js'
 import { redisStore } from '../src/redis.js'
@@ -124,6 +125,30 @@ describe.each(backends.map((make, i) => [i, make] as const))('round trips (backe
       })
     })
     expectTrips(backend, trips, backend.expected.deadMiss)
+  })
+
+  it('a hit on a precise list (stored under its rows, afterLoad) is one round trip once its tags are known', async () => {
+    const key = unique()
+    const rows = [{ id: 1 }, { id: 2 }]
+    const policy = {
+      tags: [columnTag('users', 'team_id', 2)],
+      afterLoad: {
+        tables: ['users'],
+        tags: (value: { id: number }[]) => value.map((r) => rowTag('users', { id: r.id })),
+      },
+    }
+    const read = () => cache.wrapWithInfo(key, async () => rows.map((r) => ({ ...r })), policy)
+    expect((await read()).info.source).toBe('miss')
+    // The first hit learns the entry's own tags (a second read of their versions).
+    expect((await read()).info.source).toBe('hit')
+    const { trips } = await backend.counter.during(async () => {
+      expect(await read()).toMatchObject({ value: rows, info: { source: 'hit' } })
+    })
+    expectTrips(backend, trips, backend.expected.hit)
+    // A write to a listed row is seen in that same trip: the row's version was read with the entry.
+    rows[1] = { id: 2, v: 1 } as { id: number }
+    await cache.invalidateTags([rowTag('users', { id: 2 })])
+    expect(await read()).toMatchObject({ value: rows, info: { source: 'miss', reason: 'invalidated' } })
   })
 
   it('a single-row write with write-through: snapshot before, one bump-and-fill after', async () => {

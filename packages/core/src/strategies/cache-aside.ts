@@ -5,7 +5,6 @@ import { copyFor, type FillPolicy, flightKey, loadAndFill, loadShared, timedLoad
 import type { Invalidator } from '../invalidation.js'
 import type { EntryAddress } from '../keys.js'
 import { leaseOf } from '../lease.js'
-import { lookup } from '../read-path.js'
 import type { Snapshot } from '../tags.js'
 import { readL1 } from '../tiers/l1-read.js'
 
@@ -75,7 +74,7 @@ export async function cacheAside<T>(
     if (near !== undefined) return hit(ctx, key, ctx.codec.clone(near.value as T), 'l1')
 
     missedAt = performance.now()
-    const found = await lookup(ctx, address, policy.tags, leaseOf(ctx, address.storeKey))
+    const found = await ctx.lookups.lookup(ctx, address, policy.tags, leaseOf(ctx, address.storeKey))
     if (ctx.recoveringUntil !== recovery) return bypass(ctx, address, load, 'store-recovering')
     if (found.kind === 'hit') {
       if (ctx.l1 !== undefined && ctx.localEpoch === localEpoch) {
