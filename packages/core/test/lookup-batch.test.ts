@@ -65,7 +65,7 @@ describe('shared lookups', () => {
 
   it('a read that starts after a write finished never joins a lookup sent before it', async () => {
     const store = memoryStore()
-    let hold: ReturnType<typeof gate> | undefined
+    let hold: ReturnType<typeof gate<void>> | undefined
     // The first lookup reads the store, then its reply is held back (a slow network).
     const slow: CacheStore = new Proxy(store, {
       get(target, property) {
