@@ -4,6 +4,7 @@
  * writes invalidate the other's reads), canonical keys, SQL table extraction and the per-
  * transaction invalidation buffer.
  */
+export { invalidateConfirmed } from './confirmed-invalidate.js'
 export { type BuildKeyOptions, buildKey, type KeyEncoder } from './keys.js'
 export { type BypassReason, planRead, type ReadPlan, type ReadPlanInput } from './read-plan.js'
 export {

@@ -24,6 +24,7 @@ export type OrmCacheErrorCode =
   | 'ERR_NO_DEPENDENCIES'
   | 'ERR_UNCACHEABLE_QUERY'
   | 'ERR_MISSING_PEER'
+  | 'ERR_REPLICATION'
 
 export class OrmCacheError extends Error {
   readonly code: OrmCacheErrorCode
