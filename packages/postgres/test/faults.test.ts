@@ -41,9 +41,13 @@ afterAll(async () => {
 })
 
 const read = (id: number) =>
-  cache.wrap(`row:${id}`, async () => (await outside('SELECT v FROM pgi_faults WHERE id = $1', [id])).rows[0].v, {
-    tags: [rowTag('pgi_faults', { id })],
-  })
+  cache.wrap(
+    `row:${id}`,
+    async () => (await outside('SELECT v FROM pgi_faults WHERE id = $1', [id])).rows[0].v,
+    {
+      tags: [rowTag('pgi_faults', { id })],
+    },
+  )
 
 async function confirmedFlush(): Promise<bigint> {
   const { rows } = await outside(
@@ -81,7 +85,9 @@ describe('connection and slot problems are reported and survived', () => {
   it('a lost replication connection: reported, reconnected, later writes still applied', async () => {
     expect(await read(2)).toBe(0)
     const before = errors.length
-    await outside('SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE slot_name = $1', [SLOT])
+    await outside('SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE slot_name = $1', [
+      SLOT,
+    ])
     await outside('UPDATE pgi_faults SET v = 2 WHERE id = 2')
     await until(async () => (await read(2)) === 2, 15_000, 'the write after the reconnect')
     expect(errors.slice(before).map((e) => e.reason)).toContain('connection')
@@ -112,7 +118,11 @@ describe('connection and slot problems are reported and survived', () => {
     } finally {
       await admin.end()
     }
-    await until(() => errors.slice(before).some((e) => e.reason === 'slot_lost'), 15_000, 'the slot_lost error')
+    await until(
+      () => errors.slice(before).some((e) => e.reason === 'slot_lost'),
+      15_000,
+      'the slot_lost error',
+    )
     await until(() => consumer.stats().active, 10_000, 'the consumer to stream again')
     expect(await read(3)).toBe(3) // the namespace invalidation covered the unseen write
     await outside('UPDATE pgi_faults SET v = 4 WHERE id = 3')
@@ -131,7 +141,9 @@ describe('big transactions', () => {
     await outside('UPDATE pgi_big SET v = v + 1')
     await until(() => consumer.stats().transactions > transactions, 60_000, 'the big transaction')
     const ms = performance.now() - started
-    console.log(`100k-row UPDATE applied ${ms.toFixed(0)} ms after it was sent; tags: ${invalidated.join(', ')}`)
+    console.log(
+      `100k-row UPDATE applied ${ms.toFixed(0)} ms after it was sent; tags: ${invalidated.join(', ')}`,
+    )
     expect(invalidated.sort()).toEqual(['b:pgi_big', 't:pgi_big'])
     expect(consumer.stats().collapsedTables).toBeGreaterThanOrEqual(2) // the insert and the update
   })
