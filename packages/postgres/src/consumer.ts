@@ -95,8 +95,15 @@ class Consumer implements PostgresInvalidation {
     this.running = false
     clearInterval(this.lagTimer)
     this.wake?.()
-    await this.service?.stop().catch(() => {})
-    await this.loop
+    // The stream may be between connecting and starting; keep ending it until the loop is out.
+    let finished = false
+    void this.loop?.finally(() => {
+      finished = true
+    })
+    while (!finished) {
+      await this.service?.stop().catch(() => {})
+      await Promise.race([this.loop, new Promise((r) => setTimeout(r, 100))])
+    }
     await this.control?.end().catch(() => {})
     this.control = undefined
     this.locked = false
@@ -231,7 +238,11 @@ class Consumer implements PostgresInvalidation {
     )
     this.service = service
     service.on('error', () => {})
-    service.on('start', () => this.emit('active', { slot: this.options.slot }))
+    service.on('start', () => {
+      // stop() may have run while the library was still connecting: it cannot have ended this stream.
+      if (!this.running || session !== this.session) void service.stop().catch(() => {})
+      else this.emit('active', { slot: this.options.slot })
+    })
     service.on('data', (_lsn: string, message: Pgoutput.Message) =>
       this.enqueue(session, { kind: 'data', message }),
     )
