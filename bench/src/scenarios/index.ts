@@ -3,6 +3,7 @@ import { roundTripsScenario } from './round-trips.js'
 import { stalenessScenario } from './staleness.js'
 import { stampedeScenario } from './stampede.js'
 import { storeHit } from './store-hit.js'
+import { streamLagScenario } from './stream-lag.js'
 import { typeormScenario } from './typeorm.js'
 import type { Scenario } from './types.js'
 import { zipfScenario } from './zipf.js'
@@ -16,4 +17,5 @@ export const SCENARIOS: readonly Scenario[] = [
   stalenessScenario,
   zipfScenario,
   roundTripsScenario,
+  streamLagScenario,
 ]
