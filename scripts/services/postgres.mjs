@@ -15,7 +15,8 @@ function newestCluster() {
 }
 
 const psql = (sql) =>
-  run('psql', ['-h', '127.0.0.1', '-p', String(PORT), '-U', 'postgres', '-d', 'postgres', '-Atqc', sql]).output
+  run('psql', ['-h', '127.0.0.1', '-p', String(PORT), '-U', 'postgres', '-d', 'postgres', '-Atqc', sql])
+    .output
 
 /**
  * Sets the replication settings that are missing and restarts the cluster only when one of them
@@ -27,10 +28,12 @@ async function configureReplication() {
     return typeof wanted === 'number' ? Number(current) < wanted : current !== wanted
   })
   if (missing.length === 0) return undefined
-  for (const [name, value] of missing) psql(`ALTER SYSTEM SET ${name} = ${typeof value === 'number' ? value : `'${value}'`}`)
+  for (const [name, value] of missing)
+    psql(`ALTER SYSTEM SET ${name} = ${typeof value === 'number' ? value : `'${value}'`}`)
   const version = newestCluster()
   run('pg_ctlcluster', ['--skip-systemctl-redirect', version, 'main', 'restart'])
-  if (!(await waitFor(() => postgresPing(PORT), 30_000))) throw new Error('did not answer within 30 s after restart')
+  if (!(await waitFor(() => postgresPing(PORT), 30_000)))
+    throw new Error('did not answer within 30 s after restart')
   return `restarted with ${missing.map(([name, value]) => `${name}=${value}`).join(', ')}`
 }
 
