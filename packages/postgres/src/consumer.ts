@@ -78,7 +78,8 @@ class Consumer implements PostgresInvalidation {
     if (this.running) return
     const client = await this.connect()
     try {
-      this.slotSeen = !(await ensureReplication(client, this.options)) || this.slotSeen
+      await ensureReplication(client, this.options)
+      // From here on, a missing slot means it was dropped under us (see stream()).
       this.slotSeen = true
     } catch (error) {
       await client.end().catch(() => {})
