@@ -21,6 +21,7 @@ export function workspaceTestConfig(test: NonNullable<ViteUserConfig['test']> = 
         { find: /^@ormcache\/core\/prometheus$/, replacement: source('core/src/prometheus.ts') },
         { find: /^@ormcache\/prisma$/, replacement: source('prisma/src/index.ts') },
         { find: /^@ormcache\/typeorm$/, replacement: source('typeorm/src/index.ts') },
+        { find: /^@ormcache\/postgres$/, replacement: source('postgres/src/index.ts') },
       ],
     },
     test: {

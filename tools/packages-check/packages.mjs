@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url'
 export const repoRoot = fileURLToPath(new URL('../../', import.meta.url))
 
 /** The published packages, with their entry points (`exports` subpaths) as package.json declares them. */
-export const PACKAGES = ['core', 'prisma', 'typeorm'].map((folder) => {
+export const PACKAGES = ['core', 'prisma', 'typeorm', 'postgres'].map((folder) => {
   const dir = join(repoRoot, 'packages', folder)
   const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'))
   const entries = Object.entries(manifest.exports)

@@ -70,6 +70,11 @@ export const INSTALLS = [
     peers: ['typeorm@^1', 'reflect-metadata', 'pg', 'memjs@^1', '@types/memjs@^1'],
   },
   {
+    name: 'postgres-stream',
+    packages: ['@ormcache/core', '@ormcache/postgres'],
+    peers: ['pg'],
+  },
+  {
     name: 'typeorm-0.3-redis',
     packages: ['@ormcache/core', '@ormcache/typeorm'],
     peers: ['typeorm@^0.3.31', 'reflect-metadata', 'mysql2', 'ioredis@^5'],

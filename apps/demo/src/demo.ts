@@ -9,6 +9,7 @@ import { type StoreChoice, storeFromUrl } from './cache/store-from-url.js'
 import type { DemoConfig } from './config.js'
 import { type SetupReport, setupDatabase } from './db/setup-database.js'
 import { buildHttpApp } from './http/app.js'
+import { streamRoutes } from './http/stream-routes.js'
 import { DemoMetrics } from './metrics/demo-metrics.js'
 import { tallyQuery } from './metrics/request-context.js'
 import { openPrisma, type PrismaHandle } from './prisma/client.js'
@@ -16,6 +17,7 @@ import { PrismaBlog } from './prisma/prisma-blog.js'
 import { ScenarioRunner } from './scenario/scenario-runner.js'
 import { trending } from './strategies/trending.js'
 import { ViewCounter } from './strategies/view-counter.js'
+import { type ChangeStream, startChangeStream } from './stream/change-stream.js'
 import { openTypeorm } from './typeorm/data-source.js'
 import { TypeormBlog } from './typeorm/typeorm-blog.js'
 
@@ -32,6 +34,8 @@ export interface Demo {
   metrics: DemoMetrics
   views: ViewCounter
   scenario: ScenarioRunner
+  /** Invalidation from PostgreSQL's change stream (DEMO_CHANGE_STREAM=1). */
+  stream: ChangeStream
   /** Starts listening; resolves with the base URL (http://127.0.0.1:port). */
   listen(): Promise<string>
   /** Flushes pending view counts, then closes the server, the ORMs and the caches. */
@@ -105,6 +109,8 @@ export async function createDemo(config: DemoConfig): Promise<Demo> {
       },
     },
   })
+  const stream = await startChangeStream(config.database, caches.prisma)
+  await app.register(streamRoutes(config.database, stream), { prefix: '/api' })
   // Connecting ran statements (PRAGMAs, metadata); the dashboard starts from zero.
   metrics.reset()
 
@@ -120,6 +126,7 @@ export async function createDemo(config: DemoConfig): Promise<Demo> {
     metrics,
     views,
     scenario,
+    stream,
     async listen() {
       await app.listen({ host: config.host, port: config.port })
       const address = app.server.address() as AddressInfo
@@ -129,6 +136,7 @@ export async function createDemo(config: DemoConfig): Promise<Demo> {
     },
     async close() {
       await scenario.idle()
+      await stream.close()
       await app.close()
       await views.close()
       metrics.close()

@@ -3,6 +3,7 @@ import { roundTripsScenario } from './round-trips.js'
 import { stalenessScenario } from './staleness.js'
 import { stampedeScenario } from './stampede.js'
 import { storeHit } from './store-hit.js'
+import { streamLagScenario } from './stream-lag.js'
 import { tracingScenario } from './tracing.js'
 import { typeormScenario } from './typeorm.js'
 import type { Scenario } from './types.js'
@@ -18,4 +19,5 @@ export const SCENARIOS: readonly Scenario[] = [
   zipfScenario,
   roundTripsScenario,
   tracingScenario,
+  streamLagScenario,
 ]

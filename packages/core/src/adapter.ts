@@ -5,6 +5,7 @@
  * transaction invalidation buffer.
  */
 export { holdCache } from './cache-holds.js'
+export { invalidateConfirmed } from './confirmed-invalidate.js'
 export { type BuildKeyOptions, buildKey, type KeyEncoder } from './keys.js'
 export { reportListenerError } from './listener-report.js'
 export { type BypassReason, planRead, type ReadPlan, type ReadPlanInput } from './read-plan.js'

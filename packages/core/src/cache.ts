@@ -87,6 +87,13 @@ export interface Cache {
   close(): Promise<void>
 }
 
+/**
+ * Key of the method behind `invalidateConfirmed` (`@ormcache/core/adapter`): kept off the Cache
+ * interface, since only a change-stream consumer needs to know whether an invalidation reached
+ * the store before it acknowledges its source.
+ */
+export const CONFIRMED_INVALIDATE: unique symbol = Symbol.for('ormcache.invalidateConfirmed')
+
 export function createCache(options?: CacheOptions): Cache {
   return new OrmCache(resolveOptions(options))
 }
@@ -273,6 +280,14 @@ class OrmCache implements Cache {
     this.ensureOpen()
     const list = normalizeTags(tags)
     if (list.length > 0) await this.ctx.operation(() => this.invalidator.invalidate(list))
+  }
+
+  /** True only when the store applied `tags` (and every invalidation pending before them). */
+  async [CONFIRMED_INVALIDATE](tags: readonly string[], everything: boolean): Promise<boolean> {
+    this.ensureOpen()
+    const list = normalizeTags(tags)
+    if (list.length === 0 && !everything) return true
+    return (await this.invalidator.invalidate(list, everything)) !== undefined
   }
 
   async clear(): Promise<void> {

@@ -26,6 +26,7 @@ export type OrmCacheErrorCode =
   | 'ERR_UNCACHEABLE_QUERY'
   | 'ERR_MISSING_PEER'
   | 'ERR_LISTENER'
+  | 'ERR_REPLICATION'
 
 export class OrmCacheError extends Error {
   readonly code: OrmCacheErrorCode

@@ -18,6 +18,12 @@ import { instrumentCache, type OtelOptions } from '@ormcache/core/otel'
 import { type PrometheusMetrics, prometheusMetrics } from '@ormcache/core/prometheus'
 import { type RedisStore, redisStore } from '@ormcache/core/redis'
 import { runStoreContract, type StoreFactory } from '@ormcache/core/testing'
+import {
+  type PostgresInvalidation,
+  type PostgresInvalidationOptions,
+  postgresInvalidation,
+  ReplicationError,
+} from '@ormcache/postgres'
 import { type CacheExtensionOptions, cacheExtension } from '@ormcache/prisma'
 import { type TypeormCacheOptions, typeormCache } from '@ormcache/typeorm'
 import type { DataSourceOptions } from 'typeorm'
@@ -66,3 +72,11 @@ export const dataSource: DataSourceOptions = {
 }
 // @ts-expect-error the cache option is required
 typeormCache({ alwaysEnabled: true })
+
+const streamOptions: PostgresInvalidationOptions = { cache, connectionString: 'postgres://localhost/app' }
+export const stream: PostgresInvalidation = postgresInvalidation(streamOptions)
+export const streamLag = (): number => stream.stats().lagBytes
+export const replicationReason = (error: unknown): string | undefined =>
+  error instanceof ReplicationError ? error.reason : undefined
+// @ts-expect-error the connection string is required
+postgresInvalidation({ cache })

@@ -38,6 +38,7 @@ export function dashboardRoutes(snapshot: () => Promise<{ info: DashboardInfo }>
   const assets: Record<string, { file: string; type: string }> = {
     'chart.umd.min.js': { file: chartJs, type: 'text/javascript; charset=utf-8' },
     'dashboard.js': { file: demoPath('public', 'dashboard.js'), type: 'text/javascript; charset=utf-8' },
+    'stream.js': { file: demoPath('public', 'stream.js'), type: 'text/javascript; charset=utf-8' },
     'dashboard.css': { file: demoPath('public', 'dashboard.css'), type: 'text/css; charset=utf-8' },
   }
   const loaded = new Map(
