@@ -3,6 +3,7 @@ import { OrmCacheError, StoreError } from './errors.js'
 import { Emitter } from './events.js'
 import { GuardedStore } from './guarded-store.js'
 import { KeySpace } from './keys.js'
+import { EpochLineage } from './lineage.js'
 import type { ResolvedOptions } from './options.js'
 import { SingleFlight } from './single-flight.js'
 import { StatsRecorder } from './stats.js'
@@ -19,6 +20,8 @@ export class CacheContext {
   readonly stats = new StatsRecorder()
   readonly events = new Emitter()
   readonly flights = new SingleFlight()
+  /** Stamps the namespace epoch with the store's data set and moves it when that changes. */
+  readonly lineage: EpochLineage = new EpochLineage(this)
   /**
    * Moves on every local invalidation. Loads that run without the store (store down) are
    * de-duplicated only within one local epoch, so a read that starts after a local write never
@@ -39,7 +42,7 @@ export class CacheContext {
 
   constructor(readonly options: ResolvedOptions) {
     this.keys = new KeySpace(options.namespace)
-    this.tags = new TagVersions(this.keys, options.tagTtl)
+    this.tags = new TagVersions(this.keys, options.tagTtl, () => this.lineage.token())
     this.l1 = options.l1 === false ? undefined : new NearCache(options.l1)
     this.store = new GuardedStore(options.store, {
       readTimeoutMs: options.readTimeoutMs,

@@ -5,9 +5,11 @@ import type { EntryAddress } from './keys.js'
 import { leaseTtl, releaseLease } from './lease.js'
 import { lookupEntry } from './store-ops.js'
 import type { LeaseRef } from './stores/types.js'
-import { isCurrent, newToken, type Snapshot } from './tags.js'
+import { isCurrent, type Snapshot } from './tags.js'
 
 export type Lookup =
+  /** The store answered, but its data set is not known to be the one the epoch was written on. */
+  | { kind: 'untrusted' }
   | { kind: 'hit'; entry: Entry }
   | { kind: 'stale'; entry: Entry; current: Snapshot }
   /** `entry` is the head of an entry that was found but is no longer current. */
@@ -47,16 +49,23 @@ export async function lookup(
   const reply = await lookupEntry(ctx.store, {
     entryKey: address.storeKey,
     keys: ctx.tags.storeKeys(tags),
-    token: newToken(),
+    token: ctx.lineage.token(),
     tagTtlMs: ctx.options.tagTtl,
     lease: lease === undefined ? undefined : { ...lease, ttlMs: leaseTtl(ctx) },
   })
   ctx.stats.readLatency.record(performance.now() - started)
   const versions = reply.versions
-  const current: Snapshot = { epoch: versions[0]!, tags, versions: versions.slice(1) }
   const leased = reply.leased
+  const epoch = await ctx.lineage.verify(versions[0]!)
+  if (epoch === undefined) {
+    if (leased === true && lease !== undefined) releaseLease(ctx, lease)
+    return { kind: 'untrusted' }
+  }
+  const current: Snapshot = { epoch, tags, versions: versions.slice(1) }
   const raw = reply.entry
   if (raw === undefined) return { kind: 'miss', reason: 'absent', current, leased }
+  // The epoch was just moved (the store lost writes): whatever was stored before is dead.
+  if (epoch !== versions[0]) return { kind: 'miss', reason: 'invalidated', current, leased }
 
   let head: EntryHead
   let body: number

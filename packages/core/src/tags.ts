@@ -31,6 +31,8 @@ export class TagVersions {
   constructor(
     private readonly keys: KeySpace,
     private readonly tagTtlMs: number,
+    /** Tokens that may become the namespace epoch (stamped with the data set, see lineage.ts). */
+    private readonly epochToken: () => string = newToken,
   ) {}
 
   /** Store keys holding the versions of the namespace epoch followed by each tag. */
@@ -44,7 +46,7 @@ export class TagVersions {
   async snapshot(store: CacheStore, tags: readonly string[]): Promise<Snapshot> {
     const versions = await readVersions(store, {
       keys: this.storeKeys(tags),
-      token: newToken(),
+      token: this.epochToken(),
       tagTtlMs: this.tagTtlMs,
     })
     return { epoch: versions[0]!, tags, versions: versions.slice(1) }
@@ -62,7 +64,7 @@ export class TagVersions {
   ): Promise<Snapshot> {
     const versions = await createMissing(
       store,
-      { keys: [...storeKeys], token: newToken(), tagTtlMs: this.tagTtlMs },
+      { keys: [...storeKeys], token: this.epochToken(), tagTtlMs: this.tagTtlMs },
       read,
     )
     return { epoch: versions[0]!, tags, versions: versions.slice(1) }
@@ -85,7 +87,7 @@ export class TagVersions {
       if (isFineTag(tag)) fine.push(write)
       else coarse.push(write)
     }
-    if (everything) coarse.push({ key: this.keys.globalKey, value: newToken() })
+    if (everything) coarse.push({ key: this.keys.globalKey, value: this.epochToken() })
     return { fresh, coarse, fine, writes: coarse.concat(fine) }
   }
 
