@@ -42,7 +42,12 @@ export class CacheContext {
 
   constructor(readonly options: ResolvedOptions) {
     this.keys = new KeySpace(options.namespace)
-    this.tags = new TagVersions(this.keys, options.tagTtl, () => this.lineage.token())
+    this.tags = new TagVersions(
+      this.keys,
+      options.tagTtl,
+      () => this.lineage.token(),
+      (epoch) => this.lineage.verify(epoch),
+    )
     this.l1 = options.l1 === false ? undefined : new NearCache(options.l1)
     this.store = new GuardedStore(options.store, {
       readTimeoutMs: options.readTimeoutMs,

@@ -54,8 +54,8 @@ export class Invalidator {
   private pendingEverything = false
   /**
    * The last attempt failed and its retry is scheduled: until one succeeds, new invalidations are
-   * only recorded and reads bypass the store without trying, so each call costs O(its own tags)
-   * instead of re-sending the whole pending set.
+   * only recorded, and a read replays only after a one-key probe finds the store answering, so
+   * each call costs O(its own tags) instead of re-sending the whole pending set.
    */
   private failing = false
   private retryTimer: NodeJS.Timeout | undefined
@@ -88,8 +88,26 @@ export class Invalidator {
    */
   async settle(): Promise<boolean> {
     if (!this.pending) return true
-    if (this.failing) return false
+    if (this.failing && !(await this.probe())) return false
     return (await this.flush()) !== undefined && !this.pending
+  }
+
+  private probing: Promise<boolean> | undefined
+
+  /**
+   * One small read (shared by concurrent callers) that says whether the store answers again,
+   * so a read during an outage costs O(1) instead of a replay of every pending tag.
+   */
+  private probe(): Promise<boolean> {
+    this.probing ??= this.ctx.store.get(this.ctx.keys.globalKey).then(
+      () => true,
+      () => false,
+    )
+    const probing = this.probing
+    void probing.finally(() => {
+      if (this.probing === probing) this.probing = undefined
+    })
+    return probing
   }
 
   /** Pending work, at O(1) per tag; past MAX_PENDING it collapses into a namespace-wide move. */

@@ -33,6 +33,8 @@ export class TagVersions {
     private readonly tagTtlMs: number,
     /** Tokens that may become the namespace epoch (stamped with the data set, see lineage.ts). */
     private readonly epochToken: () => string = newToken,
+    /** The epoch to snapshot under, moved if it was written on another data set (lineage.ts). */
+    private readonly verifyEpoch: (epoch: string) => Promise<string | undefined> = async (epoch) => epoch,
   ) {}
 
   /** Store keys holding the versions of the namespace epoch followed by each tag. */
@@ -49,7 +51,11 @@ export class TagVersions {
       token: this.epochToken(),
       tagTtlMs: this.tagTtlMs,
     })
-    return { epoch: versions[0]!, tags, versions: versions.slice(1) }
+    // An entry stored under an epoch that is not trusted would never be served: move it first
+    // (typically the epoch this very call created before the server's id was known). If it
+    // cannot be trusted now, the old one is kept, which only costs a miss later.
+    const epoch = (await this.verifyEpoch(versions[0]!)) ?? versions[0]!
+    return { epoch, tags, versions: versions.slice(1) }
   }
 
   /**
