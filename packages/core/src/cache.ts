@@ -7,12 +7,13 @@ import {
   InvalidOptionError,
   InvalidTagError,
   OrmCacheError,
+  UndeliveredInvalidationsError,
 } from './errors.js'
 import type { CacheEventName, CacheListener } from './events.js'
 import { keyHash } from './hash.js'
-import { Invalidator } from './invalidation.js'
-import { registerContext } from './observe.js'
+import { CLOSE_DEADLINE_MS, Invalidator } from './invalidation.js'
 import type { EntryAddress } from './keys.js'
+import { registerContext } from './observe.js'
 import { type CacheOptions, duration, resolveOptions } from './options.js'
 import { type AfterLoad, checkAfterLoad, guardTags } from './post-load.js'
 import { lookup } from './read-path.js'
@@ -163,12 +164,12 @@ class OrmCache implements Cache {
 
   private async read<T>(key: string): Promise<T | undefined> {
     const address = this.ctx.keys.entry(key)
-    if (this.invalidator.pending && (await this.invalidator.flush()) === undefined) return undefined
+    if (this.invalidator.pending && !(await this.invalidator.settle())) return undefined
     const recovery = this.ctx.recoveringUntil
     if (recovery > 0 && performance.now() < recovery) return undefined
     try {
       const found = await lookup(this.ctx, address, [])
-      if (this.ctx.recoveringUntil !== recovery) return undefined
+      if (this.ctx.recoveringUntil !== recovery || found.kind === 'untrusted') return undefined
       if (found.kind === 'hit') {
         this.ctx.stats.add('hits')
         this.ctx.events.emit('hit', { key })
@@ -201,7 +202,7 @@ class OrmCache implements Cache {
     ttl: number,
     encoded: Encoded,
   ): Promise<void> {
-    if (this.invalidator.pending && (await this.invalidator.flush()) === undefined) return
+    if (this.invalidator.pending && !(await this.invalidator.settle())) return
     try {
       const snapshot = await this.ctx.tags.snapshot(this.ctx.store, tags)
       const raw = writeEntry(
@@ -314,10 +315,13 @@ class OrmCache implements Cache {
 
   async close(): Promise<void> {
     if (this.ctx.closed) return
-    // Give pending invalidations one last chance before the store goes away.
-    if (this.invalidator.pending) await this.invalidator.flush()
+    // Pending invalidations get a bounded last chance before the store goes away; whatever is
+    // still undelivered is reported, loudly, before the listeners are dropped. (A store that
+    // restarts after this is covered anyway: its new run id moves the epoch, see lineage.ts.)
+    const undelivered = await this.invalidator.drain(CLOSE_DEADLINE_MS)
+    if (undelivered !== undefined)
+      this.ctx.reportError(new UndeliveredInvalidationsError(undelivered), 'close')
     this.ctx.closed = true
-    this.invalidator.close()
     this.unsubscribe?.()
     if (this.ownsBus) await this.ctx.bus?.close()
     await this.ctx.store.close()

@@ -4,6 +4,7 @@ import { ListenerError, OrmCacheError, StoreError } from './errors.js'
 import { Emitter } from './events.js'
 import { GuardedStore } from './guarded-store.js'
 import { KeySpace, Memo } from './keys.js'
+import { EpochLineage } from './lineage.js'
 import { LookupBatch } from './lookup-batch.js'
 import type { CacheTracer } from './observe.js'
 import type { ResolvedOptions } from './options.js'
@@ -35,6 +36,8 @@ export class CacheContext {
    * in its one round trip. Only a hint: a wrong or missing one costs a second read, never a stale hit.
    */
   readonly headTags = new Memo<readonly string[]>()
+  /** Stamps the namespace epoch with the store's data set and moves it when that changes. */
+  readonly lineage: EpochLineage = new EpochLineage(this)
   /**
    * Moves on every local invalidation. Loads that run without the store (store down) are
    * de-duplicated only within one local epoch, so a read that starts after a local write never
@@ -58,7 +61,12 @@ export class CacheContext {
 
   constructor(readonly options: ResolvedOptions) {
     this.keys = new KeySpace(options.namespace)
-    this.tags = new TagVersions(this.keys, options.tagTtl)
+    this.tags = new TagVersions(
+      this.keys,
+      options.tagTtl,
+      () => this.lineage.token(),
+      (epoch) => this.lineage.verify(epoch),
+    )
     this.l1 = options.l1 === false ? undefined : new NearCache(options.l1)
     this.store = new GuardedStore(options.store, {
       readTimeoutMs: options.readTimeoutMs,

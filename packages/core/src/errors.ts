@@ -27,6 +27,8 @@ export type OrmCacheErrorCode =
   | 'ERR_MISSING_PEER'
   | 'ERR_LISTENER'
   | 'ERR_REPLICATION'
+  | 'ERR_STORE_RESET'
+  | 'ERR_UNDELIVERED_INVALIDATIONS'
 
 export class OrmCacheError extends Error {
   readonly code: OrmCacheErrorCode
@@ -224,6 +226,46 @@ export class MissingPeerError extends OrmCacheError {
       options,
     )
     this.packageName = packageName
+  }
+}
+
+/**
+ * The store's data set is not the one this namespace's epoch was written on (a restart from a
+ * snapshot, a failover to a replica, a new server): it may have lost acknowledged writes, tag
+ * versions included. The namespace epoch was moved, so nothing written before is served.
+ * Reported (an `error` event), never thrown.
+ */
+export class StoreResetError extends OrmCacheError {
+  readonly namespace: string
+  constructor(namespace: string) {
+    super(
+      'ERR_STORE_RESET',
+      `Cache store may have lost writes (restart or failover): namespace "${namespace}" moved its epoch, every older entry is a miss`,
+    )
+    this.namespace = namespace
+  }
+}
+
+/**
+ * `close()` could not deliver invalidations to the store within its deadline. Other processes
+ * may serve the old values of these tags until the store detects a restart, the namespace is
+ * cleared, or the entries' TTL ends. Reported (an `error` event and `onError`), never thrown.
+ */
+export class UndeliveredInvalidationsError extends OrmCacheError {
+  /** The tags whose invalidation never reached the store. */
+  readonly tags: readonly string[]
+  /** Number of deleted keys that were not deleted in the store. */
+  readonly keys: number
+  /** A namespace-wide invalidation (`clear()`, or pending work collapsed into one) was lost. */
+  readonly everything: boolean
+  constructor(pending: { tags: readonly string[]; keys: number; everything: boolean }) {
+    const what = pending.everything
+      ? 'a namespace-wide invalidation'
+      : `${pending.tags.length} tag invalidation(s) and ${pending.keys} delete(s)`
+    super('ERR_UNDELIVERED_INVALIDATIONS', `close() could not deliver ${what} to the cache store`)
+    this.tags = pending.tags
+    this.keys = pending.keys
+    this.everything = pending.everything
   }
 }
 

@@ -17,8 +17,10 @@ export {
   OrmCacheError,
   type OrmCacheErrorCode,
   StoreError,
+  StoreResetError,
   StoreTimeoutError,
   UncacheableQueryError,
+  UndeliveredInvalidationsError,
   ValueTooLargeError,
   WriteBehindError,
 } from './errors.js'

@@ -18,6 +18,12 @@ export type GuardedFill = (
   fresh: ReadonlyMap<string, string>,
 ) => { guards: Guard[]; entry: StoreWrite } | undefined
 
+export interface UndeliveredInvalidations {
+  tags: string[]
+  keys: number
+  everything: boolean
+}
+
 export interface Applied {
   tokens: Map<string, string>
   /** The guarded fill was stored. */
@@ -30,6 +36,14 @@ const MAX_PUBLISHING = 1_000
 const FIRST_RETRY_MS = 50
 /** Kept below the default recoveryGrace, so replays land before other processes trust the store again. */
 const MAX_RETRY_MS = 800
+/**
+ * Pending tags and deletes past which they collapse into one namespace-wide invalidation (an
+ * epoch move): memory stays bounded however long the outage, and the replay is one write.
+ */
+export const MAX_PENDING = 1_000
+/** How long `close()` keeps retrying pending invalidations before it reports them undelivered. */
+export const CLOSE_DEADLINE_MS = 1_000
+const CLOSE_RETRY_MS = 50
 
 /**
  * Applies invalidations, and remembers the ones the store refused. While any is pending this
@@ -41,6 +55,12 @@ export class Invalidator {
   private readonly pendingTags = new Set<string>()
   private readonly pendingDeletes = new Set<string>()
   private pendingEverything = false
+  /**
+   * The last attempt failed and its retry is scheduled: until one succeeds, new invalidations are
+   * only recorded, and a read replays only after a one-key probe finds the store answering, so
+   * each call costs O(its own tags) instead of re-sending the whole pending set.
+   */
+  private failing = false
   private retryTimer: NodeJS.Timeout | undefined
   private retryDelay = FIRST_RETRY_MS
   private flushing: Promise<Map<string, string> | undefined> | undefined
@@ -69,12 +89,66 @@ export class Invalidator {
     everything: boolean,
   ): Promise<Map<string, string> | undefined> {
     this.begin(tags, everything)
-    for (const tag of tags) this.pendingTags.add(tag)
-    if (everything) this.pendingEverything = true
-    const applied = await this.flush()
+    this.record(tags, undefined, everything)
+    const applied = this.failing ? undefined : await this.flush()
     await this.publish({ tags, keys: [], everything })
     return applied
   }
+
+  /**
+   * True when nothing is pending, after applying what is if the store is believed to answer.
+   * During an outage (the last attempt failed) it answers at once, without a store call.
+   */
+  async settle(): Promise<boolean> {
+    if (!this.pending) return true
+    if (this.failing && !(await this.probe())) return false
+    return (await this.flush()) !== undefined && !this.pending
+  }
+
+  private probing: Promise<boolean> | undefined
+
+  /**
+   * One small read (shared by concurrent callers) that says whether the store answers again,
+   * so a read during an outage costs O(1) instead of a replay of every pending tag.
+   */
+  private probe(): Promise<boolean> {
+    this.probing ??= this.ctx.store.get(this.ctx.keys.globalKey).then(
+      () => true,
+      () => false,
+    )
+    const probing = this.probing
+    void probing.finally(() => {
+      if (this.probing === probing) this.probing = undefined
+    })
+    return probing
+  }
+
+  /** Pending work, at O(1) per tag; past MAX_PENDING it collapses into a namespace-wide move. */
+  private record(tags: readonly string[], key: string | undefined, everything: boolean): void {
+    if (everything) {
+      this.collapse()
+      return
+    }
+    if (this.pendingEverything) {
+      // Covered by the pending move, unless that move is already in flight and lands before
+      // this write's commit: then another move is needed (attempt() compares the generation).
+      this.everythingGeneration += 1
+      return
+    }
+    for (const tag of tags) this.pendingTags.add(tag)
+    if (key !== undefined) this.pendingDeletes.add(key)
+    if (this.pendingTags.size + this.pendingDeletes.size > MAX_PENDING) this.collapse()
+  }
+
+  /** Moving the epoch kills every entry, so the tags and deletes it covers need not be kept. */
+  private collapse(): void {
+    this.pendingEverything = true
+    this.everythingGeneration += 1
+    this.pendingTags.clear()
+    this.pendingDeletes.clear()
+  }
+
+  private everythingGeneration = 0
 
   /**
    * `invalidate` with write-through's fill in the same store operation. The bump carries its own
@@ -112,7 +186,8 @@ export class Invalidator {
       applied = { tokens: fresh, filled }
     } catch (error) {
       this.ctx.reportError(error, 'write-through')
-      for (const tag of tags) this.pendingTags.add(tag)
+      this.record(tags, undefined, false)
+      this.failing = true
       this.scheduleRetry()
     }
     await this.publish({ tags, keys: [], everything: false })
@@ -131,8 +206,8 @@ export class Invalidator {
   async delete(storeKey: string): Promise<void> {
     this.ctx.localEpoch += 1
     this.ctx.l1?.delete(storeKey)
-    this.pendingDeletes.add(storeKey)
-    await this.flush()
+    this.record([], storeKey, false)
+    if (!this.failing) await this.flush()
     await this.publish({ tags: [], keys: [storeKey], everything: false })
   }
 
@@ -201,25 +276,65 @@ export class Invalidator {
     }
   }
 
+  /**
+   * For `close()`: keeps applying pending work until it is delivered or `deadlineMs` passes
+   * (each attempt bounded too, so a store that never answers cannot hold close() up), stops the
+   * retries, and returns what could not be delivered, or undefined if everything was.
+   */
+  async drain(deadlineMs: number): Promise<UndeliveredInvalidations | undefined> {
+    const deadline = performance.now() + deadlineMs
+    while (this.pending) {
+      const left = deadline - performance.now()
+      if (left <= 0) break
+      const outcome = await withTimeout(
+        this.flush(),
+        left,
+        () => new StoreTimeoutError('close', deadlineMs),
+      ).catch(() => undefined)
+      if (outcome !== undefined || !this.pending) continue
+      await new Promise((resolve) => setTimeout(resolve, Math.min(CLOSE_RETRY_MS, Math.max(1, left))))
+    }
+    this.close()
+    if (!this.pending) return undefined
+    return {
+      tags: [...this.pendingTags],
+      keys: this.pendingDeletes.size,
+      everything: this.pendingEverything,
+    }
+  }
+
   close(): void {
     if (this.retryTimer !== undefined) clearTimeout(this.retryTimer)
     this.retryTimer = undefined
   }
 
+  /** Tags bumped by attempts so far: the work replays cost, exposed for tests and benches. */
+  get replayedTags(): number {
+    return this.replayed
+  }
+
+  private replayed = 0
+
   private async attempt(): Promise<Map<string, string> | undefined> {
-    const tags = [...this.pendingTags]
-    const deletes = [...this.pendingDeletes]
     const everything = this.pendingEverything
+    const generation = this.everythingGeneration
+    // An epoch move kills every entry: the tags it covers need no bump of their own.
+    const tags = everything ? [] : [...this.pendingTags]
+    const deletes = everything ? [] : [...this.pendingDeletes]
     try {
+      this.replayed += tags.length
       const tokens = await this.ctx.tags.bump(this.ctx.store, tags, everything)
       for (const key of deletes) await this.ctx.store.delete(key)
       for (const tag of tags) this.pendingTags.delete(tag)
       for (const key of deletes) this.pendingDeletes.delete(key)
-      if (everything) this.pendingEverything = false
+      // Work recorded while the move was in flight may have committed after it landed.
+      if (everything && generation === this.everythingGeneration) this.pendingEverything = false
+      this.failing = false
       this.retryDelay = FIRST_RETRY_MS
       return tokens
     } catch (error) {
       this.ctx.reportError(error, 'invalidate')
+      this.failing = true
       this.scheduleRetry()
       return undefined
     }

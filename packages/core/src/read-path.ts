@@ -5,9 +5,11 @@ import type { EntryAddress } from './keys.js'
 import { leaseTtl, releaseLease } from './lease.js'
 import { lookupEntry } from './store-ops.js'
 import type { LeaseRef } from './stores/types.js'
-import { isCurrent, newToken, type Snapshot } from './tags.js'
+import { isCurrent, type Snapshot } from './tags.js'
 
 export type Lookup =
+  /** The store answered, but its data set is not known to be the one the epoch was written on. */
+  | { kind: 'untrusted' }
   /** `bytes`: the stored entry's length; `trips`: store round trips the lookup took. */
   | { kind: 'hit'; entry: Entry; bytes: number; trips: number }
   | { kind: 'stale'; entry: Entry; current: Snapshot; bytes: number; trips: number }
@@ -52,21 +54,27 @@ export async function lookup(
   const reply = await lookupEntry(ctx.store, {
     entryKey: address.storeKey,
     keys: ctx.tags.storeKeys(read),
-    token: newToken(),
+    token: ctx.lineage.token(),
     tagTtlMs: ctx.options.tagTtl,
     lease: lease === undefined ? undefined : { ...lease, ttlMs: leaseTtl(ctx) },
   })
   ctx.stats.readLatency.record(performance.now() - started)
   const versions = reply.versions
-  const epoch = versions[0]!
+  const leased = reply.leased
+  const epoch = await ctx.lineage.verify(versions[0]!)
+  if (epoch === undefined) {
+    if (leased === true && lease !== undefined) releaseLease(ctx, lease)
+    return { kind: 'untrusted' }
+  }
   const current: Snapshot = {
     epoch,
     tags,
     versions: read === tags ? versions.slice(1) : pick(tags, read, versions),
   }
-  const leased = reply.leased
   const raw = reply.entry
   if (raw === undefined) return { kind: 'miss', reason: 'absent', current, leased }
+  // The epoch was just moved (the store lost writes): whatever was stored before is dead.
+  if (epoch !== versions[0]) return { kind: 'miss', reason: 'invalidated', current, leased }
 
   let head: EntryHead
   let body: number

@@ -31,6 +31,10 @@ export class TagVersions {
   constructor(
     private readonly keys: KeySpace,
     private readonly tagTtlMs: number,
+    /** Tokens that may become the namespace epoch (stamped with the data set, see lineage.ts). */
+    private readonly epochToken: () => string = newToken,
+    /** The epoch to snapshot under, moved if it was written on another data set (lineage.ts). */
+    private readonly verifyEpoch: (epoch: string) => Promise<string | undefined> = async (epoch) => epoch,
   ) {}
 
   /** Store keys holding the versions of the namespace epoch followed by each tag. */
@@ -44,10 +48,14 @@ export class TagVersions {
   async snapshot(store: CacheStore, tags: readonly string[]): Promise<Snapshot> {
     const versions = await readVersions(store, {
       keys: this.storeKeys(tags),
-      token: newToken(),
+      token: this.epochToken(),
       tagTtlMs: this.tagTtlMs,
     })
-    return { epoch: versions[0]!, tags, versions: versions.slice(1) }
+    // An entry stored under an epoch that is not trusted would never be served: move it first
+    // (typically the epoch this very call created before the server's id was known). If it
+    // cannot be trusted now, the old one is kept, which only costs a miss later.
+    const epoch = (await this.verifyEpoch(versions[0]!)) ?? versions[0]!
+    return { epoch, tags, versions: versions.slice(1) }
   }
 
   /**
@@ -62,7 +70,7 @@ export class TagVersions {
   ): Promise<Snapshot> {
     const versions = await createMissing(
       store,
-      { keys: [...storeKeys], token: newToken(), tagTtlMs: this.tagTtlMs },
+      { keys: [...storeKeys], token: this.epochToken(), tagTtlMs: this.tagTtlMs },
       read,
     )
     return { epoch: versions[0]!, tags, versions: versions.slice(1) }
@@ -85,7 +93,7 @@ export class TagVersions {
       if (isFineTag(tag)) fine.push(write)
       else coarse.push(write)
     }
-    if (everything) coarse.push({ key: this.keys.globalKey, value: newToken() })
+    if (everything) coarse.push({ key: this.keys.globalKey, value: this.epochToken() })
     return { fresh, coarse, fine, writes: coarse.concat(fine) }
   }
 

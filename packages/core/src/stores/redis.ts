@@ -5,6 +5,7 @@ import type { InvalidationBus } from '../tiers/bus.js'
 import { knownKeys } from '../validate.js'
 import { RedisBus } from './redis-bus.js'
 import { connect, type RedisUrlOptions } from './redis-connect.js'
+import { RedisLineage } from './redis-lineage.js'
 import {
   BUMP_GUARDED,
   COMPARE_AND_SET,
@@ -50,6 +51,11 @@ export class RedisStore implements CacheStore {
   readonly client: Redis | Cluster
   private readonly ownsClient: boolean
   private readonly cluster: boolean
+  /**
+   * The connected server's run id (single node). A Cluster has none yet: its data set is several
+   * servers whose failovers do not always drop a connection (docs/design.md, "Stores that lose writes").
+   */
+  readonly lineage?: () => string | undefined
 
   constructor(options: RedisStoreOptions) {
     if (typeof options !== 'object' || options === null) {
@@ -86,6 +92,10 @@ export class RedisStore implements CacheStore {
     })
     // One node runs MGET atomically and a pipeline in order; a Cluster splits both across nodes.
     this.capabilities = { shared: true, orderedBatches: !this.cluster }
+    if (!this.cluster) {
+      const lineage = new RedisLineage(this.client as Redis)
+      this.lineage = () => lineage.current()
+    }
   }
 
   async get(key: string): Promise<string | undefined> {

@@ -24,6 +24,16 @@ export interface CacheStore {
   /** Deletes only if the current value equals `value` (lease release by its owner). */
   deleteIfEquals(key: string, value: string): Promise<boolean>
   close(): Promise<void>
+  /**
+   * Names the data set the store is connected to right now, for a store that can come back with
+   * older data than it acknowledged (Redis restarted from a snapshot, a replica promoted before
+   * it caught up). It must change whenever that may have happened (Redis: the server's run id,
+   * which is new on every start and differs between a master and its replicas), and be undefined
+   * from the moment a connection is lost until the new server's id is known, so that a reply
+   * from a new server is never judged against the old server's id. Stores that lose everything
+   * on a restart (memory, Memcached) leave it out: an empty store can only cause misses.
+   */
+  lineage?(): string | undefined
   /** A bus over the same backend (Redis pub/sub), used for L1 coherence when the cache has L1. */
   createBus?(channel: string): InvalidationBus
   /**

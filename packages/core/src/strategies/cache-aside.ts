@@ -55,7 +55,7 @@ export async function cacheAside<T>(
   policy: ReadPolicy,
 ): Promise<ReadOutcome<T>> {
   const address = ctx.keys.entry(key)
-  if (invalidator.pending && (await invalidator.flush()) === undefined) {
+  if (invalidator.pending && !(await invalidator.settle())) {
     // Only a successful flush of the pending invalidations makes the store trustworthy again.
     return bypass(ctx, address, load, 'invalidation-pending')
   }
@@ -75,7 +75,8 @@ export async function cacheAside<T>(
 
     missedAt = performance.now()
     const found = await ctx.lookups.lookup(ctx, address, policy.tags, leaseOf(ctx, address.storeKey))
-    if (ctx.recoveringUntil !== recovery) return bypass(ctx, address, load, 'store-recovering')
+    if (ctx.recoveringUntil !== recovery || found.kind === 'untrusted')
+      return bypass(ctx, address, load, 'store-recovering')
     if (found.kind === 'hit') {
       if (ctx.l1 !== undefined && ctx.localEpoch === localEpoch) {
         ctx.l1.set(address.storeKey, { ...found.entry, value: ctx.codec.clone(found.entry.value) })
@@ -136,8 +137,9 @@ function hit<T>(
 }
 
 /**
- * Runs the loader without the store. Concurrent calls still share one load, but only within
- * one local invalidation epoch (see CacheContext.localEpoch).
+ * Runs the loader without the store. Concurrent calls share a load only if it starts after they
+ * did (SingleFlight.runFresh): with no version snapshot to compare, a load that began earlier
+ * may predate a write another process committed (and could not announce) in between.
  */
 async function bypass<T>(
   ctx: CacheContext,
@@ -147,7 +149,7 @@ async function bypass<T>(
 ): Promise<ReadOutcome<T>> {
   ctx.stats.add('misses')
   ctx.events.emit('miss', { key: address.key, reason: 'store-unavailable' })
-  const flight = ctx.flights.run(`${address.storeKey}|local|${ctx.localEpoch}`, async () => ({
+  const flight = ctx.flights.runFresh(`${address.storeKey}|bypass`, async () => ({
     value: await timedLoad(ctx, address, load),
     raw: undefined,
   }))

@@ -59,7 +59,7 @@ async function begin(
   let snapshot: Snapshot | undefined
   let faulted = false
   // Like get/set: apply pending invalidations first; if the store refuses them, skip the fill.
-  if (fillTags.length > 0 && invalidator.pending) faulted = (await invalidator.flush()) === undefined
+  if (fillTags.length > 0 && invalidator.pending) faulted = !(await invalidator.settle())
   if (fillTags.length > 0 && !faulted) {
     try {
       snapshot = await ctx.tags.snapshot(ctx.store, fillTags)

@@ -29,7 +29,7 @@ export async function readL1(
     return undefined
   }
   const current = await ctx.store.getMany(ctx.tags.storeKeys(tags))
-  if (isCurrent(entry, current[0], current.slice(1))) return entry
+  if (ctx.lineage.trusted(current[0]) && isCurrent(entry, current[0], current.slice(1))) return entry
   l1.delete(address.storeKey)
   return undefined
 }

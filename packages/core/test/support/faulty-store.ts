@@ -9,7 +9,11 @@ type Mode = 'ok' | 'fail' | 'hang' | 'fail-writes'
 export class FaultyStore implements CacheStore {
   mode: Mode = 'ok'
   calls = 0
-  constructor(readonly inner: CacheStore) {}
+  readonly lineage?: () => string | undefined
+  constructor(readonly inner: CacheStore) {
+    // A fault injector is the same data set: it keeps the inner store's restart detection.
+    if (inner.lineage !== undefined) this.lineage = () => inner.lineage!()
+  }
   get name() {
     return `faulty-${this.inner.name}`
   }

@@ -1,0 +1,85 @@
+import type { CacheContext } from './context.js'
+import { StoreResetError } from './errors.js'
+import { newToken } from './tags.js'
+
+/**
+ * Makes a store that lost writes (restarted from a snapshot, a replica promoted before it caught
+ * up) unable to serve anything written before the loss. The namespace epoch is stamped with the
+ * id of the data set it was written on (`CacheStore.lineage`, the Redis run id): `<token>@<id>`.
+ * An entry is served only if its epoch equals the current one AND the current one carries the id
+ * of the server that answered. A restored or promoted server still holds the old epoch, stamped
+ * with the old server's id, so the first lookup that sees it moves the epoch (compare-and-set,
+ * once per fleet) before anything is served; every older entry then names a dead epoch.
+ * Why this is sound is in docs/design.md ("Stores that lose writes").
+ */
+export class EpochLineage {
+  private readonly repairs = new Map<string, Promise<string | undefined>>()
+
+  constructor(private readonly ctx: CacheContext) {}
+
+  /** The connected data set's id; null when the store has no lineage (nothing to check). */
+  private id(): string | undefined | null {
+    const store = this.ctx.options.store
+    return store.lineage === undefined ? null : store.lineage()
+  }
+
+  /** A new version token, stamped with the data set it is about to be written on when known. */
+  token(): string {
+    const id = this.id()
+    return typeof id === 'string' ? `${newToken()}@${id}` : newToken()
+  }
+
+  /** True if an entry under `epoch` may be served by the data set connected now. */
+  trusted(epoch: string | undefined): boolean {
+    const id = this.id()
+    if (id === null) return true
+    return id !== undefined && epoch !== undefined && stampOf(epoch) === id
+  }
+
+  /**
+   * The epoch to judge and snapshot under: `epoch` itself when trusted, a new one when it was
+   * written on another data set (moved here), or undefined when nothing can be trusted right now
+   * (the connection's server is not known yet, or the move failed): the caller bypasses the store.
+   */
+  async verify(epoch: string): Promise<string | undefined> {
+    const id = this.id()
+    if (id === null) return epoch
+    if (id === undefined) return undefined
+    if (stampOf(epoch) === id) return epoch
+    let repair = this.repairs.get(epoch)
+    if (repair === undefined) {
+      repair = this.move(epoch, id).finally(() => this.repairs.delete(epoch))
+      this.repairs.set(epoch, repair)
+    }
+    return repair
+  }
+
+  private async move(seen: string, id: string): Promise<string | undefined> {
+    const ctx = this.ctx
+    const fresh = `${newToken()}@${id}`
+    try {
+      if (await ctx.store.compareAndSet(ctx.keys.globalKey, seen, fresh)) {
+        // In-flight loads must not put pre-move values into L1, and L1 may hold them already.
+        ctx.localEpoch += 1
+        ctx.l1?.clear()
+        // An unstamped epoch was only just created (or predates stamping): nothing was lost.
+        if (stampOf(seen) !== undefined) ctx.reportError(new StoreResetError(ctx.keys.namespace), 'lineage')
+        return fresh
+      }
+      // Another process moved it first; its epoch is as good as ours if it names this server.
+      const now = await ctx.store.get(ctx.keys.globalKey)
+      return now !== undefined && stampOf(now) === id ? now : undefined
+    } catch (error) {
+      ctx.reportError(error, 'lineage')
+      return undefined
+    }
+  }
+}
+
+/** The data-set id in a stamped token (`<token>@<id>`, or `<token>@<id>.<n>` when created missing). */
+export function stampOf(token: string): string | undefined {
+  const at = token.lastIndexOf('@')
+  if (at === -1) return undefined
+  const dot = token.indexOf('.', at)
+  return dot === -1 ? token.slice(at + 1) : token.slice(at + 1, dot)
+}

@@ -1,0 +1,53 @@
+import type { Redis } from 'ioredis'
+import { loadPeer } from './peer.js'
+
+/**
+ * The run id of the Redis server a single-node client is connected to: random, new on every
+ * server start, and different on a replica than on its master, so it changes whenever the data
+ * set may have lost writes (restart from RDB/AOF, promotion of a replica). See `CacheStore.lineage`.
+ *
+ * It is forgotten on every lost connection and learned again with INFO on the next one. Every
+ * reply from a new server travels on a connection opened after the old one closed, so by the
+ * time such a reply is judged the old id is gone: it is judged against the new id or none.
+ */
+export class RedisLineage {
+  private id: string | undefined
+  /** Moves on every lost connection; an INFO reply counts only for the connection it was sent on. */
+  private connection = 0
+
+  constructor(private readonly client: Redis) {
+    client.on('close', () => this.forget())
+    client.on('end', () => this.forget())
+    client.on('ready', () => this.learn())
+    if (client.status === 'ready') this.learn()
+  }
+
+  current(): string | undefined {
+    return this.id
+  }
+
+  private forget(): void {
+    this.connection += 1
+    this.id = undefined
+  }
+
+  /**
+   * Sent with sendCommand, not `info()`: auto-pipelining would queue it behind the commands
+   * ioredis flushes right after 'ready', and their replies would arrive before the id is known.
+   */
+  private learn(): void {
+    const connection = this.connection
+    const { Command } = loadPeer<typeof import('ioredis')>('ioredis', '@ormcache/core/redis')
+    const command = new Command('info', ['server'], { replyEncoding: 'utf8' })
+    this.client.sendCommand(command)
+    ;(command.promise as Promise<string>).then(
+      (text) => {
+        if (connection !== this.connection) return
+        // 40 hex digits of randomness; 16 are plenty to tell servers apart and keep entries short.
+        const match = /run_id:([0-9a-f]{16})/.exec(text)
+        this.id = match?.[1]
+      },
+      () => {},
+    )
+  }
+}
