@@ -41,7 +41,7 @@ export class LookupBatch {
 
 /** A joined read gets its own copy of the value, never the first reader's object. */
 function ownCopy(ctx: CacheContext, found: Lookup): Lookup {
-  if (found.kind === 'miss') return found
+  if (found.kind === 'miss' || found.kind === 'untrusted') return found
   return { ...found, entry: { ...found.entry, value: ctx.codec.clone(found.entry.value) } }
 }
 
