@@ -23,6 +23,25 @@ export class EpochLineage {
     return store.lineage === undefined ? null : store.lineage()
   }
 
+  /**
+   * Waits (when it returns a promise) until the connected data set is known, at most `readTimeoutMs` (a store that is down
+   * fails the lookup that follows anyway). Only a cold or re-established connection waits: a
+   * lookup sent before the id is known would create an unstamped epoch that the next lookup must
+   * move, and its reply would be judged untrusted, so every reader of a cold start would load
+   * from the database without the lease (seen as extra loads in the multi-process stampede).
+   */
+  ready(): Promise<void> | undefined {
+    const store = this.ctx.options.store
+    if (store.lineage === undefined || store.lineageKnown === undefined || store.lineage() !== undefined)
+      return
+    let timer: NodeJS.Timeout | undefined
+    const waited = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, this.ctx.options.readTimeoutMs || 500)
+      timer.unref()
+    })
+    return Promise.race([store.lineageKnown(), waited]).then(() => clearTimeout(timer))
+  }
+
   /** A new version token, stamped with the data set it is about to be written on when known. */
   token(): string {
     const id = this.id()

@@ -134,7 +134,8 @@ export function resolveOptions(options: CacheOptions = {}): ResolvedOptions {
     // sequential store calls cannot add their timeouts up.
     operationTimeoutMs: durationMs(
       'timeouts.operation',
-      timeouts.operation ?? Math.max(timeouts.read ?? (remote ? 500 : 0), timeouts.write ?? (remote ? 1_000 : 0)),
+      timeouts.operation ??
+        Math.max(timeouts.read ?? (remote ? 500 : 0), timeouts.write ?? (remote ? 1_000 : 0)),
       TIMER_OR_ZERO,
     ),
     circuitBreaker: resolveCircuitBreaker(options.circuitBreaker),
@@ -145,7 +146,11 @@ export function resolveOptions(options: CacheOptions = {}): ResolvedOptions {
 const TIMER = { max: MAX_TIMER_MS }
 const TIMER_OR_ZERO = { allowZero: true, max: MAX_TIMER_MS }
 
-function resolveTimeouts(timeouts: CacheOptions['timeouts']): { read?: number; write?: number; operation?: number } {
+function resolveTimeouts(timeouts: CacheOptions['timeouts']): {
+  read?: number
+  write?: number
+  operation?: number
+} {
   if (timeouts === undefined) return {}
   knownKeys('timeouts', optionsObject('timeouts', timeouts, 'must be { read?, write?, operation? }'), [
     'read',

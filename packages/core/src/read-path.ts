@@ -48,6 +48,8 @@ export async function lookup(
   tags: readonly string[],
   lease?: LeaseRef,
 ): Promise<Lookup> {
+  const unknownServer = ctx.lineage.ready()
+  if (unknownServer !== undefined) await unknownServer
   const started = performance.now()
   const known = ctx.headTags.get(address.storeKey)
   const read = known === undefined ? tags : readList(tags, known)

@@ -14,6 +14,7 @@ export class RedisLineage {
   private id: string | undefined
   /** Moves on every lost connection; an INFO reply counts only for the connection it was sent on. */
   private connection = 0
+  private waiters: (() => void)[] = []
 
   constructor(private readonly client: Redis) {
     client.on('close', () => this.forget())
@@ -24,6 +25,12 @@ export class RedisLineage {
 
   current(): string | undefined {
     return this.id
+  }
+
+  /** Resolves once the id of the current connection's server is known. */
+  known(): Promise<void> {
+    if (this.id !== undefined) return Promise.resolve()
+    return new Promise((resolve) => this.waiters.push(resolve))
   }
 
   private forget(): void {
@@ -46,6 +53,10 @@ export class RedisLineage {
         // 40 hex digits of randomness; 16 are plenty to tell servers apart and keep entries short.
         const match = /run_id:([0-9a-f]{16})/.exec(text)
         this.id = match?.[1]
+        if (this.id === undefined) return
+        const waiters = this.waiters
+        this.waiters = []
+        for (const wake of waiters) wake()
       },
       () => {},
     )

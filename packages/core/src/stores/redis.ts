@@ -56,6 +56,7 @@ export class RedisStore implements CacheStore {
    * servers whose failovers do not always drop a connection (docs/design.md, "Stores that lose writes").
    */
   readonly lineage?: () => string | undefined
+  readonly lineageKnown?: () => Promise<void>
 
   constructor(options: RedisStoreOptions) {
     if (typeof options !== 'object' || options === null) {
@@ -95,6 +96,7 @@ export class RedisStore implements CacheStore {
     if (!this.cluster) {
       const lineage = new RedisLineage(this.client as Redis)
       this.lineage = () => lineage.current()
+      this.lineageKnown = () => lineage.known()
     }
   }
 

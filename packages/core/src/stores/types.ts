@@ -34,6 +34,8 @@ export interface CacheStore {
    * on a restart (memory, Memcached) leave it out: an empty store can only cause misses.
    */
   lineage?(): string | undefined
+  /** Resolves once `lineage()` is known for the current connection (a store with `lineage`). */
+  lineageKnown?(): Promise<void>
   /** A bus over the same backend (Redis pub/sub), used for L1 coherence when the cache has L1. */
   createBus?(channel: string): InvalidationBus
   /**

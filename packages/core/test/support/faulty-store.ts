@@ -10,9 +10,11 @@ export class FaultyStore implements CacheStore {
   mode: Mode = 'ok'
   calls = 0
   readonly lineage?: () => string | undefined
+  readonly lineageKnown?: () => Promise<void>
   constructor(readonly inner: CacheStore) {
     // A fault injector is the same data set: it keeps the inner store's restart detection.
     if (inner.lineage !== undefined) this.lineage = () => inner.lineage!()
+    if (inner.lineageKnown !== undefined) this.lineageKnown = () => inner.lineageKnown!()
   }
   get name() {
     return `faulty-${this.inner.name}`
