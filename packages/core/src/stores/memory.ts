@@ -1,5 +1,7 @@
 import { InvalidOptionError, ValueTooLargeError } from '../errors.js'
+import { syncWriteLog } from './memory-write-log.js'
 import type { CacheStore, StoreCapabilities, StoreWrite } from './types.js'
+import type { WriteLog } from './write-log.js'
 
 export interface MemoryStoreOptions {
   /** Most entries held before the least recently used is evicted. Default 10,000. */
@@ -37,7 +39,14 @@ export class MemoryStore implements CacheStore {
     this.maxEntries = positiveInteger('maxEntries', options.maxEntries ?? 10_000)
     this.maxBytes = positiveInteger('maxBytes', options.maxBytes ?? 64 * 1024 * 1024)
     this.capabilities = { shared: false, orderedBatches: true, maxValueBytes: this.maxBytes }
+    this.writeLog = syncWriteLog({
+      read: (key) => this.read(key),
+      write: (key, value, ttlMs) => this.write(key, value, ttlMs),
+      remove: (key) => this.remove(key),
+    })
   }
+
+  readonly writeLog: WriteLog
 
   /** Entries currently held (expired ones may still count until touched). */
   get size(): number {

@@ -17,6 +17,7 @@ import {
 } from './redis-scripts.js'
 import { keySlot } from './redis-slot.js'
 import { RedisWaker, WAKE_CHANNEL } from './redis-wake.js'
+import { redisWriteLog } from './redis-write-log.js'
 import type {
   CacheStore,
   Guard,
@@ -27,6 +28,7 @@ import type {
   StoreWrite,
   VersionRead,
 } from './types.js'
+import type { WriteLog } from './write-log.js'
 
 export interface RedisClientOptions {
   /** An ioredis `Redis` or `Cluster` you built. */
@@ -69,7 +71,19 @@ export class RedisStore implements CacheStore {
     this.cluster = this.client.isCluster === true
     // One node runs MGET atomically and a pipeline in order; a Cluster splits both across nodes.
     this.capabilities = { shared: true, orderedBatches: !this.cluster }
+    this.writeLog = redisWriteLog({
+      client: this.client,
+      cluster: this.cluster,
+      setMany: (entries) => this.setMany(entries),
+      readVersions: (request) => this.readVersions(request),
+      fill: (write, lease) => this.fill(write, lease),
+      bumpGuarded: (writes, guards, entry) => this.bumpGuarded(writes, guards, entry),
+      pxArg,
+      wakeChannel: WAKE_CHANNEL,
+    })
   }
+
+  readonly writeLog: WriteLog
 
   async get(key: string): Promise<string | undefined> {
     return (await this.client.get(key)) ?? undefined

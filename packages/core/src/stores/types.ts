@@ -1,4 +1,5 @@
 import type { InvalidationBus } from '../tiers/bus.js'
+import type { WriteLog } from './write-log.js'
 
 /**
  * A store moves strings and nothing else: the core owns keys, serialization, tags and TTL
@@ -45,6 +46,11 @@ export interface CacheStore {
    * (performance.now()), or after `ms`; undefined when the store cannot listen right now (poll).
    */
   waitForFill?(entryKey: string, ms: number, since: number): Promise<void> | undefined
+  /**
+   * The per-table write log (write-log.ts). Without it, reads with dependencies known only after
+   * their load skip their fill on any write to their tables during the load.
+   */
+  readonly writeLog?: WriteLog
 }
 
 /**
