@@ -3,7 +3,7 @@ import { decodeEntry, type Entry, encodeEntry } from './entry.js'
 import { OrmCacheError } from './errors.js'
 import type { EntryAddress } from './keys.js'
 import { LeaseWait, leaseOf, releaseLease, takeLease } from './lease.js'
-import { type AfterLoad, fillLogged, settleAfterLoad, writeLogFor } from './post-load.js'
+import { type AfterLoad, fillLogged, settleAfterLoad, withoutGuards, writeLogFor } from './post-load.js'
 import { deadValue, lookup, sameVersions } from './read-path.js'
 import { fillEntry } from './store-ops.js'
 import type { LeaseRef } from './stores/types.js'
@@ -130,9 +130,14 @@ export async function loadAndFill<T>(
     if (lease !== undefined) releaseLease(ctx, lease)
     return { value, raw: undefined }
   }
-  if (ctx.localEpoch !== localEpoch && !(await stillCurrent(ctx, snapshot))) {
+  if (
+    ctx.localEpoch !== localEpoch &&
+    !(await stillCurrent(ctx, withoutGuards(snapshot, policy.afterLoad)))
+  ) {
     // This process invalidated something while we loaded. If it hit our tags, the value is
     // already outdated: storing it would only overwrite a fresher entry a later reader stored.
+    // The guard table tags are not the entry's own: the after-load check below judges writes to
+    // those tables by the rows they name.
     return skip()
   }
   const negative = value === null || value === undefined

@@ -48,6 +48,20 @@ export function guardTags(afterLoad: AfterLoad): string[] {
   return afterLoad.tables.map(tableTag)
 }
 
+/** `snapshot` without the guard tags of `afterLoad` (the tags the stored entry keeps from it). */
+export function withoutGuards(snapshot: Snapshot, afterLoad: AfterLoad | undefined): Snapshot {
+  if (afterLoad === undefined) return snapshot
+  const guards = guardTags(afterLoad)
+  const tags: string[] = []
+  const versions: string[] = []
+  snapshot.tags.forEach((tag, i) => {
+    if (guards.includes(tag)) return
+    tags.push(tag)
+    versions.push(snapshot.versions[i]!)
+  })
+  return { epoch: snapshot.epoch, tags, versions }
+}
+
 /**
  * The snapshot to store the loaded value under, or undefined when a write to a guarded table
  * landed during the load (or the store failed): then nothing is stored.

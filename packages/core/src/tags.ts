@@ -102,9 +102,9 @@ export class TagVersions {
   /**
    * The write-log records of a bump (stores/write-log.ts): one per table any of `fresh`'s tags
    * belongs to, moving its table tag (to the planned token, or a new one: an extra table bump
-   * only costs misses). The record names the fine tags bumped when the bump's other tags of the
-   * table are at most its table tag; a bulk or column-any tag, or a table tag alone, means rows
-   * the write cannot name, logged as ANY_ROW.
+   * only costs misses). The record names the fine tags bumped; a bulk tag, or no fine tag of the
+   * table at all, means rows the write cannot name, logged as ANY_ROW. A column-any tag names no
+   * rows but leaves them named: reads that depend on it hold it from before their load.
    */
   private logged(fresh: ReadonlyMap<string, string>): LoggedBump[] {
     const tables = new Map<string, { fine: string[]; unknown: boolean }>()
@@ -117,7 +117,7 @@ export class TagVersions {
         tables.set(table, rows)
       }
       if (isFineTag(tag)) rows.fine.push(this.keys.tag(tag))
-      else if (tag !== tableTag(table)) rows.unknown = true
+      else if (tag.startsWith('b:')) rows.unknown = true
     }
     const out: LoggedBump[] = []
     for (const [table, rows] of tables) {

@@ -81,6 +81,27 @@ describe.each(backends)('write log (%s)', (_name, makeStore) => {
     expect(next.value).toEqual([{ id: 1, team: 2, v: 0 }])
   })
 
+  it('the same process writing another row during the load keeps the list; a listed row skips it', async () => {
+    const { reader } = await pair()
+    const rows: Row[] = [
+      { id: 1, team: 2, v: 0 },
+      { id: 9, team: 1, v: 0 },
+    ]
+    await pausedRead(reader, rows, async () => {
+      rows[1]!.v = 1
+      await reader.invalidateTags(rowWrite(9))
+    })
+    expect((await read(reader, rows)).info.source).toBe('hit')
+    await reader.invalidateTags(rowWrite(1)) // evicts the list
+    await pausedRead(reader, rows, async () => {
+      rows[0]!.v = 1
+      await reader.invalidateTags(rowWrite(1))
+    })
+    const next = await read(reader, rows)
+    expect(next.info.source).toBe('miss')
+    expect(next.value[0]!.v).toBe(1)
+  })
+
   it('a write to a row of the list during the load: skipped, never stale', async () => {
     const { reader, writer } = await pair()
     const rows: Row[] = [{ id: 1, team: 2, v: 0 }]
