@@ -46,6 +46,7 @@ export class MemoryStore implements CacheStore {
     })
   }
 
+  /** The per-table write log (write-log.ts); each call is atomic since the store is synchronous. */
   readonly writeLog: WriteLog
 
   /** Entries currently held (expired ones may still count until touched). */

@@ -83,6 +83,7 @@ export class RedisStore implements CacheStore {
     })
   }
 
+  /** The per-table write log (write-log.ts), in scripts; see redis-write-log.ts for the Cluster. */
   readonly writeLog: WriteLog
 
   async get(key: string): Promise<string | undefined> {
