@@ -5,7 +5,7 @@ import type { EntryAddress } from './keys.js'
 import type { LeaseRef } from './stores/types.js'
 import type { LogCheck, WriteLog } from './stores/write-log.js'
 import { newToken, type Snapshot } from './tags.js'
-import { isFineTagOf, normalizeTable, tableTag } from './vocabulary.js'
+import { isFineTag, isFineTagOf, normalizeTable, tableTag } from './vocabulary.js'
 
 /**
  * Dependencies a read learns only from its result: the rows a list returned, the parent keys a
@@ -215,6 +215,7 @@ export async function fillLogged<T>(
       tagTtlMs: ctx.options.tagTtl,
       epoch: snapshot.epoch,
       tables,
+      watch: ctx.tags.storeKeys(tags.filter(isFineTag)).slice(1),
       fill: { key: address.storeKey, head, rest, ttlMs: timing.ttlMs, lease },
     })
     if (!reply.clean) {

@@ -58,7 +58,7 @@ export function syncWriteLog(kv: SyncKv): WriteLog {
         kv.write(key, created, i === 0 ? undefined : request.tagTtlMs)
         return created
       })
-      const fine = new Set(request.keys.slice(1))
+      const fine = new Set([...request.keys.slice(1), ...request.watch])
       const clean =
         versions[0] === request.epoch &&
         request.tables.every((table) => {

@@ -101,7 +101,8 @@ end`
 /**
  * The after-load fill on one node. KEYS: entry, lease, waiters mark, epoch and fine version keys
  * (k), then table tag and log key pairs (t). ARGV: k, t, token, tag ttl, snapshot epoch, then
- * each table's since, then fill flag, head, rest, entry ttl, lease owner, wake channel.
+ * each table's since, then fill flag, head, rest, entry ttl, lease owner, wake channel, then
+ * the watched keys.
  * Replies { clean, filled, versions... }.
  */
 const SETTLE = script(`${PUT}${CLEAN}${READ_VERSIONS}
@@ -109,6 +110,7 @@ local k, t = tonumber(ARGV[1]), tonumber(ARGV[2])
 local versions = versionsOf(3, k, ARGV[3], ARGV[4])
 local fine = {}
 for i = 2, k do fine[KEYS[3 + i]] = true end
+for i = 12 + t, #ARGV do fine[ARGV[i]] = true end
 local ok = versions[1] == ARGV[5]
 if ok then
   for i = 1, t do
@@ -215,7 +217,7 @@ export function redisWriteLog(host: RedisLogHost): WriteLog {
     async settle(request: SettleRequest): Promise<SettleReply> {
       if (!host.cluster) return settleOne(request)
       const versions = await host.readVersions(request)
-      const fine = request.keys.slice(1)
+      const fine = [...request.keys.slice(1), ...request.watch]
       const dirty = await Promise.all(
         request.tables.map(async (table) => {
           if (keySlot(table.tagKey) !== keySlot(table.logKey)) return true
@@ -242,7 +244,7 @@ export function redisWriteLog(host: RedisLogHost): WriteLog {
       args.push(table.since)
     }
     args.push(fill === undefined ? '0' : '1', fill?.head ?? '', fill?.rest ?? '', host.pxArg(fill?.ttlMs))
-    args.push(fill?.lease?.owner ?? '', host.wakeChannel)
+    args.push(fill?.lease?.owner ?? '', host.wakeChannel, ...request.watch)
     const reply = (await run(SETTLE, keys, args)) as [number, number, ...string[]]
     return { clean: reply[0] === 1, filled: reply[1] === 1, versions: reply.slice(2) as string[] }
   }

@@ -62,6 +62,11 @@ export interface SettleRequest extends VersionRead {
   epoch: string
   tables: readonly LogCheck[]
   /**
+   * Store keys of fine tags the read took before its load: a logged write naming one of them
+   * also dirties the read (its entry would be stored dead).
+   */
+  watch: readonly string[]
+  /**
    * The entry to store when clean: `head` is its first line without the fine versions, which the
    * store appends (space-separated, in `keys` order) before `rest` (from the first newline on).
    */
