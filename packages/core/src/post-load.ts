@@ -5,7 +5,7 @@ import type { EntryAddress } from './keys.js'
 import type { LeaseRef } from './stores/types.js'
 import type { LogCheck, WriteLog } from './stores/write-log.js'
 import { newToken, type Snapshot } from './tags.js'
-import { isFineTag, isFineTagOf, normalizeTable, tableTag } from './vocabulary.js'
+import { isFineTagOf, normalizeTable, tableOfTag, tableTag } from './vocabulary.js'
 
 /**
  * Dependencies a read learns only from its result: the rows a list returned, the parent keys a
@@ -173,6 +173,7 @@ export async function fillLogged<T>(
     ctx.reportError(error, 'after-load')
     return none
   }
+  const guarded = new Set<string | undefined>(afterLoad.tables.map(normalizeTable))
   const tables: LogCheck[] = []
   const tags: string[] = []
   const versions: string[] = []
@@ -215,7 +216,7 @@ export async function fillLogged<T>(
       tagTtlMs: ctx.options.tagTtl,
       epoch: snapshot.epoch,
       tables,
-      watch: ctx.tags.storeKeys(tags.filter(isFineTag)).slice(1),
+      watch: ctx.tags.storeKeys(tags.filter((tag) => guarded.has(tableOfTag(tag)))).slice(1),
       fill: { key: address.storeKey, head, rest, ttlMs: timing.ttlMs, lease },
     })
     if (!reply.clean) {

@@ -102,21 +102,24 @@ export class TagVersions {
   /**
    * The write-log records of a bump (stores/write-log.ts): one per table any of `fresh`'s tags
    * belongs to, moving its table tag (to the planned token, or a new one: an extra table bump
-   * only costs misses). The record names the fine tags bumped; a bulk tag, or no fine tag of the
-   * table at all, means rows the write cannot name, logged as ANY_ROW. A column-any tag names no
-   * rows but leaves them named: reads that depend on it hold it from before their load.
+   * only costs misses). The record names the row, column-value and column-any tags bumped; a
+   * bulk tag, or no row or column-value tag of the table at all, means rows the write cannot
+   * name, logged as ANY_ROW.
    */
   private logged(fresh: ReadonlyMap<string, string>): LoggedBump[] {
-    const tables = new Map<string, { fine: string[]; unknown: boolean }>()
+    const tables = new Map<string, { fine: string[]; named: boolean; unknown: boolean }>()
     for (const tag of fresh.keys()) {
       const table = tableOfTag(tag)
       if (table === undefined) continue
       let rows = tables.get(table)
       if (rows === undefined) {
-        rows = { fine: [], unknown: false }
+        rows = { fine: [], named: false, unknown: false }
         tables.set(table, rows)
       }
-      if (isFineTag(tag)) rows.fine.push(this.keys.tag(tag))
+      if (isFineTag(tag)) {
+        rows.fine.push(this.keys.tag(tag))
+        rows.named = true
+      } else if (tag.startsWith('a:')) rows.fine.push(this.keys.tag(tag))
       else if (tag.startsWith('b:')) rows.unknown = true
     }
     const out: LoggedBump[] = []
@@ -128,7 +131,7 @@ export class TagVersions {
         logKey: this.keys.log(tagKey),
         token: fresh.get(tag) ?? newToken(),
         ttlMs: this.tagTtlMs,
-        keys: rows.unknown || rows.fine.length === 0 ? [ANY_ROW] : rows.fine,
+        keys: rows.unknown || !rows.named ? [ANY_ROW] : rows.fine,
       })
     }
     return out

@@ -46,7 +46,7 @@ export interface LoggedBump {
   logKey: string
   token: string
   ttlMs: number
-  /** Store keys of the fine tags of `T` bumped, or [ANY_ROW]. */
+  /** Store keys of the row, column-value and column-any tags of `T` bumped, or [ANY_ROW]. */
   keys: readonly string[]
 }
 
@@ -62,8 +62,8 @@ export interface SettleRequest extends VersionRead {
   epoch: string
   tables: readonly LogCheck[]
   /**
-   * Store keys of fine tags the read took before its load: a logged write naming one of them
-   * also dirties the read (its entry would be stored dead).
+   * Store keys of the guarded tables' tags the read took before its load (pins, column-any): a
+   * logged write naming one of them also dirties the read (its entry would be stored dead).
    */
   watch: readonly string[]
   /**
