@@ -3,7 +3,7 @@ import { decodeEntry, type Entry, encodeEntry } from './entry.js'
 import { OrmCacheError } from './errors.js'
 import type { EntryAddress } from './keys.js'
 import { LeaseWait, leaseOf, releaseLease, takeLease } from './lease.js'
-import { type AfterLoad, settleAfterLoad } from './post-load.js'
+import { type AfterLoad, fillLogged, settleAfterLoad, withoutGuards, writeLogFor } from './post-load.js'
 import { deadValue, lookup, sameVersions } from './read-path.js'
 import { fillEntry } from './store-ops.js'
 import type { LeaseRef } from './stores/types.js'
@@ -130,18 +130,36 @@ export async function loadAndFill<T>(
     if (lease !== undefined) releaseLease(ctx, lease)
     return { value, raw: undefined }
   }
-  if (ctx.localEpoch !== localEpoch && !(await stillCurrent(ctx, snapshot))) {
+  if (
+    ctx.localEpoch !== localEpoch &&
+    !(await stillCurrent(ctx, withoutGuards(snapshot, policy.afterLoad)))
+  ) {
     // This process invalidated something while we loaded. If it hit our tags, the value is
     // already outdated: storing it would only overwrite a fresher entry a later reader stored.
+    // The guard table tags are not the entry's own: the after-load check below judges writes to
+    // those tables by the rows they name.
     return skip()
   }
-  const stored =
-    policy.afterLoad === undefined ? snapshot : await settleAfterLoad(ctx, snapshot, value, policy.afterLoad)
-  if (stored === undefined) return skip()
   const negative = value === null || value === undefined
   const negativeTtl = ctx.options.negativeTtl
   if (negative && negativeTtl === false) return skip()
   const ttl = ctx.jittered(negative ? Math.min(negativeTtl as number, policy.ttl) : policy.ttl)
+  const log = policy.afterLoad === undefined ? undefined : writeLogFor(ctx, policy.afterLoad)
+  if (log !== undefined) {
+    // Checked and stored in one store operation; it releases the lease when it stores.
+    const timing = { freshUntil: Date.now() + ttl, ttlMs: ttl + policy.staleWhileRevalidate }
+    const logged = await fillLogged(ctx, log, address, snapshot, value, policy.afterLoad!, timing, lease)
+    if (logged.entry === undefined) return skip()
+    ctx.stats.add('sets')
+    ctx.events.emit('set', { key: address.key, bytes: logged.raw!.length })
+    if (ctx.l1 !== undefined && ctx.localEpoch === localEpoch) {
+      ctx.l1.set(address.storeKey, { ...logged.entry, value: ctx.codec.clone(value) })
+    }
+    return { value, raw: logged.raw }
+  }
+  const stored =
+    policy.afterLoad === undefined ? snapshot : await settleAfterLoad(ctx, snapshot, value, policy.afterLoad)
+  if (stored === undefined) return skip()
   const entry: Entry = {
     identity: address.identity,
     freshUntil: Date.now() + ttl,

@@ -12,6 +12,7 @@ import type {
   StoreWrite,
   VersionRead,
 } from './stores/types.js'
+import type { WriteLog } from './stores/write-log.js'
 import { withTimeout } from './timeout.js'
 
 export interface GuardOptions {
@@ -46,6 +47,7 @@ export class GuardedStore implements CacheStore {
     entry: StoreWrite,
   ) => Promise<boolean>
   readonly waitForFill?: (entryKey: string, ms: number, since: number) => Promise<void> | undefined
+  readonly writeLog?: WriteLog
 
   constructor(
     readonly inner: CacheStore,
@@ -75,6 +77,17 @@ export class GuardedStore implements CacheStore {
     if (inner.bumpGuarded)
       this.bumpGuarded = (writes, guards, entry) =>
         this.guard('bumpGuarded', writeTimeoutMs, () => inner.bumpGuarded!(writes, guards, entry))
+    const log = inner.writeLog
+    if (log !== undefined)
+      this.writeLog = {
+        bump: (coarse, logged, fine) =>
+          this.guard('writeLog.bump', writeTimeoutMs, () => log.bump(coarse, logged, fine)),
+        bumpGuarded: (coarse, logged, fine, guards, entry) =>
+          this.guard('writeLog.bumpGuarded', writeTimeoutMs, () =>
+            log.bumpGuarded(coarse, logged, fine, guards, entry),
+          ),
+        settle: (request) => this.guard('writeLog.settle', writeTimeoutMs, () => log.settle(request)),
+      }
   }
 
   get state(): CircuitState {

@@ -44,6 +44,7 @@ export type {
   StoreWrite,
   VersionRead,
 } from './stores/types.js'
+export type { LogCheck, LoggedBump, SettleReply, SettleRequest, WriteLog } from './stores/write-log.js'
 export type { ReadInfo, ReadSource } from './strategies/cache-aside.js'
 export { writeBehind } from './strategies/write-behind.js'
 export type { WriteCommit, WriteIntent, WriteOutcome } from './strategies/write-through.js'

@@ -176,8 +176,11 @@ export class Invalidator {
     try {
       const guarded = fill(fresh)
       let filled = false
+      const log = this.ctx.store.writeLog
       if (guarded === undefined) await applyPlan(this.ctx.store, plan)
-      else if (mustSplit(this.ctx.store, plan)) {
+      else if (log !== undefined && plan.logged.length > 0) {
+        filled = await log.bumpGuarded(plan.unlogged, plan.logged, plan.fine, guarded.guards, guarded.entry)
+      } else if (mustSplit(this.ctx.store, plan)) {
         // Coarse tokens must be visible before any fine one (TagVersions.plan); the guards are
         // on fine (row) tags, so the coarse batch goes first on its own.
         await this.ctx.store.setMany(plan.coarse)

@@ -176,6 +176,15 @@ export class KeySpace {
   }
 
   /**
+   * The write log of a table (stores/write-log.ts), given its table tag's store key. Like a
+   * lease, its hash tag is that whole key (tag keys never contain a brace), so on a Redis
+   * Cluster the log and the table tag share a slot and one script moves both.
+   */
+  log(tableTagKey: string): string {
+    return `${this.namespace}:w:{${tableTagKey}}`
+  }
+
+  /**
    * The lease of an entry. Its hash tag is the entry's whole store key (which never contains a
    * brace), so on a Redis Cluster the lease lives in the entry's slot and one script or
    * pipeline can read the entry and take the lease, or store the entry and release the lease.

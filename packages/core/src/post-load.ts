@@ -1,7 +1,11 @@
 import type { CacheContext } from './context.js'
+import { type Entry, encodeEntry } from './entry.js'
 import { InvalidOptionError, InvalidTagError } from './errors.js'
-import type { Snapshot } from './tags.js'
-import { isFineTagOf, normalizeTable, tableTag } from './vocabulary.js'
+import type { EntryAddress } from './keys.js'
+import type { LeaseRef } from './stores/types.js'
+import type { LogCheck, WriteLog } from './stores/write-log.js'
+import { newToken, type Snapshot } from './tags.js'
+import { isFineTagOf, normalizeTable, tableOfTag, tableTag } from './vocabulary.js'
 
 /**
  * Dependencies a read learns only from its result: the rows a list returned, the parent keys a
@@ -44,6 +48,20 @@ export function guardTags(afterLoad: AfterLoad): string[] {
   return afterLoad.tables.map(tableTag)
 }
 
+/** `snapshot` without the guard tags of `afterLoad` (the tags the stored entry keeps from it). */
+export function withoutGuards(snapshot: Snapshot, afterLoad: AfterLoad | undefined): Snapshot {
+  if (afterLoad === undefined) return snapshot
+  const guards = guardTags(afterLoad)
+  const tags: string[] = []
+  const versions: string[] = []
+  snapshot.tags.forEach((tag, i) => {
+    if (guards.includes(tag)) return
+    tags.push(tag)
+    versions.push(snapshot.versions[i]!)
+  })
+  return { epoch: snapshot.epoch, tags, versions }
+}
+
 /**
  * The snapshot to store the loaded value under, or undefined when a write to a guarded table
  * landed during the load (or the store failed): then nothing is stored.
@@ -56,14 +74,7 @@ export async function settleAfterLoad<T>(
 ): Promise<Snapshot | undefined> {
   const coarse = guardTags(afterLoad as AfterLoad)
   try {
-    const tables = afterLoad.tables.map(normalizeTable)
-    const fine: string[] = []
-    for (const tag of new Set(afterLoad.tags(value))) {
-      // A tag outside the guarded tables could move during the load unnoticed.
-      if (!tables.some((table) => isFineTagOf(tag, table)))
-        throw new InvalidTagError(`"${tag}" is not a row or column-value tag of ${tables.join(', ')}`)
-      if (!snapshot.tags.includes(tag)) fine.push(tag)
-    }
+    const fine = fineTags(snapshot, value, afterLoad)
     const fineKeys = ctx.tags.storeKeys(fine)
     const coarseKeys = ctx.tags.storeKeys(coarse).slice(1)
     let fineRead: (string | undefined)[]
@@ -102,5 +113,122 @@ export async function settleAfterLoad<T>(
   } catch (error) {
     ctx.reportError(error, 'after-load')
     return undefined
+  }
+}
+
+/** The after-load tags of `value` not already in the snapshot; refuses tags outside `tables`. */
+function fineTags<T>(snapshot: Snapshot, value: T, afterLoad: AfterLoad<T>): string[] {
+  const tables = afterLoad.tables.map(normalizeTable)
+  const fine: string[] = []
+  for (const tag of new Set(afterLoad.tags(value))) {
+    // A tag outside the guarded tables could move during the load unnoticed.
+    if (!tables.some((table) => isFineTagOf(tag, table)))
+      throw new InvalidTagError(`"${tag}" is not a row or column-value tag of ${tables.join(', ')}`)
+    if (!snapshot.tags.includes(tag)) fine.push(tag)
+  }
+  return fine
+}
+
+/**
+ * The write log that can settle this read, if the store keeps one and every guarded table's name
+ * is one the log is keyed by exactly (vocabulary.ts tableOfTag): otherwise the coarse guard.
+ */
+export function writeLogFor(ctx: CacheContext, afterLoad: AfterLoad): WriteLog | undefined {
+  const log = ctx.store.writeLog
+  if (log === undefined || afterLoad.tables.some((table) => normalizeTable(table).includes(':')))
+    return undefined
+  return log
+}
+
+export interface LoggedFill {
+  /** The entry as stored (with its after-load versions), or undefined when nothing was stored. */
+  entry: Entry | undefined
+  raw: string | undefined
+}
+
+/**
+ * The after-load fill on a store with a write log (docs/design.md, "Dependencies known after
+ * the load"): the fine versions are read after the load, then each guarded table's log since the
+ * snapshot's table tag; the fill is skipped only if a write logged since then names one of the
+ * fine tags (or cannot name its rows), the log no longer reaches back, or the epoch moved. On
+ * one Redis node this is a single script that also stores the entry, so a miss costs the lookup
+ * and this one round trip. Store faults are reported and store nothing.
+ */
+export async function fillLogged<T>(
+  ctx: CacheContext,
+  log: WriteLog,
+  address: EntryAddress,
+  snapshot: Snapshot,
+  value: T,
+  afterLoad: AfterLoad<T>,
+  timing: { freshUntil: number; ttlMs: number },
+  lease: LeaseRef | undefined,
+): Promise<LoggedFill> {
+  const none: LoggedFill = { entry: undefined, raw: undefined }
+  const coarse = guardTags(afterLoad as AfterLoad)
+  let fine: string[]
+  try {
+    fine = fineTags(snapshot, value, afterLoad)
+  } catch (error) {
+    ctx.reportError(error, 'after-load')
+    return none
+  }
+  const guarded = new Set<string | undefined>(afterLoad.tables.map(normalizeTable))
+  const tables: LogCheck[] = []
+  const tags: string[] = []
+  const versions: string[] = []
+  snapshot.tags.forEach((tag, i) => {
+    if (!coarse.includes(tag)) {
+      tags.push(tag)
+      versions.push(snapshot.versions[i]!)
+      return
+    }
+    const tagKey = ctx.keys.tag(tag)
+    tables.push({ tagKey, logKey: ctx.keys.log(tagKey), since: snapshot.versions[i]! })
+  })
+  if (tables.length !== coarse.length) {
+    ctx.stats.add('fillsSkipped')
+    return none
+  }
+  const entry: Entry = {
+    identity: address.identity,
+    freshUntil: timing.freshUntil,
+    epoch: snapshot.epoch,
+    tags: [...tags, ...fine],
+    versions,
+    value,
+  }
+  let encoded: string
+  try {
+    encoded = encodeEntry(ctx.codec, entry)
+  } catch (error) {
+    ctx.reportError(error, 'encode', address.key)
+    return none
+  }
+  // The store appends the fine versions to the first line (entry.ts, format 2).
+  const newline = encoded.indexOf('\n')
+  const head = encoded.slice(0, newline)
+  const rest = encoded.slice(newline)
+  try {
+    const reply = await log.settle({
+      keys: ctx.tags.storeKeys(fine),
+      token: newToken(),
+      tagTtlMs: ctx.options.tagTtl,
+      epoch: snapshot.epoch,
+      tables,
+      watch: ctx.tags.storeKeys(tags.filter((tag) => guarded.has(tableOfTag(tag)))).slice(1),
+      fill: { key: address.storeKey, head, rest, ttlMs: timing.ttlMs, lease },
+    })
+    if (!reply.clean) {
+      ctx.stats.add('fillsSkipped')
+      return none
+    }
+    if (!reply.filled) return none
+    const fineVersions = reply.versions.slice(1)
+    const raw = [head, ...fineVersions].join(' ') + rest
+    return { entry: { ...entry, versions: [...versions, ...fineVersions] }, raw }
+  } catch (error) {
+    ctx.reportError(error, 'fill', address.key)
+    return none
   }
 }

@@ -2,7 +2,8 @@ import crypto from 'node:crypto'
 import type { KeySpace } from './keys.js'
 import { createMissing, readVersions } from './store-ops.js'
 import type { CacheStore, StoreWrite } from './stores/types.js'
-import { isFineTag } from './vocabulary.js'
+import { ANY_ROW, type LoggedBump } from './stores/write-log.js'
+import { isFineTag, tableOfTag, tableTag } from './vocabulary.js'
 
 /**
  * The tag-version protocol. A tag's current version is an opaque token in the store; an entry
@@ -94,7 +95,54 @@ export class TagVersions {
       else coarse.push(write)
     }
     if (everything) coarse.push({ key: this.keys.globalKey, value: this.epochToken() })
-    return { fresh, coarse, fine, writes: coarse.concat(fine) }
+    const logged = this.logged(fresh)
+    const loggedKeys = new Set(logged.map((bump) => bump.tagKey))
+    return {
+      fresh,
+      coarse,
+      fine,
+      writes: coarse.concat(fine),
+      logged,
+      unlogged: coarse.filter((write) => !loggedKeys.has(write.key)),
+    }
+  }
+
+  /**
+   * The write-log records of a bump (stores/write-log.ts): one per table any of `fresh`'s tags
+   * belongs to, moving its table tag (to the planned token, or a new one: an extra table bump
+   * only costs misses). The record names the row, column-value and column-any tags bumped; a
+   * bulk tag, or no row or column-value tag of the table at all, means rows the write cannot
+   * name, logged as ANY_ROW.
+   */
+  private logged(fresh: ReadonlyMap<string, string>): LoggedBump[] {
+    const tables = new Map<string, { fine: string[]; named: boolean; unknown: boolean }>()
+    for (const tag of fresh.keys()) {
+      const table = tableOfTag(tag)
+      if (table === undefined) continue
+      let rows = tables.get(table)
+      if (rows === undefined) {
+        rows = { fine: [], named: false, unknown: false }
+        tables.set(table, rows)
+      }
+      if (isFineTag(tag)) {
+        rows.fine.push(this.keys.tag(tag))
+        rows.named = true
+      } else if (tag.startsWith('a:')) rows.fine.push(this.keys.tag(tag))
+      else if (tag.startsWith('b:')) rows.unknown = true
+    }
+    const out: LoggedBump[] = []
+    for (const [table, rows] of tables) {
+      const tag = tableTag(table)
+      const tagKey = this.keys.tag(tag)
+      out.push({
+        tagKey,
+        logKey: this.keys.log(tagKey),
+        token: fresh.get(tag) ?? newToken(),
+        ttlMs: this.tagTtlMs,
+        keys: rows.unknown || !rows.named ? [ANY_ROW] : rows.fine,
+      })
+    }
+    return out
   }
 
   /** Plans and applies a bump, coarse before fine; returns the new tokens. */
@@ -110,6 +158,10 @@ export interface TagPlan {
   coarse: StoreWrite[]
   fine: StoreWrite[]
   writes: StoreWrite[]
+  /** Table tags with their write-log records, for stores with a write log. */
+  logged: LoggedBump[]
+  /** `coarse` without the table tags `logged` moves. */
+  unlogged: StoreWrite[]
 }
 
 /**
@@ -118,6 +170,8 @@ export interface TagPlan {
  */
 export async function applyPlan(store: CacheStore, plan: TagPlan): Promise<void> {
   if (plan.writes.length === 0) return
+  if (store.writeLog !== undefined && plan.logged.length > 0)
+    return store.writeLog.bump(plan.unlogged, plan.logged, plan.fine)
   if (!mustSplit(store, plan)) return store.setMany(plan.writes)
   await store.setMany(plan.coarse)
   await store.setMany(plan.fine)

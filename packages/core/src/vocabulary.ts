@@ -116,3 +116,15 @@ function normalizeValue(value: unknown, table: string, column: string): string {
   if (isDecimal(value)) return String(value)
   throw new InvalidTagError(`Column "${column}" of "${table}" has an unsupported value (${String(value)})`)
 }
+
+/**
+ * The table a vocabulary tag belongs to (`t:`, `b:`, `a:`, `r:`, `v:`), or undefined for other
+ * tags. The name ends at the first colon after the prefix, so for a table whose normalized name
+ * contains a colon this is a prefix of it: readers of such tables do not rely on the write log
+ * (post-load.ts), which is keyed by this name.
+ */
+export function tableOfTag(tag: string): string | undefined {
+  if (tag.length < 3 || tag[1] !== ':' || !'tbarv'.includes(tag[0]!)) return undefined
+  const end = tag[0] === 't' || tag[0] === 'b' ? tag.length : tag.indexOf(':', 2)
+  return end <= 2 ? undefined : tag.slice(2, end)
+}

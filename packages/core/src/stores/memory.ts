@@ -1,6 +1,8 @@
 import { InvalidOptionError, ValueTooLargeError } from '../errors.js'
 import { knownKeys, optionsObject } from '../validate.js'
+import { syncWriteLog } from './memory-write-log.js'
 import type { CacheStore, StoreCapabilities, StoreWrite } from './types.js'
+import type { WriteLog } from './write-log.js'
 
 export interface MemoryStoreOptions {
   /** Most entries held before the least recently used is evicted. Default 10,000. */
@@ -39,7 +41,15 @@ export class MemoryStore implements CacheStore {
     this.maxEntries = positiveInteger('maxEntries', options.maxEntries ?? 10_000)
     this.maxBytes = positiveInteger('maxBytes', options.maxBytes ?? 64 * 1024 * 1024)
     this.capabilities = { shared: false, orderedBatches: true, maxValueBytes: this.maxBytes }
+    this.writeLog = syncWriteLog({
+      read: (key) => this.read(key),
+      write: (key, value, ttlMs) => this.write(key, value, ttlMs),
+      remove: (key) => this.remove(key),
+    })
   }
+
+  /** The per-table write log (write-log.ts); each call is atomic since the store is synchronous. */
+  readonly writeLog: WriteLog
 
   /** Entries currently held (expired ones may still count until touched). */
   get size(): number {

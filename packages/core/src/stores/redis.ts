@@ -19,6 +19,7 @@ import {
 } from './redis-scripts.js'
 import { keySlot } from './redis-slot.js'
 import { RedisWaker, WAKE_CHANNEL } from './redis-wake.js'
+import { redisWriteLog } from './redis-write-log.js'
 import type {
   CacheStore,
   Guard,
@@ -29,6 +30,7 @@ import type {
   StoreWrite,
   VersionRead,
 } from './types.js'
+import type { WriteLog } from './write-log.js'
 
 export interface RedisClientOptions {
   /** An ioredis `Redis` or `Cluster` you built. */
@@ -98,7 +100,20 @@ export class RedisStore implements CacheStore {
       this.lineage = () => lineage.current()
       this.lineageKnown = () => lineage.known()
     }
+    this.writeLog = redisWriteLog({
+      client: this.client,
+      cluster: this.cluster,
+      setMany: (entries) => this.setMany(entries),
+      readVersions: (request) => this.readVersions(request),
+      fill: (write, lease) => this.fill(write, lease),
+      bumpGuarded: (writes, guards, entry) => this.bumpGuarded(writes, guards, entry),
+      pxArg,
+      wakeChannel: WAKE_CHANNEL,
+    })
   }
+
+  /** The per-table write log (write-log.ts), in scripts; see redis-write-log.ts for the Cluster. */
+  readonly writeLog: WriteLog
 
   async get(key: string): Promise<string | undefined> {
     return (await this.client.get(key)) ?? undefined

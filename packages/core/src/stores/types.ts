@@ -1,4 +1,5 @@
 import type { InvalidationBus } from '../tiers/bus.js'
+import type { WriteLog } from './write-log.js'
 
 /**
  * A store moves strings and nothing else: the core owns keys, serialization, tags and TTL
@@ -64,6 +65,11 @@ export interface CacheStore {
   unavailable?(): unknown
   /** A cheap round trip to every server, for the breaker's background probe. */
   ping?(): Promise<void>
+  /**
+   * The per-table write log (write-log.ts). Without it, reads with dependencies known only after
+   * their load skip their fill on any write to their tables during the load.
+   */
+  readonly writeLog?: WriteLog
 }
 
 /**

@@ -1,0 +1,259 @@
+import { afterAll, describe, expect, it } from 'vitest'
+import { bulkWriteTags, columnTag, rowTag, tableTag } from '../src/adapter.js'
+import { type Cache, createCache, memoryStore } from '../src/index.js'
+import { KeySpace } from '../src/keys.js'
+import { redisStore } from '../src/redis.js'
+import { keySlot } from '../src/stores/redis-slot.js'
+import type { CacheStore } from '../src/stores/types.js'
+import { LOG_LENGTH } from '../src/stores/write-log.js'
+import { gate } from './support/faulty-store.js'
+import { countRedis, RoundTrips } from './support/round-trips.js'
+import { connectCluster, connectRedis } from './support/services.js'
+
+/**
+ * The per-table write log (docs/design.md, "The write log"): a list whose rows are known only
+ * after its load keeps its fill when a write to another row of the table lands during the load,
+ * and skips it when the write names one of its rows, cannot name its rows, or fell off the log.
+ */
+type Row = { id: number; team: number; v: number }
+const PINS = [columnTag('wl_users', 'team_id', 2)]
+const afterLoad = {
+  tables: ['wl_users'],
+  tags: (rows: Row[]) => rows.map((r) => rowTag('wl_users', { id: r.id })),
+}
+const rowWrite = (id: number) => [tableTag('wl_users'), rowTag('wl_users', { id })]
+
+const closers: (() => Promise<unknown>)[] = []
+afterAll(async () => {
+  for (const close of closers) await close()
+})
+
+const shared = memoryStore()
+const backends: [string, () => Promise<CacheStore>][] = [
+  ['memory', async () => unclosable(shared)],
+  ['redis', async () => redisStore({ client: await connectRedis(), ownsClient: true })],
+  ['redis cluster', async () => redisStore({ client: await connectCluster(), ownsClient: true })],
+]
+
+describe.each(backends)('write log (%s)', (_name, makeStore) => {
+  const open = async (namespace: string) => {
+    const cache = createCache({ store: await makeStore(), namespace, l1: false, bus: false })
+    closers.push(() => cache.close())
+    return cache
+  }
+  const pair = async () => {
+    const namespace = `wlog-${Math.random().toString(36).slice(2)}`
+    return { reader: await open(namespace), writer: await open(namespace) }
+  }
+
+  /** Runs a read of team 2 whose loader pauses after reading; `during` runs in the pause. */
+  const pausedRead = async (reader: Cache, rows: Row[], during: () => Promise<unknown>) => {
+    const loaded = gate()
+    const resume = gate()
+    const slow = reader.wrap(
+      'team:2',
+      async () => {
+        const copy = rows.filter((r) => r.team === 2).map((r) => ({ ...r }))
+        loaded.open()
+        await resume.promise
+        return copy
+      },
+      { tags: PINS, afterLoad },
+    )
+    await loaded.promise
+    await during()
+    resume.open()
+    return slow
+  }
+  it('a write to another row of the table during the load: the list is stored and served', async () => {
+    const { reader, writer } = await pair()
+    const rows: Row[] = [
+      { id: 1, team: 2, v: 0 },
+      { id: 9, team: 1, v: 0 },
+    ]
+    await pausedRead(reader, rows, async () => {
+      rows[1]!.v = 1
+      await writer.invalidateTags(rowWrite(9))
+    })
+    expect(reader.stats().fillsSkipped).toBe(0)
+    const next = await read(reader, rows)
+    expect(next.info.source).toBe('hit')
+    expect(next.value).toEqual([{ id: 1, team: 2, v: 0 }])
+  })
+
+  it('the same process writing another row during the load keeps the list; a listed row skips it', async () => {
+    const { reader } = await pair()
+    const rows: Row[] = [
+      { id: 1, team: 2, v: 0 },
+      { id: 9, team: 1, v: 0 },
+    ]
+    await pausedRead(reader, rows, async () => {
+      rows[1]!.v = 1
+      await reader.invalidateTags(rowWrite(9))
+    })
+    expect((await read(reader, rows)).info.source).toBe('hit')
+    await reader.invalidateTags(rowWrite(1)) // evicts the list
+    await pausedRead(reader, rows, async () => {
+      rows[0]!.v = 1
+      await reader.invalidateTags(rowWrite(1))
+    })
+    const next = await read(reader, rows)
+    expect(next.info.source).toBe('miss')
+    expect(next.value[0]!.v).toBe(1)
+  })
+
+  it('a write to a row of the list during the load: skipped, never stale', async () => {
+    const { reader, writer } = await pair()
+    const rows: Row[] = [{ id: 1, team: 2, v: 0 }]
+    const slow = await pausedRead(reader, rows, async () => {
+      rows[0]!.v = 1 // commits after the load read row 1
+      await writer.invalidateTags(rowWrite(1))
+    })
+    expect(slow[0]!.v).toBe(0)
+    expect(reader.stats().fillsSkipped).toBe(1)
+    const next = await read(reader, rows)
+    expect(next.info.source).toBe('miss')
+    expect(next.value[0]!.v).toBe(1)
+  })
+
+  it('a row moving into the pinned value during the load: skipped, never served', async () => {
+    const { reader, writer } = await pair()
+    const rows: Row[] = [{ id: 1, team: 2, v: 0 }]
+    await pausedRead(reader, rows, async () => {
+      rows.push({ id: 5, team: 2, v: 0 })
+      await writer.invalidateTags([...rowWrite(5), columnTag('wl_users', 'team_id', 2)])
+    })
+    // The pin was taken before the load: its logged bump skips the fill rather than store it dead.
+    expect(reader.stats().fillsSkipped).toBe(1)
+    const next = await read(reader, rows)
+    expect(next.info.source).toBe('miss')
+    expect(next.value.map((r) => r.id)).toEqual([1, 5])
+  })
+
+  it('a write that cannot name its rows (bulk) during the load: skipped', async () => {
+    const { reader, writer } = await pair()
+    const rows: Row[] = [{ id: 1, team: 2, v: 0 }]
+    await pausedRead(reader, rows, async () => {
+      rows[0]!.v = 1
+      await writer.invalidateTags(bulkWriteTags('wl_users'))
+    })
+    expect(reader.stats().fillsSkipped).toBe(1)
+    expect((await read(reader, rows)).value[0]!.v).toBe(1)
+  })
+
+  it('a table tag bumped alone is a write to unknown rows: skipped', async () => {
+    const { reader, writer } = await pair()
+    const rows: Row[] = [{ id: 1, team: 2, v: 0 }]
+    await pausedRead(reader, rows, () => writer.invalidateTags([tableTag('wl_users')]))
+    expect(reader.stats().fillsSkipped).toBe(1)
+  })
+
+  it('a row tag bumped without its table tag is still logged', async () => {
+    const { reader, writer } = await pair()
+    const rows: Row[] = [{ id: 1, team: 2, v: 0 }]
+    await pausedRead(reader, rows, async () => {
+      rows[0]!.v = 1
+      await writer.invalidateTags([rowTag('wl_users', { id: 1 })])
+    })
+    expect(reader.stats().fillsSkipped).toBe(1)
+    expect((await read(reader, rows)).value[0]!.v).toBe(1)
+  })
+
+  it('when the log no longer reaches back to the snapshot: skipped', async () => {
+    const { reader, writer } = await pair()
+    const rows: Row[] = [{ id: 1, team: 2, v: 0 }]
+    await pausedRead(reader, rows, async () => {
+      for (let i = 0; i <= LOG_LENGTH; i++) await writer.invalidateTags(rowWrite(1000 + i))
+    })
+    expect(reader.stats().fillsSkipped).toBe(1)
+  })
+
+  it('clear() during the load: skipped', async () => {
+    const { reader, writer } = await pair()
+    const rows: Row[] = [{ id: 1, team: 2, v: 0 }]
+    await pausedRead(reader, rows, async () => {
+      rows[0]!.v = 1
+      await writer.clear()
+    })
+    const next = await read(reader, rows)
+    expect(next.info.source).toBe('miss')
+    expect(next.value[0]!.v).toBe(1)
+  })
+
+  it('write-through of another row during the load keeps the list, of a listed row skips it', async () => {
+    const { reader, writer } = await pair()
+    const rows: Row[] = [
+      { id: 1, team: 2, v: 0 },
+      { id: 9, team: 1, v: 0 },
+    ]
+    await pausedRead(reader, rows, async () => {
+      const intent = await writer.beginWrite(rowWrite(9))
+      rows[1]!.v = 1
+      await intent.commit({ invalidate: rowWrite(9), fill: { key: 'row:9', value: rows[1] } })
+    })
+    expect(reader.stats().fillsSkipped).toBe(0)
+    expect((await read(reader, rows)).info.source).toBe('hit')
+    const second = await pair()
+    await pausedRead(second.reader, rows, async () => {
+      const intent = await second.writer.beginWrite(rowWrite(1))
+      rows[0]!.v = 1
+      await intent.commit({ invalidate: rowWrite(1), fill: { key: 'row:1', value: rows[0] } })
+    })
+    expect(second.reader.stats().fillsSkipped).toBe(1)
+    expect((await read(second.reader, rows)).value[0]!.v).toBe(1)
+  })
+})
+
+describe('write log keys', () => {
+  it('a table tag and its log share a Redis Cluster slot', () => {
+    const keys = new KeySpace('ns')
+    for (const table of ['users', 'a_very_long_table_name'.repeat(10), 'Ünïcode']) {
+      const tagKey = keys.tag(tableTag(table))
+      expect(keySlot(keys.log(tagKey))).toBe(keySlot(tagKey))
+    }
+  })
+})
+
+describe('round trips of a precise-list miss', () => {
+  it('one Redis node: the lookup, then one script that checks the log and stores', async () => {
+    const counter = new RoundTrips()
+    const client = await connectRedis()
+    countRedis(client, counter)
+    const cache = createCache({
+      store: redisStore({ client }),
+      namespace: `wlog-rt-${Math.random().toString(36).slice(2)}`,
+      l1: false,
+      bus: false,
+    })
+    try {
+      const rows: Row[] = [{ id: 1, team: 2, v: 0 }]
+      await read(cache, rows, 'warm') // loads the scripts, creates the tags
+      await cache.invalidateTags(rowWrite(9)) // the table tag has moved, its log holds a record
+      const { trips, commands } = await counter.during(async () => {
+        expect((await read(cache, rows)).info.source).toBe('miss')
+      })
+      expect({ trips, commands }).toEqual({ trips: 2, commands: ['evalsha', 'evalsha'] })
+      expect((await read(cache, rows)).info.source).toBe('hit')
+    } finally {
+      await cache.close()
+      client.disconnect()
+    }
+  })
+})
+
+function read(cache: Cache, rows: Row[], key = 'team:2') {
+  return cache.wrapWithInfo(key, () => rows.filter((r) => r.team === 2).map((r) => ({ ...r })), {
+    tags: PINS,
+    afterLoad,
+  })
+}
+
+function unclosable(store: CacheStore): CacheStore {
+  return new Proxy(store, {
+    get(target, property) {
+      if (property === 'close') return async () => {}
+      const value = Reflect.get(target, property, target)
+      return typeof value === 'function' ? value.bind(target) : value
+    },
+  })
+}
