@@ -288,7 +288,10 @@ class OrmCache implements Cache {
     this.ensureOpen()
     const list = normalizeTags(tags)
     if (list.length === 0 && !everything) return true
-    return (await this.invalidator.invalidate(list, everything)) !== undefined
+    if ((await this.invalidator.invalidate(list, everything)) !== undefined) return true
+    // After a fault, invalidate() only records (an outage must stay O(1) per call); a consumer
+    // that waits for confirmation gets one probe-then-replay attempt instead.
+    return this.invalidator.settle()
   }
 
   async clear(): Promise<void> {

@@ -102,6 +102,7 @@ export class CacheContext {
   reportError(error: unknown, operation: string, key?: string): void {
     const typed = OrmCacheError.is(error) ? error : new StoreError(operation, error)
     this.stats.add('errors')
+    for (const count of this.faultCounters) count({ error: typed, operation })
     if (this.options.circuitBreaker !== false && STORE_FAULTS.has(typed.code)) {
       // One event per run of store faults: the first fault of a run while the circuit is
       // closed. The rest are counted (stats, and the next `circuit` event), not emitted each.
@@ -124,6 +125,11 @@ export class CacheContext {
   }
 
   private reportedStreak = -1
+  /**
+   * Metrics exporters count every fault here: the `error` event is emitted once per run of store
+   * faults (above), while an errors-by-code metric must see each one.
+   */
+  readonly faultCounters = new Set<(fault: { error: OrmCacheError; operation: string }) => void>()
   private readonly failedListeners = new WeakSet<object>()
 
   /**

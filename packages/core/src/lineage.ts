@@ -12,6 +12,8 @@ import { newToken } from './tags.js'
  * once per fleet) before anything is served; every older entry then names a dead epoch.
  * Why this is sound is in docs/design.md ("Stores that lose writes").
  */
+const MAX_WAIT_MS = 1_000
+
 export class EpochLineage {
   private readonly repairs = new Map<string, Promise<string | undefined>>()
 
@@ -34,9 +36,12 @@ export class EpochLineage {
     const store = this.ctx.options.store
     if (store.lineage === undefined || store.lineageKnown === undefined || store.lineage() !== undefined)
       return
+    // A connection known to be down fails the lookup at once with its cause: nothing to wait for.
+    if (store.unavailable?.() !== undefined) return
     let timer: NodeJS.Timeout | undefined
     const waited = new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, this.ctx.options.readTimeoutMs || 500)
+      // Past this the lookup goes ahead; its reply is judged untrusted and the read bypasses.
+      timer = setTimeout(resolve, Math.min(this.ctx.options.readTimeoutMs || MAX_WAIT_MS, MAX_WAIT_MS))
       timer.unref()
     })
     return Promise.race([store.lineageKnown(), waited]).then(() => clearTimeout(timer))

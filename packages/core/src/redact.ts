@@ -18,8 +18,9 @@ export function redactCredentials(text: string): string {
       // A URL: everything between the scheme and the last `@` of the token (commas included, as
       // in a cluster URL's host list) is user info.
       .replace(/([a-z][a-z0-9+.-]*:\/+)[^\s"'`]*@/gi, '$1***@')
-      // A bare `user:pass@host` entry (Memcached servers, malformed URLs), one per comma.
-      .replace(/([a-z][a-z0-9+.-]*:\/+)?[^\s"'`,@]*@/gi, '$1***@')
+      // A bare `user:pass@host` entry (Memcached servers, malformed URLs), one per comma. At least
+      // one character of user info: a lone `@` starts a scoped package name (`@ormcache/core`).
+      .replace(/([a-z][a-z0-9+.-]*:\/+)?[^\s"'`,@]+@/gi, '$1***@')
   )
 }
 

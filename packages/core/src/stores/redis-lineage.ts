@@ -27,7 +27,7 @@ export class RedisLineage {
     return this.id
   }
 
-  /** Resolves once the id of the current connection's server is known. */
+  /** Resolves once the id of the current connection's server is known, or the connection is lost. */
   known(): Promise<void> {
     if (this.id !== undefined) return Promise.resolve()
     return new Promise((resolve) => this.waiters.push(resolve))
@@ -36,6 +36,10 @@ export class RedisLineage {
   private forget(): void {
     this.connection += 1
     this.id = undefined
+    // A connection that failed will not tell us: waiters go on and fail fast with its cause.
+    const waiters = this.waiters
+    this.waiters = []
+    for (const wake of waiters) wake()
   }
 
   /**

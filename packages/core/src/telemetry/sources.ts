@@ -1,5 +1,5 @@
 import type { CacheContext } from '../context.js'
-import { InvalidOptionError } from '../errors.js'
+import { InvalidOptionError, type OrmCacheError } from '../errors.js'
 import type { CacheEvents } from '../events.js'
 import { BREAKER_VALUES } from './metric-names.js'
 
@@ -49,13 +49,15 @@ export function onMetricEvents(
   ctx: CacheContext,
   handlers: {
     read: (event: CacheEvents['read']) => void
-    error: (event: CacheEvents['error']) => void
+    error: (fault: { error: OrmCacheError; operation: string }) => void
     invalidate: (event: CacheEvents['invalidate']) => void
   },
 ): () => void {
+  // Every fault, not only the one `error` event per run of store faults.
+  ctx.faultCounters.add(handlers.error)
   const off = [
     ctx.events.on('read', handlers.read),
-    ctx.events.on('error', handlers.error),
+    () => ctx.faultCounters.delete(handlers.error),
     ctx.events.on('invalidate', handlers.invalidate),
   ]
   return () => {
