@@ -66,6 +66,7 @@ export class CacheContext {
       options.tagTtl,
       () => this.lineage.token(),
       (epoch) => this.lineage.verify(epoch),
+      () => this.lineage.ready(),
     )
     this.l1 = options.l1 === false ? undefined : new NearCache(options.l1)
     this.store = new GuardedStore(options.store, {

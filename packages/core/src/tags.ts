@@ -36,6 +36,8 @@ export class TagVersions {
     private readonly epochToken: () => string = newToken,
     /** The epoch to snapshot under, moved if it was written on another data set (lineage.ts). */
     private readonly verifyEpoch: (epoch: string) => Promise<string | undefined> = async (epoch) => epoch,
+    /** Resolves once the data set is known on a cold connection (lineage.ts `ready`). */
+    private readonly lineageReady: () => Promise<void> | undefined = () => undefined,
   ) {}
 
   /** Store keys holding the versions of the namespace epoch followed by each tag. */
@@ -47,6 +49,10 @@ export class TagVersions {
 
   /** The current versions of `tags`, missing ones created (one round trip on Redis). */
   async snapshot(store: CacheStore, tags: readonly string[]): Promise<Snapshot> {
+    // A write first on a cold connection would otherwise create an unstamped epoch that the
+    // next lookup moves, killing what this write stores.
+    const unknownServer = this.lineageReady()
+    if (unknownServer !== undefined) await unknownServer
     const versions = await readVersions(store, {
       keys: this.storeKeys(tags),
       token: this.epochToken(),
