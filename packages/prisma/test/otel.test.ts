@@ -3,11 +3,11 @@ import { instrumentCache } from '@ormcache/core/otel'
 import { redisStore } from '@ormcache/core/redis'
 import { Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest'
+import { childrenOf, type OtelSdk, otelSdk, points } from '../../core/test/support/otel.js'
 import { cacheExtension } from '../src/index.js'
 import { type BaseClient, generated } from './support/clients.js'
 import { openDatabase, type TestDatabase } from './support/databases.js'
 import { type Fixture, seed } from './support/fixtures.js'
-import { childrenOf, type OtelSdk, otelSdk, points } from './support/otel.js'
 import { QueryProbe } from './support/probe.js'
 
 /** Stands in for a database instrumentation: one span per statement, under whatever span is active. */

@@ -1,7 +1,7 @@
 import { instrumentCache } from '@ormcache/core/otel'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { childrenOf, type OtelSdk, otelSdk } from '../../core/test/support/otel.js'
 import { type Harness, openHarness, type Seeded, seed } from './support/harness.js'
-import { childrenOf, type OtelSdk, otelSdk } from './support/otel.js'
 
 describe('OpenTelemetry spans of TypeORM reads (sqlite)', () => {
   let sdk: OtelSdk

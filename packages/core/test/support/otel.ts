@@ -14,6 +14,7 @@ import {
   SimpleSpanProcessor,
 } from '@opentelemetry/sdk-trace-base'
 
+// Shared by the core, Prisma and TypeORM OpenTelemetry tests (imported by relative path).
 /**
  * The real OpenTelemetry SDK with in-memory exporters, as an application would set it up (an
  * AsyncLocalStorage context manager, so spans started across awaits find their parent).
