@@ -30,7 +30,7 @@ const percentile = (sorted: number[], p: number) =>
  */
 export const streamLagScenario: Scenario = {
   id: 'streamlag',
-  title: '8. Invalidation from the PostgreSQL change stream',
+  title: '9. Invalidation from the PostgreSQL change stream',
   async run(ctx) {
     await requireServices(['redis', 'postgres'])
     const database = await prepareDatabase()
@@ -77,7 +77,7 @@ export const streamLagScenario: Scenario = {
       }
       return {
         id: 'streamlag',
-        title: '8. Invalidation from the PostgreSQL change stream',
+        title: '9. Invalidation from the PostgreSQL change stream',
         method:
           `Outside writers (${WRITERS} plain pg connections, no ORM) update random rows of a ${ROWS}-row table at ` +
           `${RATE} single-row transactions per second for ${seconds} s while @ormcache/postgres consumes the ` +
