@@ -1,9 +1,9 @@
 import { createCache, memoryStore } from '@ormcache/core'
 import { rowTag } from '@ormcache/core/adapter'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { FaultyStore } from '../../prisma/test/support/faulty-store.js'
 import { type PostgresInvalidation, postgresInvalidation, type ReplicationError } from '../src/index.js'
 import { connect, databaseUrl, dropReplication, ensureDatabase, outside, until } from './support/db.js'
-import { FaultyStore } from './support/faulty-store.js'
 
 const SLOT = 'ormcache_test_faults'
 const PUBLICATION = 'ormcache_test_faults'

@@ -1,5 +1,6 @@
 import type { CacheStore, StoreWrite } from '@ormcache/core'
 
+// Shared with the @ormcache/postgres fault tests (imported by relative path).
 /** A real store that can be switched to fail every operation, to exercise fail-open paths. */
 export class FaultyStore implements CacheStore {
   failing = false
