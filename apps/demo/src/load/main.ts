@@ -1,7 +1,7 @@
 import { runHomepageScenario, type ScenarioProgress } from '../scenario/homepage.js'
 import { parseLoadArgs, USAGE, UsageError } from './args.js'
 import { type DemoProcess, startDemoProcess } from './demo-process.js'
-import { estimateLine, progressLine, resultTable, summary } from './report.js'
+import { estimateLine, estimateWindow, finishedLine, progressLine, resultTable, summary } from './report.js'
 
 /**
  * `npm run demo:load`: "2,000 users open the homepage", for each ORM, with the cache off and
@@ -22,16 +22,21 @@ async function main(): Promise<void> {
   const total = plan.requests * plan.orms.length * plan.modes.length
   const startedAt = performance.now()
   let estimated = false
+  let paceFrom: { done: number; at: number } | undefined
   const draw = (progress: ScenarioProgress) => {
-    // After ~5 % of the first run (never fewer than 100 requests): one line with the estimate.
-    if (
-      !estimated &&
-      progress.run === 1 &&
-      progress.done >= Math.min(progress.total, Math.max(100, progress.total / 20))
-    ) {
-      estimated = true
-      const line = estimateLine(progress.done, (performance.now() - startedAt) / 1000, total, progress.runs)
-      process.stderr.write(tty ? `\r${line}${' '.repeat(20)}\n` : `${line}\n`)
+    // During the first run: pace measured past its cold start, then one line with the estimate.
+    if (!estimated && progress.run === 1) {
+      const span = estimateWindow(progress.total)
+      const now = performance.now()
+      if (paceFrom === undefined && progress.done >= span.from)
+        paceFrom = span.from === 0 ? { done: 0, at: startedAt } : { done: progress.done, at: now }
+      if (paceFrom !== undefined && progress.done >= span.to && now > paceFrom.at) {
+        estimated = true
+        const rate = ((progress.done - paceFrom.done) / (now - paceFrom.at)) * 1000
+        const elapsed = (now - startedAt) / 1000
+        const line = estimateLine(rate, total - progress.done, elapsed, progress.runs, progress.cache)
+        process.stderr.write(tty ? `\r${line}${' '.repeat(20)}\n` : `${line}\n`)
+      }
     }
     if (tty) {
       const now = Date.now()
@@ -53,6 +58,7 @@ async function main(): Promise<void> {
     const runs = await runHomepageScenario(target, plan, draw)
     console.log(`\n${resultTable(runs)}\n`)
     for (const line of summary(runs)) console.log(line)
+    console.log(finishedLine((performance.now() - startedAt) / 1000))
     if (runs.some((run) => run.failed > 0)) process.exitCode = 1
   } finally {
     await demo?.stop()
