@@ -8,6 +8,7 @@ import {
   estimateWindow,
   finishedLine,
   progressLine,
+  refinedEstimateLine,
   resultTable,
   summary,
 } from '../src/load/report.js'
@@ -248,11 +249,12 @@ describe('the demo:load command line', () => {
   })
 
   it('measures the pace for the estimate past the cold start of the first run', () => {
-    // The default 2,000 requests: from the 100th (5 %) to the 400th (20 %).
-    expect(estimateWindow(2_000)).toEqual({ from: 100, to: 400 })
-    expect(estimateWindow(500)).toEqual({ from: 50, to: 150 })
+    // The default 2,000 requests: from the 500th (25 %) to the 1,000th (50 %).
+    expect(estimateWindow(2_000)).toEqual({ from: 500, to: 1_000 })
+    expect(estimateWindow(200)).toEqual({ from: 50, to: 150 })
     // Too short to skip a cold start: the whole run.
     expect(estimateWindow(40)).toEqual({ from: 0, to: 40 })
+    expect(refinedEstimateLine(4.52, 2)).toBe("estimate: ~10 s in all (the first ORM's runs took 4.5 s)")
     expect(finishedLine(16.43)).toBe('finished in 16.4 s')
     expect(finishedLine(150)).toBe('finished in 2.5 min')
   })

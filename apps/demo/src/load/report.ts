@@ -14,9 +14,9 @@ export function progressLine(progress: ScenarioProgress, width = 30): string {
 
 /**
  * The run-time estimate, printed once the first run has measured its pace past its cold start
- * (the first requests wait for connections and JIT, and paced the estimate 6x too slow). The
- * first run has the cache off, the slowest mode, so its pace over the remaining requests bounds
- * the rest of the scenario from above: `elapsed + remaining / rate`.
+ * (the first requests wait for connections and JIT: paced from the start, the estimate came out
+ * 5x too long). The first run has the cache off, the slowest mode, so its pace over the
+ * remaining requests bounds the rest of the scenario from above: `elapsed + remaining / rate`.
  */
 export function estimateLine(
   rate: number,
@@ -37,9 +37,19 @@ export function estimateLine(
  * cold start) to `to`. Tiny runs measure the whole run.
  */
 export function estimateWindow(total: number): { from: number; to: number } {
-  const from = Math.min(total, Math.max(50, Math.round(total * 0.05)))
-  const to = Math.min(total, Math.max(from + 100, Math.round(total * 0.2)))
+  const from = Math.min(total, Math.max(50, Math.round(total * 0.25)))
+  const to = Math.min(total, Math.max(from + 100, Math.round(total * 0.5)))
   return from === to ? { from: 0, to } : { from, to }
+}
+
+/**
+ * The estimate refined once the first ORM has run in every mode: each ORM sends the same
+ * requests in the same modes, so the whole scenario takes about `orms` times as long.
+ */
+export function refinedEstimateLine(firstOrmSeconds: number, orms: number): string {
+  const estimate = Math.ceil(firstOrmSeconds * orms)
+  const clock = estimate >= 90 ? `${fmt(estimate / 60, 1)} min` : `${fmt(estimate)} s`
+  return `estimate: ~${clock} in all (the first ORM's runs took ${fmt(firstOrmSeconds, 1)} s)`
 }
 
 /** `finished in 16.4 s` (the scenario's own time, to compare with the estimate). */
