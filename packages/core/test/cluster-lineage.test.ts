@@ -7,7 +7,14 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { type Cache, createCache, type OrmCacheError, StoreResetError } from '../src/index.js'
 import { redisStore } from '../src/redis.js'
 import { keySlot } from '../src/stores/redis-slot.js'
-import { freePort, type OwnedServer, redisAnswers, startServer, unreachable } from './support/services.js'
+import {
+  connectCluster,
+  freePort,
+  type OwnedServer,
+  redisAnswers,
+  startServer,
+  unreachable,
+} from './support/services.js'
 
 /**
  * A Redis Cluster shard that comes back with older data than it acknowledged (issue 13, item 1,
@@ -284,4 +291,44 @@ describe('Redis Cluster: a replica takes over before it caught up', () => {
       for (const n of [...masters, r]) await kill9(n.server)
     }
   }, 60_000)
+})
+
+describe('Redis Cluster: versions vouched for by another shard life (shared cluster)', () => {
+  it('replaces them on the next read, through the lookup and through strict L1, and reports it once', async () => {
+    const client = await connectCluster()
+    const ns = `cllife13-${process.pid}`
+    const caches = [
+      createCache({ store: redisStore({ client }), namespace: ns }),
+      createCache({ store: redisStore({ client }), namespace: ns, l1: {} }),
+    ]
+    const ids = [1, 2, 3]
+    const { db, sweep } = rows(ids)
+    try {
+      for (const cache of caches) {
+        const errors = errorsOf(cache)
+        expect((await sweep([cache], 3)).hits).toBeGreaterThanOrEqual(2 * ids.length)
+        const tag = `${ns}:t:row:1`
+        const life = `${ns}:life:{${tag}}`
+        const now = await client.get(life)
+        expect(now).toMatch(/^[0-9a-f]{32}$/)
+        // What a shard restored from an older life looks like: an old version (the one entry
+        // row:1 was stored under) vouched for by a life that is not the one answering.
+        const old = await client.get(tag)
+        db.set(1, db.get(1)! + 1)
+        await cache.invalidateTags(['row:1'])
+        await client.set(tag, old!)
+        await client.set(life, 'f'.repeat(32))
+
+        const after = await sweep([cache], 3)
+        expect(after.stale).toBe(0)
+        expect(after.hits).toBe(3 * ids.length - 1)
+        expect(await client.get(tag)).not.toBe(old)
+        expect(await client.get(life)).toBe(now)
+        expect(errors.filter((e) => e instanceof StoreResetError).length).toBe(1)
+      }
+    } finally {
+      for (const cache of caches) await cache.close()
+      client.disconnect()
+    }
+  })
 })
