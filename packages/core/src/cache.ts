@@ -325,6 +325,7 @@ class OrmCache implements Cache {
     if (undelivered !== undefined)
       this.ctx.reportError(new UndeliveredInvalidationsError(undelivered), 'close')
     this.ctx.closed = true
+    this.ctx.stopWatchingResets()
     this.unsubscribe?.()
     if (this.ownsBus) await this.ctx.bus?.close()
     await this.ctx.store.close()

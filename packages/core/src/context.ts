@@ -86,7 +86,11 @@ export class CacheContext {
         this.updateL1()
       },
     })
+    this.stopWatchingResets = this.lineage.watchResets()
   }
+
+  /** Stops listening for shards that lost writes (lineage.ts `watchResets`); called by close(). */
+  readonly stopWatchingResets: () => void
 
   /** L1 is only trusted while the bus delivers invalidations and the store answers. */
   setBusConnected(connected: boolean): void {

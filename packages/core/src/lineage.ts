@@ -19,6 +19,24 @@ export class EpochLineage {
 
   constructor(private readonly ctx: CacheContext) {}
 
+  /**
+   * A store that checks lineage per shard (Redis Cluster) has already replaced what a shard
+   * rolled back when it tells us; what is left here is what a move does besides: loads in flight
+   * must not put pre-loss values into L1, L1 may hold them already, and the loss is reported.
+   * Subscribed lazily (the context is not built yet when this is); returns the unsubscribe.
+   */
+  watchResets(): () => void {
+    const ctx = this.ctx
+    const store = ctx.options.store
+    if (store.onReset === undefined) return () => {}
+    return store.onReset((namespace) => {
+      if (namespace !== ctx.keys.namespace) return
+      ctx.localEpoch += 1
+      ctx.l1?.clear()
+      ctx.reportError(new StoreResetError(namespace), 'lineage')
+    })
+  }
+
   /** The connected data set's id; null when the store has no lineage (nothing to check). */
   private id(): string | undefined | null {
     const store = this.ctx.options.store

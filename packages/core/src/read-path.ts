@@ -98,7 +98,10 @@ export async function lookup(
     if (own.length === head.tags.length) valid = isCurrent(head, epoch, own)
     else {
       reread = true
-      valid = isCurrent(head, epoch, await ctx.store.getMany(ctx.tags.storeKeys(head.tags).slice(1)))
+      const fresh = ctx.store.capabilities.readVersionsOnly
+        ? (await ctx.tags.current(ctx.store, head.tags)).slice(1)
+        : await ctx.store.getMany(ctx.tags.storeKeys(head.tags).slice(1))
+      valid = isCurrent(head, epoch, fresh)
     }
     ctx.headTags.set(address.storeKey, head.tags)
   }

@@ -47,6 +47,17 @@ export class TagVersions {
     return keys
   }
 
+  /**
+   * The versions to judge a stored entry by, the namespace epoch first: a plain read, except on
+   * a store whose version keys can be trusted only through `readVersions` (Redis Cluster, see
+   * `StoreCapabilities.readVersionsOnly`); a version it creates there is new, hence a miss.
+   */
+  async current(store: CacheStore, tags: readonly string[]): Promise<(string | undefined)[]> {
+    const keys = this.storeKeys(tags)
+    if (store.capabilities.readVersionsOnly !== true) return store.getMany(keys)
+    return readVersions(store, { keys, token: this.epochToken(), tagTtlMs: this.tagTtlMs })
+  }
+
   /** The current versions of `tags`, missing ones created (one round trip on Redis). */
   async snapshot(store: CacheStore, tags: readonly string[]): Promise<Snapshot> {
     // A write first on a cold connection would otherwise create an unstamped epoch that the

@@ -67,6 +67,40 @@ end
 return out`)
 
 /**
+ * VERSIONS on a Redis Cluster, where a shard can lose writes without the client's connection
+ * noticing (docs/design.md, "Stores that lose writes", Cluster). KEYS: n version keys, then each
+ * one's life key (same slot). ARGV: token, tag ttl, life ttl ('' = none), each key's index.
+ *
+ * The server names its own life (run id: new on every start; master replid: new on every
+ * promotion) from INFO inside the script, so the judgment binds to the very server that answers,
+ * whatever the client believes the topology is. A version whose life key names another life (or
+ * none) may have been rolled back: it is replaced by a fresh one, so no entry written before
+ * matches it, and its life key takes this life. Returns the n versions, then this life if a
+ * version stamped by another life was replaced (the store lost writes), else ''.
+ */
+export const VERSIONS_LIFE = script(`
+local n = #KEYS / 2
+local read = redis.call('MGET', unpack(KEYS))
+local run = string.match(redis.call('INFO', 'server'), 'run_id:(%x+)')
+local replid = string.match(redis.call('INFO', 'replication'), 'master_replid:(%x+)')
+if not run or not replid then return redis.error_reply('ERR ormcache: INFO shows no run_id or master_replid') end
+local life = string.sub(run, 1, 16) .. string.sub(replid, 1, 16)
+local out, lost = {}, ''
+for i = 1, n do
+  local key, index, v, seen = KEYS[i], ARGV[3 + i], read[i], read[n + i]
+  if seen ~= life then
+    if v and seen then lost = life end
+    v = false
+    if ARGV[3] == '' or index == '0' then redis.call('SET', KEYS[n + i], life)
+    else redis.call('SET', KEYS[n + i], life, 'PX', ARGV[3]) end
+  end
+  ${CREATE_VERSION}
+  out[i] = v
+end
+out[n + 1] = lost
+return out`)
+
+/**
  * The whole read of a wrap on a single node. KEYS: entry, lease, waiters, then the version keys
  * (the namespace epoch first). A caller that finds the lease held marks the waiters key, so the
  * holder's FILL wakes it over pub/sub. ARGV: token, tag ttl, lease owner ('' = no lease), lease ttl.

@@ -16,6 +16,7 @@ import {
   runScript,
   type Script,
   VERSIONS,
+  VERSIONS_LIFE,
 } from './redis-scripts.js'
 import { keySlot } from './redis-slot.js'
 import { RedisWaker, WAKE_CHANNEL } from './redis-wake.js'
@@ -54,8 +55,9 @@ export class RedisStore implements CacheStore {
   private readonly ownsClient: boolean
   private readonly cluster: boolean
   /**
-   * The connected server's run id (single node). A Cluster has none yet: its data set is several
-   * servers whose failovers do not always drop a connection (docs/design.md, "Stores that lose writes").
+   * The connected server's run id (single node). A Cluster has none: its data set is several
+   * servers whose failovers do not always drop a connection, so each version script checks the
+   * life of the shard that runs it instead (VERSIONS_LIFE, docs/design.md "Stores that lose writes").
    */
   readonly lineage?: () => string | undefined
   readonly lineageKnown?: () => Promise<void>
@@ -94,7 +96,9 @@ export class RedisStore implements CacheStore {
       this.connectionError = undefined
     })
     // One node runs MGET atomically and a pipeline in order; a Cluster splits both across nodes.
-    this.capabilities = { shared: true, orderedBatches: !this.cluster }
+    this.capabilities = this.cluster
+      ? { shared: true, orderedBatches: false, readVersionsOnly: true }
+      : { shared: true, orderedBatches: true }
     if (!this.cluster) {
       const lineage = new RedisLineage(this.client as Redis)
       this.lineage = () => lineage.current()
@@ -125,7 +129,9 @@ export class RedisStore implements CacheStore {
     const out = new Array<string | undefined>(keys.length)
     await Promise.all(
       bySlot(keys).map(async (positions) => {
-        const values = await this.client.mget(...positions.map((i) => keys[i]!))
+        const values = await this.client
+          .mget(...positions.map((i) => keys[i]!))
+          .catch((error: unknown) => this.redirected(error))
         positions.forEach((position, j) => {
           out[position] = orUndefined(values[j])
         })
@@ -171,25 +177,45 @@ export class RedisStore implements CacheStore {
     return (await this.run(COMPARE_AND_SET, [key], [expected, value, pxArg(ttlMs)])) === 1
   }
 
-  /** One script on a single node; one per slot (sent together) on a Cluster. */
+  /**
+   * One script on a single node; one per slot (sent together) on a Cluster, where each also
+   * checks the life of the shard that runs it (VERSIONS_LIFE).
+   */
   async readVersions({ keys, token, tagTtlMs }: VersionRead): Promise<string[]> {
     const ttl = pxArg(tagTtlMs)
-    const groups = this.cluster ? bySlot(keys) : [keys.map((_, i) => i)]
+    if (!this.cluster) {
+      return (await this.run(VERSIONS, keys, [token, ttl, ...keys.map((_, i) => String(i))])) as string[]
+    }
+    const lifeTtl = tagTtlMs === undefined ? '' : pxArg(tagTtlMs * LIFE_TTL_FACTOR)
     const out = new Array<string>(keys.length)
     await Promise.all(
-      groups.map(async (positions) => {
-        const args = [token, ttl, ...positions.map(String)]
+      bySlot(keys).map(async (positions) => {
+        const own = positions.map((i) => keys[i]!)
         const values = (await this.run(
-          VERSIONS,
-          positions.map((i) => keys[i]!),
-          args,
+          VERSIONS_LIFE,
+          [...own, ...own.map(lifeKey)],
+          [token, ttl, lifeTtl, ...positions.map(String)],
         )) as string[]
         positions.forEach((position, j) => {
           out[position] = values[j]!
         })
+        const lost = values[positions.length]
+        if (lost) this.resets.report(own[0]!, lost)
       }),
     )
     return out
+  }
+
+  /** Listeners told when a Cluster shard is found to have lost writes (see `onReset`). */
+  private readonly resets = new ResetReports()
+
+  /**
+   * Calls `listener` with the namespace (the store key's prefix) whenever a Cluster version read
+   * found that a shard lost writes and replaced what it had rolled back; once per namespace and
+   * shard life. Returns the unsubscribe function.
+   */
+  onReset(listener: (namespace: string) => void): () => void {
+    return this.resets.listen(listener)
   }
 
   /**
@@ -310,12 +336,62 @@ export class RedisStore implements CacheStore {
   }
 
   private run(script: Script, keys: readonly string[], args: readonly string[]): Promise<unknown> {
-    return runScript(this.client, script, keys, args)
+    const sent = runScript(this.client, script, keys, args)
+    return this.cluster ? sent.catch((error: unknown) => this.redirected(error)) : sent
+  }
+
+  /**
+   * ioredis follows a MOVED reply, except inside an auto-pipeline whose other commands succeeded:
+   * that one reaches us as is, and nothing refreshes the slot map, so after a master came back
+   * (or a replica took over) every later read of its slots failed the same way. Refreshing here
+   * makes it a single failed (bypassed) read.
+   */
+  private redirected(error: unknown): never {
+    if (error instanceof Error && /^(MOVED|ASK) /.test(error.message))
+      (this.client as Cluster).refreshSlotsCache()
+    throw error
   }
 }
 
 export function redisStore(options: RedisStoreOptions): RedisStore {
   return new RedisStore(options)
+}
+
+/**
+ * A life key outlives its version key (tags are re-created after expiry, and a bump refreshes the
+ * version's ttl but not its life key's): when it expires first the version is replaced once more,
+ * a miss and never a stale hit.
+ */
+const LIFE_TTL_FACTOR = 2
+
+/**
+ * The key naming the shard life that last stamped version key `key`, in `key`'s slot (its hash
+ * tag is all of `key`: version keys never contain a brace) and under its namespace prefix.
+ */
+function lifeKey(key: string): string {
+  const colon = key.indexOf(':')
+  return colon === -1 ? `life:{${key}}` : `${key.slice(0, colon)}:life:{${key}}`
+}
+
+class ResetReports {
+  private readonly listeners = new Set<(namespace: string) => void>()
+  private readonly seen = new Set<string>()
+
+  listen(listener: (namespace: string) => void): () => void {
+    this.listeners.add(listener)
+    return () => this.listeners.delete(listener)
+  }
+
+  report(key: string, life: string): void {
+    const colon = key.indexOf(':')
+    const namespace = colon === -1 ? '' : key.slice(0, colon)
+    const id = `${namespace} ${life}`
+    if (this.seen.has(id)) return
+    // Bounded: a long-lived process sees few failovers; starting over only repeats a report.
+    if (this.seen.size >= 1_024) this.seen.clear()
+    this.seen.add(id)
+    for (const listener of this.listeners) listener(namespace)
+  }
 }
 
 function orUndefined(value: string | null | undefined): string | undefined {

@@ -37,6 +37,12 @@ export interface CacheStore {
   lineage?(): string | undefined
   /** Resolves once `lineage()` is known for the current connection (a store with `lineage`). */
   lineageKnown?(): Promise<void>
+  /**
+   * For a store that detects lost writes per part of its data set (Redis Cluster, see
+   * `readVersionsOnly`): calls `listener` with the namespace of the keys whose part lost writes.
+   * Returns the unsubscribe function.
+   */
+  onReset?(listener: (namespace: string) => void): () => void
   /** A bus over the same backend (Redis pub/sub), used for L1 coherence when the cache has L1. */
   createBus?(channel: string): InvalidationBus
   /**
@@ -128,4 +134,10 @@ export interface StoreCapabilities {
   orderedBatches?: boolean
   /** Largest value the backend accepts, in bytes; larger writes are skipped with an event. */
   maxValueBytes?: number
+  /**
+   * Versions (tags, namespace epoch) may be judged only as read by `readVersions`, which checks
+   * that the part of the store holding each one did not lose writes (Redis Cluster); a plain
+   * `get`/`getMany` of a version key may return one that a failed-over shard rolled back.
+   */
+  readVersionsOnly?: boolean
 }

@@ -28,7 +28,7 @@ export async function readL1(
     l1.delete(address.storeKey)
     return undefined
   }
-  const current = await ctx.store.getMany(ctx.tags.storeKeys(tags))
+  const current = await ctx.tags.current(ctx.store, tags)
   if (ctx.lineage.trusted(current[0]) && isCurrent(entry, current[0], current.slice(1))) return entry
   l1.delete(address.storeKey)
   return undefined
