@@ -63,10 +63,9 @@ export function addTracer(ctx: CacheContext, tracer: CacheTracer): () => void {
 function compose(tracers: readonly CacheTracer[]): CacheTracer | undefined {
   if (tracers.length <= 1) return tracers[0]
   return tracers.reduceRight((inner, outer) => ({
-    read: (start, run) =>
-      outer.read(start, (outerScope) =>
-        inner.read(start, (innerScope) => run((fn) => outerScope(() => innerScope(fn)))),
-      ),
+    // The inner read starts inside the outer's scope, so its span (and the loader's, under it)
+    // nest in the outer's: only a stacked setup pays for entering a scope on a hit.
+    read: (start, run) => outer.read(start, (outerScope) => outerScope(() => inner.read(start, run))),
     invalidate: (start, run) => outer.invalidate(start, () => inner.invalidate(start, run)),
   }))
 }
