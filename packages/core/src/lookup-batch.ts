@@ -2,11 +2,15 @@ import type { CacheContext } from './context.js'
 import type { EntryAddress } from './keys.js'
 import { type Lookup, lookup } from './read-path.js'
 import type { LeaseRef } from './stores/types.js'
+import { sameTags } from './tags.js'
 
 interface Open {
   tags: readonly string[]
   leased: boolean
-  promise: Promise<Lookup>
+  /** The tick this lookup waits for; its first reader sends it when that tick comes. */
+  gate: Promise<void>
+  /** Set by the first reader the moment it sends the lookup. */
+  sent?: Promise<Lookup>
 }
 
 /**
@@ -15,9 +19,13 @@ interface Open {
  * it sees every write that finished before any of them began. A lookup already on its way may
  * predate such a write, so nobody joins it. A stampede of N readers in a process thus costs one
  * lookup instead of N, and its load starts without waiting for the other N - 1 replies.
+ *
+ * All lookups opened in one tick wait on one shared gate (one promise and one nextTick per tick,
+ * not per read): the hit path of 64 concurrent callers pays for the hop once.
  */
 export class LookupBatch {
   private readonly open = new Map<string, Open>()
+  private gate: Promise<void> | undefined
 
   lookup(
     ctx: CacheContext,
@@ -27,15 +35,44 @@ export class LookupBatch {
   ): Promise<Lookup> {
     const pending = this.open.get(address.storeKey)
     if (pending !== undefined && pending.leased === (lease !== undefined) && sameTags(pending.tags, tags))
-      return pending.promise.then((found) => ownCopy(ctx, found))
+      return this.join(ctx, pending)
     if (pending !== undefined) return lookup(ctx, address, tags, lease)
-    const promise = new Promise<void>((resolve) => process.nextTick(resolve)).then(() => {
-      // Closed before it is sent: a read that starts from here on sends its own.
-      this.open.delete(address.storeKey)
-      return lookup(ctx, address, tags, lease)
-    })
-    this.open.set(address.storeKey, { tags, leased: lease !== undefined, promise })
-    return promise
+    const open: Open = { tags, leased: lease !== undefined, gate: this.nextTick() }
+    this.open.set(address.storeKey, open)
+    return this.send(ctx, address, open, lease)
+  }
+
+  private async send(
+    ctx: CacheContext,
+    address: EntryAddress,
+    open: Open,
+    lease: LeaseRef | undefined,
+  ): Promise<Lookup> {
+    await open.gate
+    // Closed before it is sent: a read that starts from here on sends its own.
+    if (this.open.get(address.storeKey) === open) this.open.delete(address.storeKey)
+    open.sent = lookup(ctx, address, open.tags, lease)
+    return open.sent
+  }
+
+  private async join(ctx: CacheContext, open: Open): Promise<Lookup> {
+    // Joined after the first reader awaited the same gate: its continuation runs first and sends.
+    await open.gate
+    return ownCopy(ctx, await open.sent!)
+  }
+
+  private nextTick(): Promise<void> {
+    let gate = this.gate
+    if (gate === undefined) {
+      gate = new Promise<void>((resolve) =>
+        process.nextTick(() => {
+          this.gate = undefined
+          resolve()
+        }),
+      )
+      this.gate = gate
+    }
+    return gate
   }
 }
 
@@ -43,11 +80,4 @@ export class LookupBatch {
 function ownCopy(ctx: CacheContext, found: Lookup): Lookup {
   if (found.kind === 'miss' || found.kind === 'untrusted') return found
   return { ...found, entry: { ...found.entry, value: ctx.codec.clone(found.entry.value) } }
-}
-
-function sameTags(a: readonly string[], b: readonly string[]): boolean {
-  if (a === b) return true
-  if (a.length !== b.length) return false
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
-  return true
 }

@@ -20,13 +20,20 @@ export interface InvalidationStart {
   readonly everything: boolean
 }
 
+/** Runs `fn` inside a read's scope (e.g. with the read's span active). */
+export type ReadScope = <R>(fn: () => R) => R
+
 /**
  * Runs cache work inside a tracer's scope, e.g. an active OpenTelemetry span, so the loader's own
  * database spans nest under it. Internal contract between core and its `otel` entry; a cache
  * without a tracer never calls into one.
  */
 export interface CacheTracer {
-  read<T>(start: ReadStart, run: () => Promise<ReadOutcome<T>>): Promise<ReadOutcome<T>>
+  /**
+   * `run` gets the read's scope: the cache calls it around the loader only, so a hit (no
+   * loader) never enters a context, and the loader's spans are still children of the read's.
+   */
+  read<T>(start: ReadStart, run: (scope: ReadScope) => Promise<ReadOutcome<T>>): Promise<ReadOutcome<T>>
   invalidate<T>(start: InvalidationStart, run: () => Promise<T>): Promise<T>
 }
 
@@ -56,7 +63,9 @@ export function addTracer(ctx: CacheContext, tracer: CacheTracer): () => void {
 function compose(tracers: readonly CacheTracer[]): CacheTracer | undefined {
   if (tracers.length <= 1) return tracers[0]
   return tracers.reduceRight((inner, outer) => ({
-    read: (start, run) => outer.read(start, () => inner.read(start, run)),
+    // The inner read starts inside the outer's scope, so its span (and the loader's, under it)
+    // nest in the outer's: only a stacked setup pays for entering a scope on a hit.
+    read: (start, run) => outer.read(start, (outerScope) => outerScope(() => inner.read(start, run))),
     invalidate: (start, run) => outer.invalidate(start, () => inner.invalidate(start, run)),
   }))
 }

@@ -5,7 +5,7 @@ import type { EntryAddress } from './keys.js'
 import { leaseTtl, releaseLease } from './lease.js'
 import { lookupEntry } from './store-ops.js'
 import type { LeaseRef } from './stores/types.js'
-import { isCurrent, type Snapshot } from './tags.js'
+import { isCurrent, type Snapshot, sameTags } from './tags.js'
 
 export type Lookup =
   /** The store answered, but its data set is not known to be the one the epoch was written on. */
@@ -63,7 +63,9 @@ export async function lookup(
   ctx.stats.readLatency.record(performance.now() - started)
   const versions = reply.versions
   const leased = reply.leased
-  const epoch = await ctx.lineage.verify(versions[0]!)
+  const seen = versions[0]!
+  // The common case (the epoch names the connected server) needs no await: verify only moves.
+  const epoch = ctx.lineage.trusted(seen) ? seen : await ctx.lineage.verify(seen)
   if (epoch === undefined) {
     if (leased === true && lease !== undefined) releaseLease(ctx, lease)
     return { kind: 'untrusted' }
@@ -183,11 +185,5 @@ export function sameVersions(
 ): boolean {
   if (a.epoch !== b.epoch || !sameTags(a.tags, b.tags)) return false
   for (let i = 0; i < a.versions.length; i++) if (a.versions[i] !== b.versions[i]) return false
-  return true
-}
-
-function sameTags(a: readonly string[], b: readonly string[]): boolean {
-  if (a.length !== b.length) return false
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
   return true
 }

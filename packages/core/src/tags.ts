@@ -212,3 +212,11 @@ export function isCurrent(
   }
   return true
 }
+
+/** The same tag list, in the same order (an entry's tags are compared as stored). */
+export function sameTags(a: readonly string[], b: readonly string[]): boolean {
+  if (a === b) return true
+  if (a.length !== b.length) return false
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
+  return true
+}

@@ -129,8 +129,15 @@ describe('OpenTelemetry', () => {
   it('stops tracing and counting after close, and a second instrumentation stacks', async () => {
     const { cache, otel } = instrumented()
     const second = instrumentCache(cache, { tracerProvider: sdk.tracerProvider, metrics: false })
-    await cache.wrap('k', () => 1)
-    expect(sdk.finished().filter((span) => span.name === 'ormcache.read')).toHaveLength(2)
+    await sdk.inSpan('request', () => cache.wrap('k', () => sdk.inSpan('db.query', async () => 1)))
+    const spans = sdk.finished()
+    expect(spans.filter((span) => span.name === 'ormcache.read')).toHaveLength(2)
+    // Stacked: request > outer read > inner read > the loader's query, one chain.
+    const request = spans.find((span) => span.name === 'request')!
+    const [outer] = childrenOf(spans, request)
+    const [inner] = childrenOf(spans, outer!)
+    expect(inner?.name).toBe('ormcache.read')
+    expect(childrenOf(spans, inner!).map((span) => span.name)).toEqual(['db.query'])
     otel.close()
     second.close()
     sdk.resetSpans()

@@ -1,18 +1,29 @@
+import type * as Api from '@opentelemetry/api'
 import type { Attributes, Span, SpanStatusCode, Tracer } from '@opentelemetry/api'
-import type { CacheTracer, InvalidationStart, ReadStart } from '../observe.js'
+import type { CacheTracer, InvalidationStart, ReadScope, ReadStart } from '../observe.js'
 import type { ReadOutcome } from '../strategies/cache-aside.js'
 
 const INTERNAL = 0 // SpanKind.INTERNAL
 const ERROR = 2 as SpanStatusCode // SpanStatusCode.ERROR
 
+/** The parts of `@opentelemetry/api` the read spans need besides the tracer. */
+export interface OtelContextApi {
+  context: Pick<typeof Api.context, 'active' | 'with'>
+  trace: Pick<typeof Api.trace, 'setSpan'>
+}
+
 /**
- * One span per cached read and one per invalidation, each active while the work runs, so the
- * loader's database spans are its children and the caller's active span is its parent. Tags are
- * counted, never spanned: a query with twenty tags costs one span, like a query with one.
+ * One span per cached read and one per invalidation, children of the caller's active span. A
+ * read's span is made active only around its loader (so the database spans are its children):
+ * a hit, which runs no loader, enters no context and allocates no scope. Tags are counted,
+ * never spanned: a query with twenty tags costs one span, like a query with one.
  */
-export function otelTracer(tracer: Tracer, cache: string): CacheTracer {
+export function otelTracer(tracer: Tracer, cache: string, api: OtelContextApi): CacheTracer {
   return {
-    read<T>(start: ReadStart, run: () => Promise<ReadOutcome<T>>): Promise<ReadOutcome<T>> {
+    async read<T>(
+      start: ReadStart,
+      run: (scope: ReadScope) => Promise<ReadOutcome<T>>,
+    ): Promise<ReadOutcome<T>> {
       const attributes: Attributes = {
         'ormcache.cache': cache,
         'ormcache.key_hash': start.keyHash,
@@ -20,20 +31,23 @@ export function otelTracer(tracer: Tracer, cache: string): CacheTracer {
       }
       if (start.model !== undefined) attributes['ormcache.model'] = start.model
       if (start.operation !== undefined) attributes['ormcache.operation'] = start.operation
-      return tracer.startActiveSpan('ormcache.read', { kind: INTERNAL, attributes }, (span) =>
-        run().then(
-          (outcome) => {
-            span.setAttribute('ormcache.source', outcome.info.source)
-            if (outcome.info.tier !== undefined) span.setAttribute('ormcache.tier', outcome.info.tier)
-            if (outcome.info.reason !== undefined) span.setAttribute('ormcache.reason', outcome.info.reason)
-            span.setAttribute('ormcache.bytes', outcome.bytes)
-            span.setAttribute('ormcache.round_trips', outcome.roundTrips)
-            span.end()
-            return outcome
-          },
-          (error: unknown) => fail(span, error),
-        ),
-      )
+      const parent = api.context.active()
+      const span = tracer.startSpan('ormcache.read', { kind: INTERNAL, attributes }, parent)
+      let outcome: ReadOutcome<T>
+      try {
+        // One closure per read; the span's context is built only if a loader runs.
+        outcome = await run((fn) => api.context.with(api.trace.setSpan(parent, span), fn))
+      } catch (error) {
+        fail(span, error)
+      }
+      const { info } = outcome
+      span.setAttribute('ormcache.source', info.source)
+      if (info.tier !== undefined) span.setAttribute('ormcache.tier', info.tier)
+      if (info.reason !== undefined) span.setAttribute('ormcache.reason', info.reason)
+      span.setAttribute('ormcache.bytes', outcome.bytes)
+      span.setAttribute('ormcache.round_trips', outcome.roundTrips)
+      span.end()
+      return outcome
     },
     invalidate<T>(start: InvalidationStart, run: () => Promise<T>): Promise<T> {
       const attributes: Attributes = {

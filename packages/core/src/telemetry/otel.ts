@@ -60,7 +60,7 @@ export function instrumentCache(cache: Cache, options: OtelOptions = {}): CacheI
   const api = loadPeer<typeof Api>('@opentelemetry/api', '@ormcache/core/otel')
   const tracer = (options.tracerProvider ?? api.trace.getTracerProvider()).getTracer(SCOPE)
   const detach: (() => void)[] = []
-  if (options.traces !== false) detach.push(addTracer(ctx, otelTracer(tracer, name)))
+  if (options.traces !== false) detach.push(addTracer(ctx, otelTracer(tracer, name, api)))
   if (options.metrics !== false) {
     const meter = (options.meterProvider ?? api.metrics.getMeterProvider()).getMeter(SCOPE)
     detach.push(otelMetrics(meter, ctx, name, options.writeBehind ?? []))

@@ -1,7 +1,7 @@
 import type { CacheContext } from '../context.js'
 import type { Entry } from '../entry.js'
 import type { EntryAddress } from '../keys.js'
-import { isCurrent } from '../tags.js'
+import { isCurrent, sameTags } from '../tags.js'
 
 /**
  * An L1 answer for `address` under `tags`, or undefined to go to the store. bounded mode trusts
@@ -32,10 +32,4 @@ export async function readL1(
   if (ctx.lineage.trusted(current[0]) && isCurrent(entry, current[0], current.slice(1))) return entry
   l1.delete(address.storeKey)
   return undefined
-}
-
-export function sameTags(a: readonly string[], b: readonly string[]): boolean {
-  if (a.length !== b.length) return false
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
-  return true
 }
