@@ -54,6 +54,8 @@ export type MemcachedStoreOptions = MemcachedServersOptions | MemcachedClientOpt
 export const DEFAULT_MAX_VALUE_BYTES = 1024 * 1024 - 512
 
 const QUIET = { log() {} }
+/** Keys whose server `node()` remembers (see there). */
+const PLACED_KEYS = 10_000
 
 /**
  * A `CacheStore` over one or more memcached servers (memjs, binary protocol). Each server has
@@ -67,6 +69,7 @@ export class MemcachedStore implements CacheStore {
   private readonly maxValueBytes: number
   private readonly ring: HashRing | undefined
   private readonly nodes = new Map<string, MemcachedNode>()
+  private readonly placed = new Map<string, MemcachedNode>()
   private readonly ownsClients: boolean
 
   constructor(options: MemcachedStoreOptions) {
@@ -127,25 +130,25 @@ export class MemcachedStore implements CacheStore {
     return (await this.node(key).get(wire))?.value
   }
 
-  /** One binary multi-get per server (GETKQ … NOOP, see MemcachedNode.getMany), sent together. */
+  /**
+   * Joins, per server, the multi-get that leaves on the next tick (MemcachedNode.joinGet): the
+   * concurrent reads of one tick share one GETKQ … NOOP packet per server.
+   */
   async getMany(keys: readonly string[]): Promise<(string | undefined)[]> {
     const wires = keys.map(memcachedKey)
     const byNode = new Map<MemcachedNode, string[]>()
     for (const [i, wire] of wires.entries()) {
       const node = this.node(keys[i]!)
       const list = byNode.get(node)
-      if (list?.includes(wire)) continue
       if (list === undefined) byNode.set(node, [wire])
       else list.push(wire)
     }
-    const found = await Promise.all([...byNode].map(([node, list]) => node.getMany(list)))
-    return wires.map((wire) => {
-      for (const values of found) {
-        const value = values.get(wire)
-        if (value !== undefined) return value
-      }
-      return undefined
-    })
+    const joined = new Map<string, Promise<Map<string, string>>>()
+    for (const [node, list] of byNode) for (const [wire, batch] of node.joinGet(list)) joined.set(wire, batch)
+    const batches = [...new Set(joined.values())]
+    const replies = new Map(batches.map((batch, i) => [batch, i]))
+    const found = await Promise.all(batches)
+    return wires.map((wire) => found[replies.get(joined.get(wire)!)!]!.get(wire))
   }
 
   async set(key: string, value: string, ttlMs?: number): Promise<void> {
@@ -222,10 +225,17 @@ export class MemcachedStore implements CacheStore {
    */
   private node(key: string): MemcachedNode {
     if (this.ring === undefined) return this.nodes.get('client')!
+    // Every hit routes its entry, the epoch and its tags: remember recent keys instead of
+    // hashing them again (an MD5 each). Bounded; the ring never changes, so no entry goes stale.
+    const known = this.placed.get(key)
+    if (known !== undefined) return known
     const open = key.indexOf('{')
     const close = open === -1 ? -1 : key.indexOf('}', open + 1)
     const route = close > open + 1 ? key.slice(open + 1, close) : key
-    return this.nodes.get(this.ring.node(memcachedKey(route)))!
+    const node = this.nodes.get(this.ring.node(memcachedKey(route)))!
+    if (this.placed.size >= PLACED_KEYS) this.placed.clear()
+    this.placed.set(key, node)
+    return node
   }
 
   /**
