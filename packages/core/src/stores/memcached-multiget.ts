@@ -9,7 +9,7 @@ export interface MemjsServer {
 export interface MemjsInternals {
   seq: number
   incrSeq(): void
-  server(key: string): MemjsServer | undefined
+  server(key: string): MemjsServer | null | undefined
 }
 
 const GETKQ = 0x0d
@@ -49,23 +49,19 @@ export class MultiGet {
   ) {}
 
   /**
-   * The batches `keys` joined, one per server involved. A key's value is
-   * `(await batch.found).get(key)`; a server that fails rejects only its own batch.
+   * The batch of `key`'s server that `key` joined. Its value is `(await batch).get(key)`; a
+   * server that fails rejects only its own batch.
    */
-  join(keys: readonly string[]): Map<string, Promise<Map<string, string>>> {
-    const joined = new Map<string, Promise<Map<string, string>>>()
-    for (const key of keys) {
-      const server = this.client.server(key)
-      if (server === undefined) throw new Error('memcached: no server available')
-      let batch = this.pending.get(server)
-      if (batch === undefined) {
-        batch = this.open(server)
-        this.pending.set(server, batch)
-      }
-      batch.keys.add(key)
-      joined.set(key, batch.found)
+  join(key: string): Promise<Map<string, string>> {
+    const server = this.client.server(key)
+    if (server == null) throw new Error('memcached: no server available')
+    let batch = this.pending.get(server)
+    if (batch === undefined) {
+      batch = this.open(server)
+      this.pending.set(server, batch)
     }
-    return joined
+    batch.keys.add(key)
+    return batch.found
   }
 
   private open(server: MemjsServer): Batch {

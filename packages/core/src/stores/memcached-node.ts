@@ -56,12 +56,9 @@ export class MemcachedNode {
     return { value: response.val.toString('utf8'), cas: Buffer.from(response.header.cas) }
   }
 
-  /**
-   * The batches (one per server) that `keys` joined; see MultiGet. Hits only: a key's value is
-   * `(await joined.get(key)).get(key)`.
-   */
-  joinGet(keys: readonly string[]): Map<string, Promise<Map<string, string>>> {
-    return this.multiGet.join(keys)
+  /** The unsent multi-get (see MultiGet) that `key` joined; resolves the hits of that batch. */
+  joinGet(key: string): Promise<Map<string, string>> {
+    return this.multiGet.join(key)
   }
 
   /** set or add; with `cas`, only if the item still has that CAS. Resolves the server's status. */

@@ -54,7 +54,12 @@ export type MemcachedStoreOptions = MemcachedServersOptions | MemcachedClientOpt
 export const DEFAULT_MAX_VALUE_BYTES = 1024 * 1024 - 512
 
 const QUIET = { log() {} }
-/** Keys whose server `node()` remembers (see there). */
+
+interface Placement {
+  wire: string
+  node: MemcachedNode
+}
+/** Keys whose placement `place()` remembers (see there). */
 const PLACED_KEYS = 10_000
 
 /**
@@ -69,7 +74,7 @@ export class MemcachedStore implements CacheStore {
   private readonly maxValueBytes: number
   private readonly ring: HashRing | undefined
   private readonly nodes = new Map<string, MemcachedNode>()
-  private readonly placed = new Map<string, MemcachedNode>()
+  private readonly placed = new Map<string, Placement>()
   private readonly ownsClients: boolean
 
   constructor(options: MemcachedStoreOptions) {
@@ -135,20 +140,26 @@ export class MemcachedStore implements CacheStore {
    * concurrent reads of one tick share one GETKQ … NOOP packet per server.
    */
   async getMany(keys: readonly string[]): Promise<(string | undefined)[]> {
-    const wires = keys.map(memcachedKey)
-    const byNode = new Map<MemcachedNode, string[]>()
-    for (const [i, wire] of wires.entries()) {
-      const node = this.node(keys[i]!)
-      const list = byNode.get(node)
-      if (list === undefined) byNode.set(node, [wire])
-      else list.push(wire)
+    const count = keys.length
+    const wires = new Array<string>(count)
+    const batches = new Array<Promise<Map<string, string>>>(count)
+    let single = true
+    for (let i = 0; i < count; i++) {
+      const place = this.place(keys[i]!)
+      wires[i] = place.wire
+      batches[i] = place.node.joinGet(place.wire)
+      if (batches[i] !== batches[0]) single = false
     }
-    const joined = new Map<string, Promise<Map<string, string>>>()
-    for (const [node, list] of byNode) for (const [wire, batch] of node.joinGet(list)) joined.set(wire, batch)
-    const batches = [...new Set(joined.values())]
-    const replies = new Map(batches.map((batch, i) => [batch, i]))
-    const found = await Promise.all(batches)
-    return wires.map((wire) => found[replies.get(joined.get(wire)!)!]!.get(wire))
+    if (count === 0) return []
+    // Most hits touch one or two servers: skip the bookkeeping of the general case for one.
+    if (single) {
+      const found = await batches[0]!
+      return wires.map((wire) => found.get(wire))
+    }
+    const unique = [...new Set(batches)]
+    const found = await Promise.all(unique)
+    const byBatch = new Map(unique.map((batch, i) => [batch, found[i]!]))
+    return wires.map((wire, i) => byBatch.get(batches[i]!)!.get(wire))
   }
 
   async set(key: string, value: string, ttlMs?: number): Promise<void> {
@@ -224,18 +235,30 @@ export class MemcachedStore implements CacheStore {
    * `fill` can store the entry and release the lease on one connection, in that order.
    */
   private node(key: string): MemcachedNode {
-    if (this.ring === undefined) return this.nodes.get('client')!
-    // Every hit routes its entry, the epoch and its tags: remember recent keys instead of
-    // hashing them again (an MD5 each). Bounded; the ring never changes, so no entry goes stale.
+    return this.place(key).node
+  }
+
+  /**
+   * The wire key and server of `key`. Every hit places its entry, the epoch and its tags:
+   * recent keys are remembered instead of hashed again (an MD5 for the ring, a pattern test for
+   * the wire form). Bounded; the ring never changes, so no remembered placement goes stale.
+   */
+  private place(key: string): Placement {
     const known = this.placed.get(key)
     if (known !== undefined) return known
-    const open = key.indexOf('{')
-    const close = open === -1 ? -1 : key.indexOf('}', open + 1)
-    const route = close > open + 1 ? key.slice(open + 1, close) : key
-    const node = this.nodes.get(this.ring.node(memcachedKey(route)))!
+    const wire = memcachedKey(key)
+    let node: MemcachedNode
+    if (this.ring === undefined) node = this.nodes.get('client')!
+    else {
+      const open = key.indexOf('{')
+      const close = open === -1 ? -1 : key.indexOf('}', open + 1)
+      const route = close > open + 1 ? key.slice(open + 1, close) : key
+      node = this.nodes.get(this.ring.node(route === key ? wire : memcachedKey(route)))!
+    }
     if (this.placed.size >= PLACED_KEYS) this.placed.clear()
-    this.placed.set(key, node)
-    return node
+    const place = { wire, node }
+    this.placed.set(key, place)
+    return place
   }
 
   /**
