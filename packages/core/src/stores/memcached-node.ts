@@ -1,4 +1,5 @@
 import type memjs from 'memjs'
+import { type MemjsInternals, MultiGet } from './memcached-multiget.js'
 import { loadPeer } from './peer.js'
 
 /** memjs's request framing; loaded when first needed, like every use of the optional peer. */
@@ -33,11 +34,19 @@ export interface Item {
  * atomically. That is what makes compareAndSet and deleteIfEquals exact on memcached.
  */
 export class MemcachedNode {
+  private readonly multiGet: MultiGet
+
   constructor(
     readonly client: memjs.Client,
     /** "host:port", or "client" for a caller's client (which routes keys itself). */
     readonly address: string,
-  ) {}
+  ) {
+    this.multiGet = new MultiGet(
+      client as unknown as MemjsInternals,
+      (operation, status) => this.failure(operation, status),
+      (error) => asError(error, address),
+    )
+  }
 
   async get(key: string): Promise<Item | undefined> {
     const response = await this.send(key, Opcode.get, EMPTY, EMPTY)
@@ -47,50 +56,9 @@ export class MemcachedNode {
     return { value: response.val.toString('utf8'), cas: Buffer.from(response.header.cas) }
   }
 
-  /**
-   * The values of `keys` (hits only) in one round trip per server: a batch of GETKQ (quiet: a miss
-   * sends nothing back) closed by a NOOP, written at once. All requests carry one opaque, and memjs
-   * keeps a handler marked `quiet` for every response until one with an empty body (the NOOP's),
-   * the same mechanism its own STATS uses, so memjs's timeouts and error callbacks still apply.
-   */
-  async getMany(keys: readonly string[]): Promise<Map<string, string>> {
-    const client = this.client as unknown as MemjsInternals
-    const byServer = new Map<MemjsServer, string[]>()
-    for (const key of keys) {
-      const server = client.server(key)
-      if (server === undefined) throw new Error(`memcached ${this.address}: no server available`)
-      const list = byServer.get(server)
-      if (list === undefined) byServer.set(server, [key])
-      else list.push(key)
-    }
-    const found = new Map<string, string>()
-    await Promise.all([...byServer].map(([server, list]) => this.batch(server, list, found)))
-    return found
-  }
-
-  private batch(server: MemjsServer, keys: readonly string[], found: Map<string, string>): Promise<void> {
-    const client = this.client
-    client.incrSeq()
-    const seq = client.seq
-    const requests = keys.map((key) => utils().makeRequestBuffer(Opcode.getkq, key, EMPTY, EMPTY, seq))
-    requests.push(utils().makeRequestBuffer(Opcode.noop, '', EMPTY, EMPTY, seq))
-    return new Promise((resolve, reject) => {
-      let failed: number | undefined
-      const handle = (response: memjs.Response) => {
-        if (response.header.totalBodyLength === 0) {
-          if (failed === undefined) resolve()
-          else reject(this.failure('getMany', failed))
-          return
-        }
-        const status = response.header.status
-        if (status === Status.ok) found.set(response.key.toString('utf8'), response.val.toString('utf8'))
-        else if (status !== Status.notFound) failed = status
-      }
-      handle.quiet = true
-      server.onResponse(seq, handle)
-      server.onError(seq, (error: unknown) => reject(asError(error, this.address)))
-      server.write(Buffer.concat(requests))
-    })
+  /** The unsent multi-get (see MultiGet) that `key` joined; resolves the hits of that batch. */
+  joinGet(key: string): Promise<Map<string, string>> {
+    return this.multiGet.join(key)
   }
 
   /** set or add; with `cas`, only if the item still has that CAS. Resolves the server's status. */
@@ -150,16 +118,6 @@ export class MemcachedNode {
 }
 
 const EMPTY = Buffer.alloc(0)
-
-/** The parts of memjs 1.3's Client and Server that a batched request needs (see `getMany`). */
-interface MemjsServer {
-  onResponse(seq: number, handler: ((response: memjs.Response) => void) & { quiet?: boolean }): void
-  onError(seq: number, handler: (error: unknown) => void): void
-  write(blob: Buffer): void
-}
-interface MemjsInternals {
-  server(key: string): MemjsServer | undefined
-}
 
 function asError(error: unknown, address: string): Error {
   if (error instanceof Error) return error

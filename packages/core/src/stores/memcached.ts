@@ -55,6 +55,13 @@ export const DEFAULT_MAX_VALUE_BYTES = 1024 * 1024 - 512
 
 const QUIET = { log() {} }
 
+interface Placement {
+  wire: string
+  node: MemcachedNode
+}
+/** Keys whose placement `place()` remembers (see there). */
+const PLACED_KEYS = 10_000
+
 /**
  * A `CacheStore` over one or more memcached servers (memjs, binary protocol). Each server has
  * its own connection and a consistent hash ring picks the server of every key, so a dead server
@@ -67,6 +74,7 @@ export class MemcachedStore implements CacheStore {
   private readonly maxValueBytes: number
   private readonly ring: HashRing | undefined
   private readonly nodes = new Map<string, MemcachedNode>()
+  private readonly placed = new Map<string, Placement>()
   private readonly ownsClients: boolean
 
   constructor(options: MemcachedStoreOptions) {
@@ -127,25 +135,31 @@ export class MemcachedStore implements CacheStore {
     return (await this.node(key).get(wire))?.value
   }
 
-  /** One binary multi-get per server (GETKQ … NOOP, see MemcachedNode.getMany), sent together. */
+  /**
+   * Joins, per server, the multi-get that leaves on the next tick (MemcachedNode.joinGet): the
+   * concurrent reads of one tick share one GETKQ … NOOP packet per server.
+   */
   async getMany(keys: readonly string[]): Promise<(string | undefined)[]> {
-    const wires = keys.map(memcachedKey)
-    const byNode = new Map<MemcachedNode, string[]>()
-    for (const [i, wire] of wires.entries()) {
-      const node = this.node(keys[i]!)
-      const list = byNode.get(node)
-      if (list?.includes(wire)) continue
-      if (list === undefined) byNode.set(node, [wire])
-      else list.push(wire)
+    const count = keys.length
+    const wires = new Array<string>(count)
+    const batches = new Array<Promise<Map<string, string>>>(count)
+    let single = true
+    for (let i = 0; i < count; i++) {
+      const place = this.place(keys[i]!)
+      wires[i] = place.wire
+      batches[i] = place.node.joinGet(place.wire)
+      if (batches[i] !== batches[0]) single = false
     }
-    const found = await Promise.all([...byNode].map(([node, list]) => node.getMany(list)))
-    return wires.map((wire) => {
-      for (const values of found) {
-        const value = values.get(wire)
-        if (value !== undefined) return value
-      }
-      return undefined
-    })
+    if (count === 0) return []
+    // Most hits touch one or two servers: skip the bookkeeping of the general case for one.
+    if (single) {
+      const found = await batches[0]!
+      return wires.map((wire) => found.get(wire))
+    }
+    const unique = [...new Set(batches)]
+    const found = await Promise.all(unique)
+    const byBatch = new Map(unique.map((batch, i) => [batch, found[i]!]))
+    return wires.map((wire, i) => byBatch.get(batches[i]!)!.get(wire))
   }
 
   async set(key: string, value: string, ttlMs?: number): Promise<void> {
@@ -221,11 +235,30 @@ export class MemcachedStore implements CacheStore {
    * `fill` can store the entry and release the lease on one connection, in that order.
    */
   private node(key: string): MemcachedNode {
-    if (this.ring === undefined) return this.nodes.get('client')!
-    const open = key.indexOf('{')
-    const close = open === -1 ? -1 : key.indexOf('}', open + 1)
-    const route = close > open + 1 ? key.slice(open + 1, close) : key
-    return this.nodes.get(this.ring.node(memcachedKey(route)))!
+    return this.place(key).node
+  }
+
+  /**
+   * The wire key and server of `key`. Every hit places its entry, the epoch and its tags:
+   * recent keys are remembered instead of hashed again (an MD5 for the ring, a pattern test for
+   * the wire form). Bounded; the ring never changes, so no remembered placement goes stale.
+   */
+  private place(key: string): Placement {
+    const known = this.placed.get(key)
+    if (known !== undefined) return known
+    const wire = memcachedKey(key)
+    let node: MemcachedNode
+    if (this.ring === undefined) node = this.nodes.get('client')!
+    else {
+      const open = key.indexOf('{')
+      const close = open === -1 ? -1 : key.indexOf('}', open + 1)
+      const route = close > open + 1 ? key.slice(open + 1, close) : key
+      node = this.nodes.get(this.ring.node(route === key ? wire : memcachedKey(route)))!
+    }
+    if (this.placed.size >= PLACED_KEYS) this.placed.clear()
+    const place = { wire, node }
+    this.placed.set(key, place)
+    return place
   }
 
   /**
