@@ -144,6 +144,100 @@ describe.each(DIALECTS.flatMap((d) => stores.map(([name, options]) => [d, name, 
       },
     )
 
+    // To-one: the author of each loaded post (key on the post) and the nullable author of comments.
+    const READS_USERS = /^SELECT .*["`]users["`]/s
+    // async: a Prisma promise runs only once awaited, and the races need the read started.
+    const alicePosts = async (p: CachedClient) =>
+      p.post.findMany({ where: { authorId: f.alice }, include: { author: true }, orderBy: { id: 'asc' } })
+    const helloComments = async (p: CachedClient) =>
+      p.comment.findMany({
+        where: { postId: f.posts.hello },
+        include: { author: true },
+        orderBy: { id: 'asc' },
+      })
+    const toOne: [string, (p: CachedClient) => Promise<unknown>][] = [
+      ['posts with their author', alicePosts],
+      ['comments with their nullable author', helloComments],
+    ]
+
+    const unrelatedToOne: Record<string, () => Promise<unknown>> = {
+      'update of a user no loaded row points at': () =>
+        h.prisma.user.update({ where: { id: f.carol }, data: { name: 'Caroline' } }),
+      'a user created': () => h.prisma.user.create({ data: { email: 'dave@example.com', name: 'Dave' } }),
+    }
+
+    describe.each(toOne)('%s', (_n, read) => {
+      it.each(Object.entries(unrelatedToOne))('%s leaves it cached (0 queries)', async (_w, write) => {
+        expect(await queriesAfter(h, () => read(h.prisma), write)).toBe(0)
+        expect(await read(h.prisma)).toEqual(await read(db()))
+      })
+    })
+
+    const relevantToOne: Record<string, [(p: CachedClient) => Promise<unknown>, () => Promise<unknown>]> = {
+      'the loaded author changing': [
+        alicePosts,
+        () => h.prisma.user.update({ where: { id: f.alice }, data: { name: 'Alicia' } }),
+      ],
+      'the loaded author changing (raw SQL)': [
+        alicePosts,
+        () => h.prisma.$executeRawUnsafe(`UPDATE users SET name = 'raw'`),
+      ],
+      'a nested update of a user (rows unknown)': [
+        helloComments,
+        () =>
+          h.prisma.post.update({
+            where: { id: f.posts.hello },
+            data: { author: { update: { name: 'nested' } } },
+          }),
+      ],
+      'a comment author changing': [
+        helloComments,
+        () => h.prisma.user.update({ where: { id: f.bob }, data: { name: 'Robert' } }),
+      ],
+      'a comment’s author set from null': [
+        helloComments,
+        () => h.prisma.comment.updateMany({ where: { authorId: null }, data: { authorId: f.carol } }),
+      ],
+    }
+
+    it.each(Object.entries(relevantToOne))(
+      '%s refreshes it (fresh against an uncached client)',
+      async (_n, [read, write]) => {
+        expect(await queriesAfter(h, () => read(h.prisma), write)).toBeGreaterThan(0)
+        expect(await read(h.prisma)).toEqual(await read(db()))
+      },
+    )
+
+    const racedToOne: Record<string, [(p: CachedClient) => Promise<unknown>, () => Promise<unknown>]> = {
+      'the loaded author changes': [
+        alicePosts,
+        () => h.prisma.user.update({ where: { id: f.alice }, data: { name: 'raced' } }),
+      ],
+      'a loaded comment author changes': [
+        helloComments,
+        () => h.prisma.user.update({ where: { id: f.bob }, data: { name: 'raced' } }),
+      ],
+    }
+
+    it.each(Object.entries(racedToOne))(
+      'race: %s between the snapshot and the fill — never stale',
+      async (_n, [read, write]) => {
+        const before = await read(db())
+        const paused = h.probe.pauseNext(READS_USERS, { after: true })
+        const reader = read(h.prisma)
+        await paused.reached // snapshot taken, targets read, fill pending
+        await write()
+        paused.release()
+        expect(await reader).toEqual(before)
+        h.probe.reset()
+        expect(await read(h.prisma)).toEqual(await read(db()))
+        expect(h.probe.count).toBeGreaterThan(0)
+        h.probe.reset()
+        expect(await read(h.prisma)).toEqual(await read(db()))
+        expect(h.probe.count).toBe(0)
+      },
+    )
+
     it('keeps table tags where the children are filtered, paged or ordered through a relation', async () => {
       const filtered = async () =>
         h.prisma.user.findMany({ where: { id: f.bob }, include: { posts: { where: { published: true } } } })

@@ -138,8 +138,12 @@ function rowKey(part: Part, raw: Record<string, unknown>): RowKey | undefined {
   throw malformed('a key is partly null')
 }
 
-/** A pin value both ORMs tag alike, or undefined when equality on it is not value equality. */
-function pinValue(kind: 'integer' | 'boolean', value: unknown): string | boolean | undefined {
+/**
+ * A pin value both ORMs tag alike, or undefined when equality on it is not value equality. Writes
+ * use it too (write-tags.ts): a value the database would coerce to something else (`2.5` into an
+ * integer column, `'true'`) is not canonical and falls back to the column-any tag.
+ */
+export function pinValue(kind: 'integer' | 'boolean', value: unknown): string | boolean | undefined {
   if (kind === 'integer') return canonicalKey({ name: '', kind: 'integer', generated: false }, value)
   if (value === true || value === 1) return true
   if (value === false || value === 0) return false

@@ -1,11 +1,13 @@
 import {
   bulkWriteTags,
   columnAnyTag,
+  columnTag,
   normalizeTable,
   rowTag,
   type SqlDialect,
   tableTag,
 } from '@ormcache/core/adapter'
+import { pinValue } from './precise-reads.js'
 import { canonicalKey, MAX_ROWS, operandValue, type RowKey, rowsOfBranches } from './row-keys.js'
 import type { SchemaIndex, TableInfo } from './schema.js'
 import { type InsertValue, type StatementShape, statementShape } from './sql/statements.js'
@@ -53,8 +55,8 @@ export function writeEffect(
     else {
       for (const row of rows) tags.add(rowTag(name, row))
       // Lists pinned to a column value gain rows through the columns a write sets (docs/design.md,
-      // "Precision"); the values are not parsed here, so every list pinning them is reached.
-      for (const column of movedColumns(shape!, table!)) tags.add(columnAnyTag(name, column))
+      // "Precision", and "TypeORM writes name the values they set").
+      valueTags(shape!, table!, params, rows, tags)
     }
     for (const dependent of cascades(sameTable ? shape : undefined, name, schema)) {
       for (const tag of bulkWriteTags(dependent)) tags.add(tag)
@@ -63,9 +65,64 @@ export function writeEffect(
   return { tags: [...tags], everything: false, tables: writes.map(normalizeTable) }
 }
 
-function movedColumns(shape: StatementShape, table: TableInfo): readonly string[] {
-  if (shape.kind === 'update') return shape.assigned ?? table.columns
-  return shape.kind === 'insert' ? table.columns : []
+/**
+ * The column-value tag of every value a known-row INSERT or UPDATE sets on a pinnable column, and
+ * the column-any tag where the value cannot be named (an expression, DEFAULT, NULL, a column the
+ * INSERT leaves to its default, a value that is not canonical for the column, or a column that is
+ * not pinnable here: another ORM may still pin it).
+ */
+function valueTags(
+  shape: StatementShape,
+  table: TableInfo,
+  params: readonly unknown[],
+  rows: readonly RowKey[],
+  tags: Set<string>,
+): void {
+  if (shape.kind === 'update') {
+    const { assigned, values } = shape
+    if (assigned === undefined || values === undefined) {
+      for (const column of table.columns) tags.add(columnAnyTag(table.name, column))
+      return
+    }
+    for (let i = 0; i < assigned.length; i++) valueTag(table, assigned[i]!, values[i], params, tags)
+    return
+  }
+  if (shape.kind !== 'insert') return
+  // The inserted keys are known exactly (bound, RETURNING, insertId): their column-value tags.
+  const keys = new Set(table.primary.map((c) => c.name.toLowerCase()))
+  for (const row of rows)
+    for (const [column, value] of Object.entries(row)) tags.add(columnTag(table.name, column, value))
+  const { columns, tuples } = shape
+  if (columns === undefined || tuples === undefined) {
+    for (const column of table.columns)
+      if (!keys.has(column.toLowerCase())) tags.add(columnAnyTag(table.name, column))
+    return
+  }
+  const named = new Set(columns.map((c) => c.toLowerCase()))
+  for (const column of table.columns) {
+    const lower = column.toLowerCase()
+    if (!named.has(lower) && !keys.has(lower)) tags.add(columnAnyTag(table.name, column))
+  }
+  for (const tuple of tuples) {
+    for (let i = 0; i < columns.length; i++) {
+      if (!keys.has(columns[i]!.toLowerCase())) valueTag(table, columns[i]!, tuple[i], params, tags)
+    }
+  }
+}
+
+function valueTag(
+  table: TableInfo,
+  column: string,
+  value: InsertValue | undefined,
+  params: readonly unknown[],
+  tags: Set<string>,
+): void {
+  const kind = table.pinnable.get(column.toLowerCase())
+  const pinned =
+    kind !== undefined && (value?.kind === 'param' || value?.kind === 'literal')
+      ? pinValue(kind, operandValue(value, params))
+      : undefined
+  tags.add(pinned === undefined ? columnAnyTag(table.name, column) : columnTag(table.name, column, pinned))
 }
 
 function cascades(shape: StatementShape | undefined, table: string, schema: SchemaIndex): string[] {

@@ -23,26 +23,56 @@ describe('statement analysis', () => {
   })
   afterAll(() => ds.destroy())
 
-  // Column-any tags are asserted on their own below.
+  // Column-value and column-any tags are asserted on their own below.
   const pg = (sql: string, params: unknown[] = [], raw?: unknown) =>
     writeEffect(sql, params, raw, 'postgres', schema)
-      ?.tags.filter((t) => !t.startsWith('a:'))
+      ?.tags.filter((t) => !t.startsWith('a:') && !t.startsWith('v:'))
       .sort()
   const my = (sql: string, params: unknown[] = [], raw?: unknown) =>
     writeEffect(sql, params, raw, 'mysql', schema)
-      ?.tags.filter((t) => !t.startsWith('a:'))
+      ?.tags.filter((t) => !t.startsWith('a:') && !t.startsWith('v:'))
       .sort()
-  const anyTags = (sql: string, params: unknown[] = []) =>
-    writeEffect(sql, params, undefined, 'postgres', schema)?.tags.filter((t) => t.startsWith('a:'))
+  const valueTags = (sql: string, params: unknown[] = [], raw?: unknown, dialect = 'postgres' as const) =>
+    writeEffect(sql, params, raw, dialect, schema)
+      ?.tags.filter((t) => t.startsWith('a:') || t.startsWith('v:'))
+      .sort()
 
-  it('bumps the column-any tags of the columns a known-row write sets (lists pinned to them)', () => {
-    expect(anyTags('UPDATE "app_users" SET "name" = $1 WHERE "id" = $2', ['x', 7])).toEqual([
+  it('bumps the column-value tags of the values a known-row write sets (lists pinned to them)', () => {
+    // Text columns are not pinnable: column-any (another ORM might pin them).
+    expect(valueTags('UPDATE "app_users" SET "name" = $1 WHERE "id" = $2', ['x', 7])).toEqual([
       'a:app_users:name',
     ])
-    expect(anyTags('INSERT INTO "app_users"("id", "name") VALUES ($1, $2)', [5, 'a'])).toContain(
-      'a:app_users:id',
+    expect(valueTags('UPDATE "app_posts" SET "authorId" = $1, "likes" = 3 WHERE "id" = $2', [4, 7])).toEqual([
+      'v:app_posts:authorid=4',
+      'v:app_posts:likes=3',
+    ])
+    // Expressions, NULL, DEFAULT and values the database would coerce cannot be named.
+    expect(
+      valueTags('UPDATE "app_posts" SET "likes" = "likes" + 1, "authorId" = $1 WHERE "id" = $2', [2.5, 7]),
+    ).toEqual(['a:app_posts:authorid', 'a:app_posts:likes'])
+    expect(
+      valueTags('UPDATE "app_posts" SET "authorId" = $1, "likes" = DEFAULT WHERE "id" = $2', ['05', 7]),
+    ).toEqual(['a:app_posts:authorid', 'a:app_posts:likes'])
+    expect(valueTags('UPDATE "app_posts" SET "authorId" = NULL WHERE "id" = $1', [7])).toEqual([
+      'a:app_posts:authorid',
+    ])
+    // Inserts: bound values, the exact keys, and column-any for what the statement leaves out.
+    const insert = valueTags(
+      'INSERT INTO "app_posts"("id", "title", "likes", "authorId") VALUES (DEFAULT, $1, DEFAULT, $2) RETURNING "id"',
+      ['t', '12'],
+      { command: 'INSERT', rowCount: 1, rows: [{ id: 40 }] },
     )
-    expect(anyTags('DELETE FROM "app_users" WHERE "id" = $1', [7])).toEqual([])
+    expect(insert).toContain('v:app_posts:id=40')
+    expect(insert).toContain('v:app_posts:authorid=12')
+    expect(insert).toContain('a:app_posts:likes')
+    expect(insert).toContain('a:app_posts:title')
+    expect(insert).not.toContain('a:app_posts:authorid')
+    expect(insert).not.toContain('a:app_posts:id')
+    // A column the INSERT does not name takes its default: column-any.
+    expect(valueTags('INSERT INTO "app_posts"("id", "title") VALUES ($1, $2)', [5, 't'])).toContain(
+      'a:app_posts:authorid',
+    )
+    expect(valueTags('DELETE FROM "app_users" WHERE "id" = $1', [7])).toEqual([])
   })
   const read = (sql: string, params: unknown[] = []) =>
     readDependencies(sql, params, 'postgres', schema, noViews).tags
@@ -135,7 +165,7 @@ describe('statement analysis', () => {
         'sqlite',
         schema,
       )?.tags.filter((t) => !t.startsWith('a:')),
-    ).toEqual(['t:app_users', 'r:app_users:17'])
+    ).toEqual(['t:app_users', 'r:app_users:17', 'v:app_users:id=17'])
     expect(
       writeEffect(
         'INSERT OR IGNORE INTO "app_users"("id", "name") VALUES (NULL, ?)',

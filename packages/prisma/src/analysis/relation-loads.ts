@@ -4,9 +4,9 @@ import type { DataModel, ModelInfo, RelationInfo } from '../schema/data-model.js
 import { isRecord, keyFromRow, keyRowTag } from './primary-key.js'
 
 /**
- * A to-many relation loaded for the rows of its parent (`include: { posts: true }`). When it is
- * `precise`, the child list depends on the child table's foreign-key column-value tags for the
- * parent keys actually loaded and on the children's row tags, learned after the load and guarded
+ * A relation loaded for the rows of its parent (`include: { posts: true }`, `include: { author:
+ * true }`). When it is `precise`, the loaded rows depend on the target table's column-value tags
+ * of the pinned columns for the parent values actually loaded and on the loaded rows' row tags, learned after the load and guarded
  * by the child table tag (docs/design.md, "Relations loaded for parents"); otherwise its table
  * tag is a plain dependency and only its nested loads may be precise.
  */
@@ -14,8 +14,14 @@ export interface RelationLoad {
   /** Relation field on the parent rows. */
   field: string
   target: ModelInfo
-  /** Parent fields the child's foreign key references, paired with `foreignKeyColumns`. */
+  /** To-one: the loaded value is one target row or null, not a list. */
+  single: boolean
+  /** Parent fields whose values pin `foreignKeyColumns`, paired by position. */
   references: string[]
+  /**
+   * Target columns pinned to the parent's values: the child's foreign key (to-many, and the
+   * one-to-one side without the key), or the target's referenced columns (to-one holding the key).
+   */
   foreignKeyColumns: string[]
   precise: boolean
   nested: RelationLoad[]
@@ -26,9 +32,9 @@ const LOAD_ARGS = new Set(['include', 'select', 'omit', 'orderBy'])
 
 /**
  * The load plan of `relation` selected with `value` on rows of `parent` read with `parentArgs`,
- * or undefined when it does not qualify: a to-one relation, many-to-many (join table rows have
- * no key to tag; they keep table tags), a self-relation or one back to the read's root table, a
- * foreign key on non-pinnable columns, a `where`/`take`/`skip`/`cursor`/`distinct`, an ordering
+ * or undefined when it does not qualify: many-to-many (join table rows have no key to tag; they
+ * keep table tags), a self-relation or one back to the read's root table, a
+ * pin on non-pinnable columns, a `where`/`take`/`skip`/`cursor`/`distinct`, an ordering
  * through another relation, or a selection that drops the parent's referenced fields or the
  * child's primary key.
  */
@@ -40,21 +46,38 @@ export function relationLoad(
   relation: RelationInfo,
   value: unknown,
 ): RelationLoad | undefined {
-  if (!relation.isList || relation.holdsForeignKey || relation.joinTable !== undefined) return undefined
+  if (relation.joinTable !== undefined) return undefined
+  if (relation.isList && relation.holdsForeignKey) return undefined
   const target = dataModel.models.get(relation.target)
   if (target === undefined || target.isView) return undefined
   if (target.table === parent.table || target.table === root.table) return undefined
-  const opposite = [...target.relations.values()].find(
-    (r) => r.relationName === relation.relationName && r.holdsForeignKey && r.target === parent.name,
-  )
-  const fields = opposite?.foreignKeyFields ?? []
-  const dependent = parent.dependents.find(
-    (d) => d.model === target.name && sameList(d.fields, fields) && d.references.length === fields.length,
-  )
-  if (dependent === undefined || fields.length === 0) return undefined
-  if (!fields.every((f) => target.pinnable.has(f))) return undefined
-  if (!dependent.references.every((f) => parent.columns.has(f) && returnsField(parentArgs, f)))
-    return undefined
+  // The pin `target.pinned = parent.values`: the child's foreign key = the parent's referenced
+  // fields (to-many, and the side of a one-to-one without the key), or the target's referenced
+  // fields = the parent's own foreign key (to-one on the side holding the key).
+  let parentFields: string[]
+  let pinnedFields: string[]
+  if (relation.holdsForeignKey) {
+    const referenced = target.dependents.find(
+      (d) => d.model === parent.name && sameList(d.fields, relation.foreignKeyFields),
+    )
+    if (referenced === undefined || referenced.references.length !== relation.foreignKeyFields.length)
+      return undefined
+    parentFields = relation.foreignKeyFields
+    pinnedFields = referenced.references
+  } else {
+    const opposite = [...target.relations.values()].find(
+      (r) => r.relationName === relation.relationName && r.holdsForeignKey && r.target === parent.name,
+    )
+    const fields = opposite?.foreignKeyFields ?? []
+    const dependent = parent.dependents.find(
+      (d) => d.model === target.name && sameList(d.fields, fields) && d.references.length === fields.length,
+    )
+    if (dependent === undefined) return undefined
+    parentFields = dependent.references
+    pinnedFields = fields
+  }
+  if (pinnedFields.length === 0 || !pinnedFields.every((f) => target.pinnable.has(f))) return undefined
+  if (!parentFields.every((f) => parent.columns.has(f) && returnsField(parentArgs, f))) return undefined
   const args = value === true ? {} : value
   if (!isRecord(args) || Object.keys(args).some((k) => args[k] !== undefined && !LOAD_ARGS.has(k)))
     return undefined
@@ -64,8 +87,9 @@ export function relationLoad(
   return {
     field: relation.field,
     target,
-    references: dependent.references,
-    foreignKeyColumns: fields.map((f) => target.columns.get(f)!),
+    single: !relation.isList,
+    references: parentFields,
+    foreignKeyColumns: pinnedFields.map((f) => target.columns.get(f)!),
     precise: true,
     nested: [],
   }
@@ -101,8 +125,10 @@ export function relationTags(loads: readonly RelationLoad[], rows: unknown, out:
   for (const row of list) {
     if (!isRecord(row)) throw malformed('a parent row is not an object')
     for (const load of loads) {
-      const children = row[load.field]
+      const loaded = row[load.field]
+      const children = load.single ? (loaded === null ? [] : [loaded]) : loaded
       if (!Array.isArray(children)) throw malformed(`"${load.field}" is not a list`)
+      if (load.single && loaded === undefined) throw malformed(`"${load.field}" is missing`)
       if (load.precise) {
         const values = load.references.map((f) => row[f])
         if (values.some((v) => v === undefined)) throw malformed('a parent row lacks a referenced field')

@@ -18,7 +18,14 @@ export type InsertValue = Operand | { kind: 'default' } | { kind: 'expression' }
  */
 export type StatementShape =
   | { kind: 'select'; table: string; rows: Branch[] }
-  | { kind: 'update'; table: string; rows: Branch[] | undefined; assigned: string[] | undefined }
+  | {
+      kind: 'update'
+      table: string
+      rows: Branch[] | undefined
+      assigned: string[] | undefined
+      /** The value each assigned column takes, in `assigned` order (expressions are opaque). */
+      values: InsertValue[] | undefined
+    }
   | { kind: 'delete'; table: string; rows: Branch[] | undefined }
   | {
       kind: 'insert'
@@ -131,19 +138,22 @@ function updateShape(tokens: readonly Token[]): StatementShape | undefined {
   const end = tokens.length
   const setEnd = findTopLevel(tokens, target.next + 1, end, ['WHERE', 'FROM', 'RETURNING', 'ORDER', 'LIMIT'])
   const assigned: string[] = []
+  const values: InsertValue[] = []
   for (const [s, e] of splitTopLevel(tokens, target.next + 1, setEnd, ',')) {
     const col = column(tokens, s, target.qualifiers)
     if (col === undefined || !isPunct(tokens[col.next], '=') || col.next >= e) {
-      return { kind: 'update', table: target.table, rows: undefined, assigned: undefined }
+      return { kind: 'update', table: target.table, rows: undefined, assigned: undefined, values: undefined }
     }
     assigned.push(col.name)
+    // `SET c = DEFAULT` / `SET c = NULL` stay opaque ('default'): no pin value either way.
+    values.push(insertValue(tokens, col.next + 1, e))
   }
   let rows: Branch[] | undefined
   if (isWord(tokens[setEnd], 'WHERE') && !replaces) {
     const whereEnd = findTopLevel(tokens, setEnd + 1, end, ['RETURNING', 'ORDER', 'LIMIT'])
     rows = parsePredicate(tokens, setEnd + 1, whereEnd, target.qualifiers)
   }
-  return { kind: 'update', table: target.table, rows, assigned }
+  return { kind: 'update', table: target.table, rows, assigned, values }
 }
 
 function deleteShape(tokens: readonly Token[]): StatementShape | undefined {
