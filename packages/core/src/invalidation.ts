@@ -52,8 +52,14 @@ const CLOSE_RETRY_MS = 50
  * with backoff and on the next invalidation; once applied, the store is used again.
  */
 export class Invalidator {
-  private readonly pendingTags = new Set<string>()
-  private readonly pendingDeletes = new Set<string>()
+  /**
+   * Pending tags and deletes, each with the sequence number of its latest recording: an attempt
+   * clears only what was not recorded again while it ran, since a write that committed after the
+   * attempt's bump reached the store needs a bump of its own.
+   */
+  private readonly pendingTags = new Map<string, number>()
+  private readonly pendingDeletes = new Map<string, number>()
+  private sequence = 0
   private pendingEverything = false
   /**
    * The last attempt failed and its retry is scheduled: until one succeeds, new invalidations are
@@ -135,8 +141,9 @@ export class Invalidator {
       this.everythingGeneration += 1
       return
     }
-    for (const tag of tags) this.pendingTags.add(tag)
-    if (key !== undefined) this.pendingDeletes.add(key)
+    const recorded = ++this.sequence
+    for (const tag of tags) this.pendingTags.set(tag, recorded)
+    if (key !== undefined) this.pendingDeletes.set(key, recorded)
     if (this.pendingTags.size + this.pendingDeletes.size > MAX_PENDING) this.collapse()
   }
 
@@ -300,7 +307,7 @@ export class Invalidator {
     this.close()
     if (!this.pending) return undefined
     return {
-      tags: [...this.pendingTags],
+      tags: [...this.pendingTags.keys()],
       keys: this.pendingDeletes.size,
       everything: this.pendingEverything,
     }
@@ -322,14 +329,18 @@ export class Invalidator {
     const everything = this.pendingEverything
     const generation = this.everythingGeneration
     // An epoch move kills every entry: the tags it covers need no bump of their own.
-    const tags = everything ? [] : [...this.pendingTags]
-    const deletes = everything ? [] : [...this.pendingDeletes]
+    const tagEntries = everything ? [] : [...this.pendingTags]
+    const deleteEntries = everything ? [] : [...this.pendingDeletes]
+    const tags = tagEntries.map(([tag]) => tag)
+    const deletes = deleteEntries.map(([key]) => key)
     try {
       this.replayed += tags.length
       const tokens = await this.ctx.tags.bump(this.ctx.store, tags, everything)
       for (const key of deletes) await this.ctx.store.delete(key)
-      for (const tag of tags) this.pendingTags.delete(tag)
-      for (const key of deletes) this.pendingDeletes.delete(key)
+      for (const [tag, recorded] of tagEntries)
+        if (this.pendingTags.get(tag) === recorded) this.pendingTags.delete(tag)
+      for (const [key, recorded] of deleteEntries)
+        if (this.pendingDeletes.get(key) === recorded) this.pendingDeletes.delete(key)
       // Work recorded while the move was in flight may have committed after it landed.
       if (everything && generation === this.everythingGeneration) this.pendingEverything = false
       this.failing = false

@@ -10,4 +10,4 @@ export {
   instrumentCache,
   type OtelOptions,
 } from './telemetry/otel.js'
-export type { WriteBehindSource } from './telemetry/sources.js'
+export type { ChangeStreamSource, WriteBehindSource } from './telemetry/sources.js'

@@ -6,4 +6,4 @@
 
 export { METRICS, type MetricName } from './telemetry/metric-names.js'
 export { type PrometheusMetrics, type PrometheusOptions, prometheusMetrics } from './telemetry/prometheus.js'
-export type { WriteBehindSource } from './telemetry/sources.js'
+export type { ChangeStreamSource, WriteBehindSource } from './telemetry/sources.js'

@@ -12,6 +12,7 @@ import type {
 import { formatLsn, parseLsn } from './lsn.js'
 import { type PostgresInvalidationOptions, type ResolvedOptions, resolveOptions } from './options.js'
 import { createSlot, dropReplication, ensureReplication } from './setup.js'
+import { visibleIn } from './snapshot.js'
 import { TextPgoutputPlugin } from './text-pgoutput.js'
 import { type RelationInfo, TransactionTags } from './transaction-tags.js'
 
@@ -53,6 +54,7 @@ class Consumer implements PostgresInvalidation {
   private pumping = false
   private txn: TransactionTags | undefined
   private commitTime = 0
+  private xid = 0
   private relations = new Map<number, RelationInfo>()
   private readonly names = new Map<number, string>()
   private readonly keys = new PrimaryKeys(() => this.control!)
@@ -70,6 +72,7 @@ class Consumer implements PostgresInvalidation {
     reconnects: 0,
     lagBytes: 0,
     lagMs: 0,
+    invisibleCommits: 0,
   }
 
   constructor(private readonly options: ResolvedOptions) {}
@@ -228,6 +231,8 @@ class Consumer implements PostgresInvalidation {
     }
     this.slotSeen = true
     const session = ++this.session
+    // A previous stream's processing failure left its transaction unacknowledged: this stream replays it.
+    this.processingError = undefined
     this.queue = []
     this.txn = undefined
     this.relations = new Map()
@@ -345,6 +350,7 @@ class Consumer implements PostgresInvalidation {
         this.txn = new TransactionTags(this.options.maxRowsPerTable)
         // Microseconds since the Unix epoch (typed as the BigInt wrapper by the library).
         this.commitTime = Number((message.commitTime as unknown as bigint) / 1000n)
+        this.xid = message.xid
         return
       case 'relation':
         return this.relation(message)
@@ -403,6 +409,7 @@ class Consumer implements PostgresInvalidation {
     const txn = this.txn ?? new TransactionTags(this.options.maxRowsPerTable)
     this.txn = undefined
     const tags = txn.tags()
+    if (tags.length > 0 || txn.everything) await this.visible(this.xid)
     if (
       (tags.length > 0 || txn.everything) &&
       !(await invalidateConfirmed(this.options.cache, tags, txn.everything))
@@ -429,6 +436,33 @@ class Consumer implements PostgresInvalidation {
       collapsedTables: txn.collapsedTables(),
       lagMs,
     })
+  }
+
+  /**
+   * Waits until transaction `xid` is visible to new snapshots. PostgreSQL flushes a commit record
+   * (so a walsender may decode and send it) before the committing backend leaves the proc array;
+   * until it does, other sessions still read the old rows. A bump in that window lets a reader
+   * snapshot the new version, load the old row and store it as current, after which nothing
+   * invalidates it. A snapshot taken now that does not list `xid` as running proves every later
+   * reader's snapshot sees the commit. Usually one query; a backend held between the two (CPU
+   * contention, a synchronous standby) is waited for, and the stream waits with it.
+   */
+  private async visible(xid: number): Promise<void> {
+    let delay = 1
+    let counted = false
+    for (;;) {
+      const { rows } = await this.control!.query<{ snapshot: string }>(
+        'SELECT pg_current_snapshot()::text AS snapshot',
+      )
+      if (visibleIn(rows[0]!.snapshot, xid)) return
+      if (!counted) this.counters.invisibleCommits += 1
+      counted = true
+      // Stopping: the transaction is not acknowledged, so the next consumer replays it.
+      if (!this.running)
+        throw new ReplicationError('connection', 'stopped while a commit was not yet visible')
+      await new Promise((resolve) => setTimeout(resolve, delay))
+      delay = Math.min(delay * 2, 50)
+    }
   }
 
   private advance(lsn: bigint): void {

@@ -42,4 +42,9 @@ export interface PostgresInvalidationStats {
   lagBytes: number
   /** COMMIT-to-store delay of the last applied transaction. */
   lagMs: number
+  /**
+   * Transactions received before other sessions could see them, whose invalidation waited until
+   * they could (a reader in between would otherwise have cached the old row as current).
+   */
+  invisibleCommits: number
 }

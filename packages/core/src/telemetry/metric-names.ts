@@ -60,6 +60,18 @@ export const METRICS = {
     unit: '{write}',
     help: 'Write-behind writes moved to the dead-letter list',
   },
+  changeStreamLagBytes: {
+    otel: 'ormcache.change_stream.lag',
+    prom: 'ormcache_change_stream_lag_bytes',
+    unit: 'By',
+    help: 'Change-stream source data not yet invalidated and acknowledged (PostgreSQL: WAL the slot retains), worst stream',
+  },
+  changeStreamLagMs: {
+    otel: 'ormcache.change_stream.lag.time',
+    prom: 'ormcache_change_stream_lag_milliseconds',
+    unit: 'ms',
+    help: 'Source commit to cache invalidation delay of the last applied change-stream transaction, worst stream',
+  },
 } as const satisfies Record<string, MetricName>
 
 /** Read latency buckets in seconds: from an L1 hit (µs) to a slow loader (seconds). */

@@ -1,7 +1,13 @@
 import type { Attributes, BatchObservableResult, Meter, Observable } from '@opentelemetry/api'
 import type { CacheContext } from '../context.js'
 import { METRICS, READ_SECONDS_BUCKETS } from './metric-names.js'
-import { onMetricEvents, readLabels, sampleGauges, type WriteBehindSource } from './sources.js'
+import {
+  type ChangeStreamSource,
+  onMetricEvents,
+  readLabels,
+  sampleGauges,
+  type WriteBehindSource,
+} from './sources.js'
 
 /** Registers the cache's instruments on `meter`; returns the detach. */
 export function otelMetrics(
@@ -9,6 +15,7 @@ export function otelMetrics(
   ctx: CacheContext,
   cache: string,
   writers: readonly WriteBehindSource[],
+  streams: readonly ChangeStreamSource[] = [],
 ): () => void {
   const reads = meter.createObservableCounter(METRICS.reads.otel, {
     unit: METRICS.reads.unit,
@@ -70,9 +77,17 @@ export function otelMetrics(
     unit: METRICS.writeBehindDeadLetters.unit,
     description: METRICS.writeBehindDeadLetters.help,
   })
-  const observables: Observable[] = [reads, breaker, l1, depth, dead]
+  const lagBytes = meter.createObservableGauge(METRICS.changeStreamLagBytes.otel, {
+    unit: METRICS.changeStreamLagBytes.unit,
+    description: METRICS.changeStreamLagBytes.help,
+  })
+  const lagMs = meter.createObservableGauge(METRICS.changeStreamLagMs.otel, {
+    unit: METRICS.changeStreamLagMs.unit,
+    description: METRICS.changeStreamLagMs.help,
+  })
+  const observables: Observable[] = [reads, breaker, l1, depth, dead, lagBytes, lagMs]
   const collect = async (result: BatchObservableResult): Promise<void> => {
-    const gauges = await sampleGauges(ctx, writers)
+    const gauges = await sampleGauges(ctx, writers, streams)
     for (const { attributes, count } of readCounts.values()) result.observe(reads, count, attributes)
     const attributes = { cache }
     result.observe(breaker, gauges.breakerState, attributes)
@@ -80,6 +95,9 @@ export function otelMetrics(
     if (gauges.writeBehindDepth !== undefined) result.observe(depth, gauges.writeBehindDepth, attributes)
     if (gauges.writeBehindDeadLetters !== undefined)
       result.observe(dead, gauges.writeBehindDeadLetters, attributes)
+    if (gauges.changeStreamLagBytes !== undefined)
+      result.observe(lagBytes, gauges.changeStreamLagBytes, attributes)
+    if (gauges.changeStreamLagMs !== undefined) result.observe(lagMs, gauges.changeStreamLagMs, attributes)
   }
   meter.addBatchObservableCallback(collect, observables)
   return () => {

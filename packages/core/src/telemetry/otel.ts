@@ -5,7 +5,7 @@ import { addTracer, contextOf } from '../observe.js'
 import { loadPeer } from '../stores/peer.js'
 import { otelMetrics } from './otel-metrics.js'
 import { otelTracer, traced } from './otel-tracer.js'
-import { labelOf, type WriteBehindSource } from './sources.js'
+import { type ChangeStreamSource, checkChangeStreams, labelOf, type WriteBehindSource } from './sources.js'
 
 export interface OtelOptions {
   /** Default: the globally registered provider (`trace.getTracerProvider()`). */
@@ -18,6 +18,8 @@ export interface OtelOptions {
   metrics?: boolean
   /** Write-behind writers whose queue depth and dead letters to report. */
   writeBehind?: readonly WriteBehindSource[]
+  /** Change-stream consumers (e.g. `postgresInvalidation(...)`) whose lag to report as gauges. */
+  changeStreams?: readonly ChangeStreamSource[]
   /** The `cache` attribute of this cache's spans and metrics; default its namespace. */
   name?: string
 }
@@ -56,6 +58,7 @@ export function instrumentCache(cache: Cache, options: OtelOptions = {}): CacheI
   }
   if (options.writeBehind !== undefined && !Array.isArray(options.writeBehind))
     throw new InvalidOptionError('writeBehind', 'must be an array of write-behind writers')
+  checkChangeStreams(options.changeStreams)
   const name = labelOf(options.name, ctx)
   const api = loadPeer<typeof Api>('@opentelemetry/api', '@ormcache/core/otel')
   const tracer = (options.tracerProvider ?? api.trace.getTracerProvider()).getTracer(SCOPE)
@@ -63,7 +66,7 @@ export function instrumentCache(cache: Cache, options: OtelOptions = {}): CacheI
   if (options.traces !== false) detach.push(addTracer(ctx, otelTracer(tracer, name, api)))
   if (options.metrics !== false) {
     const meter = (options.meterProvider ?? api.metrics.getMeterProvider()).getMeter(SCOPE)
-    detach.push(otelMetrics(meter, ctx, name, options.writeBehind ?? []))
+    detach.push(otelMetrics(meter, ctx, name, options.writeBehind ?? [], options.changeStreams ?? []))
   }
   return {
     traceChangeStream: (transaction, run) => {

@@ -6,6 +6,8 @@ import { contextOf } from '../observe.js'
 import { loadPeer } from '../stores/peer.js'
 import { METRICS, READ_SECONDS_BUCKETS } from './metric-names.js'
 import {
+  type ChangeStreamSource,
+  checkChangeStreams,
   type Gauges,
   labelOf,
   onMetricEvents,
@@ -19,6 +21,8 @@ export interface PrometheusOptions {
   registry?: PromClient.Registry
   /** Write-behind writers whose queue depth and dead letters to report. */
   writeBehind?: readonly WriteBehindSource[]
+  /** Change-stream consumers (e.g. `postgresInvalidation(...)`) whose lag to report as gauges. */
+  changeStreams?: readonly ChangeStreamSource[]
   /** The `cache` label of this cache's series; default its namespace. */
   name?: string
 }
@@ -32,6 +36,7 @@ interface Watched {
   name: string
   ctx: CacheContext
   writers: readonly WriteBehindSource[]
+  streams: readonly ChangeStreamSource[]
 }
 
 interface Instruments {
@@ -55,6 +60,7 @@ export function prometheusMetrics(cache: Cache, options: PrometheusOptions = {})
   const ctx = contextOf(cache)
   if (options.writeBehind !== undefined && !Array.isArray(options.writeBehind))
     throw new InvalidOptionError('writeBehind', 'must be an array of write-behind writers')
+  checkChangeStreams(options.changeStreams)
   const prom = loadPeer<typeof PromClient>('prom-client', '@ormcache/core/prometheus')
   const registry = options.registry ?? prom.register
   let instruments = perRegistry.get(registry)
@@ -88,7 +94,12 @@ export function prometheusMetrics(cache: Cache, options: PrometheusOptions = {})
     error: (event) => errors.inc({ cache: label, code: event.error.code, operation: event.operation }),
     invalidate: (event) => invalidations.inc({ cache: label }, event.everything ? 1 : event.tags.length),
   })
-  const entry: Watched = { name: label, ctx, writers: options.writeBehind ?? [] }
+  const entry: Watched = {
+    name: label,
+    ctx,
+    writers: options.writeBehind ?? [],
+    streams: options.changeStreams ?? [],
+  }
   watched.add(entry)
   return {
     close: () => {
@@ -108,8 +119,8 @@ function create(prom: typeof PromClient, registry: PromClient.Registry): Instrum
     (pick: Pick, set: (labels: { cache: string }, value: number) => void, reset: () => void) =>
     async (): Promise<void> => {
       reset()
-      for (const { name, ctx, writers } of watched) {
-        const value = pick(await sampleGauges(ctx, writers))
+      for (const { name, ctx, writers, streams } of watched) {
+        const value = pick(await sampleGauges(ctx, writers, streams))
         if (value !== undefined) set({ cache: name }, value)
       }
     }
@@ -130,6 +141,8 @@ function create(prom: typeof PromClient, registry: PromClient.Registry): Instrum
   gauge(METRICS.breakerState, (g) => g.breakerState)
   gauge(METRICS.l1Entries, (g) => g.l1Entries)
   gauge(METRICS.writeBehindDepth, (g) => g.writeBehindDepth)
+  gauge(METRICS.changeStreamLagBytes, (g) => g.changeStreamLagBytes)
+  gauge(METRICS.changeStreamLagMs, (g) => g.changeStreamLagMs)
   // Cumulative, read from the writers' stats at scrape time: a counter set to their total.
   const dead: PromClient.Counter<'cache'> = new prom.Counter({
     name: METRICS.writeBehindDeadLetters.prom,

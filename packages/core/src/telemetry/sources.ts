@@ -9,11 +9,22 @@ export interface WriteBehindSource {
   pending(): Promise<number>
 }
 
+/**
+ * A change-stream consumer (e.g. `@ormcache/postgres`'s handle) whose lag to report: anything with
+ * these stats, so core needs no import of the consumer's package.
+ */
+export interface ChangeStreamSource {
+  stats(): { lagBytes: number; lagMs: number }
+}
+
 export interface Gauges {
   breakerState: number
   l1Entries: number
   writeBehindDepth: number | undefined
   writeBehindDeadLetters: number | undefined
+  /** The most any change stream is behind: source bytes not yet acknowledged, and ms. */
+  changeStreamLagBytes: number | undefined
+  changeStreamLagMs: number | undefined
 }
 
 /**
@@ -23,6 +34,7 @@ export interface Gauges {
 export async function sampleGauges(
   ctx: CacheContext,
   writers: readonly WriteBehindSource[],
+  streams: readonly ChangeStreamSource[] = [],
 ): Promise<Gauges> {
   let depth: number | undefined
   let dead: number | undefined
@@ -36,12 +48,34 @@ export async function sampleGauges(
       depth = undefined
     }
   }
+  let lagBytes: number | undefined
+  let lagMs: number | undefined
+  for (const stream of streams) {
+    const { lagBytes: bytes, lagMs: ms } = stream.stats()
+    lagBytes = Math.max(lagBytes ?? 0, bytes)
+    lagMs = Math.max(lagMs ?? 0, ms)
+  }
   return {
+    changeStreamLagBytes: lagBytes,
+    changeStreamLagMs: lagMs,
     breakerState: BREAKER_VALUES[ctx.store.state],
     l1Entries: ctx.l1?.size ?? 0,
     writeBehindDepth: depth,
     writeBehindDeadLetters: dead,
   }
+}
+
+/** Rejects a `changeStreams` option that is not an array of sources with `stats()`. */
+export function checkChangeStreams(streams: unknown): void {
+  if (streams === undefined) return
+  if (
+    !Array.isArray(streams) ||
+    !streams.every((s) => typeof (s as { stats?: unknown } | null)?.stats === 'function')
+  )
+    throw new InvalidOptionError(
+      'changeStreams',
+      'must be an array of change-stream consumers (with stats())',
+    )
 }
 
 /** Subscribes to the events the push-style metrics count; returns the unsubscribe. */
