@@ -19,14 +19,9 @@ export class TextMemo<T> {
       return found as T
     }
     const value = compute(text)
-    this.set(text, value)
-    return value
-  }
-
-  set(text: string, value: T): void {
-    this.entries.delete(text)
     this.entries.set(text, value)
     if (this.entries.size > this.limit) this.entries.delete(this.entries.keys().next().value!)
+    return value
   }
 }
 
