@@ -84,22 +84,32 @@ export function preciseRead(
       tags: (records) => {
         if (!Array.isArray(records)) throw malformed('the result is not a list of rows')
         const out = new Set<string>()
+        // A joined result repeats each parent once per child: every row is still checked, but
+        // the tag of a (part, key) already tagged is not built again.
+        const seen = new Set<string>()
+        const first = (id: string): boolean => {
+          if (seen.has(id)) return false
+          seen.add(id)
+          return true
+        }
         for (const record of records) {
           if (typeof record !== 'object' || record === null) throw malformed('a row is not an object')
           const raw = record as Record<string, unknown>
           const key = rowKey(rootPart, raw)
           if (key === undefined) throw malformed('a row lacks its key')
-          out.add(rowTag(root.name, key))
-          for (const join of joins) {
+          if (first(`r|${keyId(key)}`)) out.add(rowTag(root.name, key))
+          for (let j = 0; j < joins.length; j++) {
+            const join = joins[j]!
             const parent = raw[join.parentOutput]
             // A null parent value (or a parent row the LEFT JOIN did not find) matches no row.
             if (parent !== null && parent !== undefined) {
               const value = pinValue(join.kind, parent)
               if (value === undefined) throw malformed('a joined value is not canonical')
-              out.add(columnTag(join.child.table.name, join.column, value))
+              if (first(`p${j}|${value}`)) out.add(columnTag(join.child.table.name, join.column, value))
             }
             const child = rowKey(join.child, raw)
-            if (child !== undefined) out.add(rowTag(join.child.table.name, child))
+            if (child !== undefined && first(`c${j}|${keyId(child)}`))
+              out.add(rowTag(join.child.table.name, child))
           }
         }
         return [...out]
@@ -136,6 +146,13 @@ function rowKey(part: Part, raw: Record<string, unknown>): RowKey | undefined {
   if (missing === 0) return key
   if (missing === part.key.length) return undefined
   throw malformed('a key is partly null')
+}
+
+/** Canonical integer strings (rowKey) joined by a character none of them contains. */
+function keyId(key: RowKey): string {
+  let id = ''
+  for (const column in key) id += `${key[column]},`
+  return id
 }
 
 /**
