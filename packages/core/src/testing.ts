@@ -1,3 +1,4 @@
+export { type FaultMode, FaultyStore } from './testing/faulty-store.js'
 export {
   type ContractOptions,
   type ContractRunner,
