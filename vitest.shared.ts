@@ -1,6 +1,18 @@
 import { fileURLToPath } from 'node:url'
 import { defineConfig, type ViteUserConfig } from 'vitest/config'
 
+/**
+ * Coverage of the package's own sources, when a run asks for it (`vitest run --coverage`, which the
+ * packages' `test` scripts do): a one-line summary per metric printed after the tests, and
+ * coverage/index.html + coverage/coverage-summary.json written in the package.
+ */
+export const coverage = {
+  provider: 'v8',
+  include: ['src/**/*.ts'],
+  reporter: ['text-summary', 'html', 'json-summary'],
+  reportsDirectory: 'coverage',
+} satisfies NonNullable<ViteUserConfig['test']>['coverage']
+
 const source = (path: string) => fileURLToPath(new URL(`./packages/${path}`, import.meta.url))
 
 /**
@@ -29,6 +41,7 @@ export function workspaceTestConfig(test: NonNullable<ViteUserConfig['test']> = 
       testTimeout: 60_000,
       hookTimeout: 120_000,
       fileParallelism: false,
+      coverage,
       ...test,
     },
   })

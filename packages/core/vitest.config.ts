@@ -7,5 +7,12 @@ export default defineConfig({
     hookTimeout: 60_000,
     // Suites share real servers (Redis, Memcached); files run one at a time to keep timing tests honest.
     fileParallelism: false,
+    // As vitest.shared.ts (not imported: it lies outside this package's tsconfig rootDir).
+    coverage: {
+      provider: 'v8',
+      include: ['src/**/*.ts'],
+      reporter: ['text-summary', 'html', 'json-summary'],
+      reportsDirectory: 'coverage',
+    },
   },
 })

@@ -2,13 +2,6 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import type { CacheContext } from './context.js'
 import type { LeaseRef } from './stores/types.js'
 
-export interface LeaseOptions {
-  /** ms a lease is held at most (a crashed holder's lease expires). Default 10,000. */
-  ttl?: number
-  /** ms a process waits for another process's load before loading itself. Default 2,000. */
-  wait?: number
-}
-
 const FIRST_POLL_MS = 2
 const MAX_POLL_MS = 50
 

@@ -1,6 +1,5 @@
 import type { CircuitBreakerOptions } from './circuit-breaker.js'
 import { InvalidOptionError, type OrmCacheError } from './errors.js'
-import type { LeaseOptions } from './lease.js'
 import { memoryStore } from './stores/memory.js'
 import type { CacheStore } from './stores/types.js'
 import type { InvalidationBus } from './tiers/bus.js'
@@ -14,6 +13,17 @@ import {
   nonEmptyString,
   optionsObject,
 } from './validate.js'
+
+/**
+ * Distributed stampede control (see lease.ts). Declared here, not in lease.ts, because lease.ts
+ * needs the cache context, and the context needs these options: a type-only cycle otherwise.
+ */
+export interface LeaseOptions {
+  /** ms a lease is held at most (a crashed holder's lease expires). Default 10,000. */
+  ttl?: number
+  /** ms a process waits for another process's load before loading itself. Default 2,000. */
+  wait?: number
+}
 
 export interface CacheOptions {
   /** Where entries live. Default: `memoryStore()`, the embedded default. */

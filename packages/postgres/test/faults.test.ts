@@ -1,7 +1,7 @@
 import { createCache, memoryStore } from '@ormcache/core'
 import { rowTag } from '@ormcache/core/adapter'
+import { FaultyStore } from '@ormcache/core/testing'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { FaultyStore } from '../../prisma/test/support/faulty-store.js'
 import { type PostgresInvalidation, postgresInvalidation, type ReplicationError } from '../src/index.js'
 import { connect, databaseUrl, dropReplication, ensureDatabase, outside, until } from './support/db.js'
 
@@ -66,7 +66,7 @@ describe('at-least-once: a position is acknowledged only after its invalidation 
   it('a store fault holds the slot back; the transaction is replayed and applied once the store answers', async () => {
     expect(await read(1)).toBe(0)
     const transactions = consumer.stats().transactions
-    store.failing = true
+    store.mode = 'fail'
     await outside('UPDATE pgi_faults SET v = 1 WHERE id = 1')
     const written = await currentLsn()
     await until(() => errors.some((e) => e.reason === 'store'), 10_000, 'the store fault to be reported')
@@ -74,7 +74,7 @@ describe('at-least-once: a position is acknowledged only after its invalidation 
     await new Promise((r) => setTimeout(r, 600))
     expect(await confirmedFlush()).toBeLessThan(written)
     expect(consumer.stats().transactions).toBe(transactions)
-    store.failing = false
+    store.mode = 'ok'
     await until(() => consumer.stats().transactions > transactions, 15_000, 'the replayed transaction')
     await until(async () => (await confirmedFlush()) >= written, 10_000, 'the acknowledgement')
     expect(await read(1)).toBe(1)

@@ -1,8 +1,8 @@
 import { createCache, memoryStore, type OrmCacheError } from '@ormcache/core'
+import { FaultyStore } from '@ormcache/core/testing'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { type Harness, openHarness } from './support/clients.js'
 import { DIALECTS, openDatabase, type TestDatabase } from './support/databases.js'
-import { FaultyStore } from './support/faulty-store.js'
 import { type Fixture, seed } from './support/fixtures.js'
 
 describe.each(DIALECTS)('cache faults never fail a query (%s)', (dialect) => {
@@ -24,7 +24,7 @@ describe.each(DIALECTS)('cache faults never fail a query (%s)', (dialect) => {
     await database.close()
   })
   beforeEach(async () => {
-    store.failing = false
+    store.mode = 'ok'
     await database.reset()
     await h.cache.clear()
     f = await seed(h.db)
@@ -37,7 +37,7 @@ describe.each(DIALECTS)('cache faults never fail a query (%s)', (dialect) => {
   it('reads and writes succeed against a failing store; stale entries never come back', async () => {
     expect(await aliceName()).toBe('Alice')
     expect(await titles()).toEqual(['Hello', 'Draft', 'Other'])
-    store.failing = true
+    store.mode = 'fail'
     // Writes (with write-through and plain invalidation) still succeed.
     await h.prisma.user.update({ where: { id: f.alice }, data: { name: 'During outage' } })
     await h.prisma.post.update({ where: { id: f.posts.draft }, data: { title: 'Edited' } })
@@ -53,7 +53,7 @@ describe.each(DIALECTS)('cache faults never fail a query (%s)', (dialect) => {
 
     // The store comes back still holding the old entries: the missed invalidations are applied
     // before the store is trusted again.
-    store.failing = false
+    store.mode = 'ok'
     expect(await aliceName()).toBe('During outage')
     expect(await titles()).toEqual(['Hello', 'Edited', 'Other'])
     expect((await h.prisma.setting.findUnique({ where: { key: 'theme' } }))?.value).toBe('x')

@@ -1,63 +1,7 @@
-import type { CacheStore, StoreWrite } from '../../src/index.js'
+import type { CacheStore } from '../../src/index.js'
 
-type Mode = 'ok' | 'fail' | 'hang' | 'fail-writes'
-
-/**
- * Wraps a real store and injects faults on demand, to exercise the cache's fail-open paths
- * (timeouts, circuit breaker, pending invalidations) deterministically.
- */
-export class FaultyStore implements CacheStore {
-  mode: Mode = 'ok'
-  calls = 0
-  readonly lineage?: () => string | undefined
-  readonly lineageKnown?: () => Promise<void>
-  constructor(readonly inner: CacheStore) {
-    // A fault injector is the same data set: it keeps the inner store's restart detection.
-    if (inner.lineage !== undefined) this.lineage = () => inner.lineage!()
-    if (inner.lineageKnown !== undefined) this.lineageKnown = () => inner.lineageKnown!()
-  }
-  get name() {
-    return `faulty-${this.inner.name}`
-  }
-  get capabilities() {
-    return this.inner.capabilities
-  }
-  private gate<T>(write: boolean, run: () => Promise<T>): Promise<T> {
-    this.calls++
-    if (this.mode === 'fail' || (write && this.mode === 'fail-writes')) {
-      return Promise.reject(new Error('injected store failure'))
-    }
-    if (this.mode === 'hang') return new Promise<T>(() => {})
-    return run()
-  }
-  get(key: string) {
-    return this.gate(false, () => this.inner.get(key))
-  }
-  getMany(keys: readonly string[]) {
-    return this.gate(false, () => this.inner.getMany(keys))
-  }
-  set(key: string, value: string, ttlMs?: number) {
-    return this.gate(true, () => this.inner.set(key, value, ttlMs))
-  }
-  setMany(entries: readonly StoreWrite[]) {
-    return this.gate(true, () => this.inner.setMany(entries))
-  }
-  add(key: string, value: string, ttlMs?: number) {
-    return this.gate(true, () => this.inner.add(key, value, ttlMs))
-  }
-  compareAndSet(key: string, expected: string, value: string, ttlMs?: number) {
-    return this.gate(true, () => this.inner.compareAndSet(key, expected, value, ttlMs))
-  }
-  delete(key: string) {
-    return this.gate(true, () => this.inner.delete(key))
-  }
-  deleteIfEquals(key: string, value: string) {
-    return this.gate(true, () => this.inner.deleteIfEquals(key, value))
-  }
-  close() {
-    return this.inner.close()
-  }
-}
+// The fault injector itself is public (`@ormcache/core/testing`); the helpers below are the core's own.
+export { FaultyStore } from '../../src/testing.js'
 
 /** A promise that a test resolves by hand: used to pause loaders and writers at exact points. */
 export function gate<T = void>() {
