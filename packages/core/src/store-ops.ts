@@ -23,8 +23,25 @@ export async function readVersions(store: CacheStore, request: VersionRead): Pro
 /** A lookup composed from getMany never decides the lease (`leased` undefined). */
 export async function lookupEntry(store: CacheStore, request: LookupRequest): Promise<LookupReply> {
   if (store.lookup !== undefined) return store.lookup(request)
-  const values = await store.getMany([request.entryKey, ...request.keys])
-  const versions = await createMissing(store, request, values.slice(1))
+  const keys = request.keys
+  const count = keys.length
+  const asked = new Array<string>(count + 1)
+  asked[0] = request.entryKey
+  for (let i = 0; i < count; i++) asked[i + 1] = keys[i]!
+  const values = await store.getMany(asked)
+  // The common hit: every version exists, so there is nothing to create and no promise per
+  // version to wait for. Any absent one takes the composed path, each add guarded on its own.
+  const versions = new Array<string>(count)
+  for (let i = 0; i < count; i++) {
+    const version = values[i + 1]
+    if (version === undefined)
+      return {
+        entry: values[0],
+        versions: await createMissing(store, request, values.slice(1)),
+        leased: undefined,
+      }
+    versions[i] = version
+  }
   return { entry: values[0], versions, leased: undefined }
 }
 
