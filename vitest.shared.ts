@@ -24,13 +24,13 @@ export function workspaceTestConfig(test: NonNullable<ViteUserConfig['test']> = 
   return defineConfig({
     resolve: {
       alias: [
-        { find: /^@ormcache\/core$/, replacement: source('core/src/index.ts') },
-        { find: /^@ormcache\/core\/redis$/, replacement: source('core/src/redis.ts') },
-        { find: /^@ormcache\/core\/memcached$/, replacement: source('core/src/memcached.ts') },
-        { find: /^@ormcache\/core\/testing$/, replacement: source('core/src/testing.ts') },
-        { find: /^@ormcache\/core\/adapter$/, replacement: source('core/src/adapter.ts') },
-        { find: /^@ormcache\/core\/otel$/, replacement: source('core/src/otel.ts') },
-        { find: /^@ormcache\/core\/prometheus$/, replacement: source('core/src/prometheus.ts') },
+        { find: /^@ormcache\/core$/, replacement: source('core/src/exports/index.ts') },
+        { find: /^@ormcache\/core\/redis$/, replacement: source('core/src/exports/redis.ts') },
+        { find: /^@ormcache\/core\/memcached$/, replacement: source('core/src/exports/memcached.ts') },
+        { find: /^@ormcache\/core\/testing$/, replacement: source('core/src/exports/testing.ts') },
+        { find: /^@ormcache\/core\/adapter$/, replacement: source('core/src/exports/adapter.ts') },
+        { find: /^@ormcache\/core\/otel$/, replacement: source('core/src/exports/otel.ts') },
+        { find: /^@ormcache\/core\/prometheus$/, replacement: source('core/src/exports/prometheus.ts') },
         { find: /^@ormcache\/prisma$/, replacement: source('prisma/src/index.ts') },
         { find: /^@ormcache\/typeorm$/, replacement: source('typeorm/src/index.ts') },
         { find: /^@ormcache\/postgres$/, replacement: source('postgres/src/index.ts') },

@@ -1,5 +1,6 @@
+import { CacheContext } from './cache-context.js'
+import { type CacheOptions, duration, resolveOptions } from './cache-options.js'
 import type { Codec, Encoded } from './codec.js'
-import { CacheContext } from './context.js'
 import { writeEntry } from './entry.js'
 import {
   AdapterError,
@@ -11,18 +12,17 @@ import {
 } from './errors.js'
 import type { CacheEventName, CacheListener, CacheReadEvent } from './events.js'
 import { keyHash } from './hash.js'
-import { CLOSE_DEADLINE_MS, Invalidator } from './invalidation.js'
-import type { EntryAddress } from './keys.js'
 import { type ReadScope, registerContext } from './observe.js'
-import { type CacheOptions, duration, resolveOptions } from './options.js'
-import { type AfterLoad, checkAfterLoad, guardTags } from './post-load.js'
-import { lookup } from './read-path.js'
+import type { EntryAddress } from './query-key.js'
+import { cacheAside, type ReadInfo, type ReadOutcome, type ReadPolicy } from './read-path/cache-aside.js'
+import { type AfterLoad, checkAfterLoad, guardTags } from './read-path/post-load.js'
+import { lookup } from './read-path/store-lookup.js'
 import type { CacheStats } from './stats.js'
-import type { CacheStore } from './stores/types.js'
-import { cacheAside, type ReadInfo, type ReadOutcome, type ReadPolicy } from './strategies/cache-aside.js'
-import { beginWrite, type WriteIntent } from './strategies/write-through.js'
+import type { CacheStore } from './store/types.js'
+import { CLOSE_DEADLINE_MS, Invalidator } from './tags/invalidation.js'
 import type { InvalidationBus } from './tiers/bus.js'
 import { knownKeys, optionsObject } from './validate.js'
+import { beginWrite, type WriteIntent } from './write-through/write-through.js'
 
 export interface WrapOptions<T = unknown> {
   /** ms; defaults to the cache's `ttl`. */

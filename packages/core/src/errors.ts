@@ -3,7 +3,7 @@
  * branch on `err.code` without string-matching messages. The brand survives duplicate copies of
  * the package (a CommonJS and an ESM instance), where `instanceof` would not.
  */
-import type { BypassReason } from './read-plan.js'
+import type { BypassReason } from './orm/read-plan.js'
 import { redactCredentials, scrubError } from './redact.js'
 
 const BRAND = Symbol.for('ormcache.error')

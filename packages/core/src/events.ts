@@ -1,6 +1,6 @@
 import type { OrmCacheError } from './errors.js'
-import type { CircuitChange } from './store-breaker.js'
-import type { ReadInfo, ReadSource } from './strategies/cache-aside.js'
+import type { ReadInfo, ReadSource } from './read-path/cache-aside.js'
+import type { CircuitChange } from './store/store-breaker.js'
 
 /** Why a read did not return a fresh cached value. */
 export type MissReason = 'absent' | 'expired' | 'invalidated' | 'corrupt' | 'store-unavailable'

@@ -1,6 +1,6 @@
-import type { CacheContext } from './context.js'
+import type { CacheContext } from './cache-context.js'
 import { InvalidOptionError } from './errors.js'
-import type { ReadOutcome } from './strategies/cache-aside.js'
+import type { ReadOutcome } from './read-path/cache-aside.js'
 
 /** What a tracer learns when a cached read starts. */
 export interface ReadStart {

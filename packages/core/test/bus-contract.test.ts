@@ -1,8 +1,8 @@
 import { Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, it } from 'vitest'
-import { type InvalidationBus, localBus } from '../src/index.js'
-import { RedisBus } from '../src/redis.js'
-import { runBusContract } from '../src/testing.js'
+import { type InvalidationBus, localBus } from '../src/exports/index.js'
+import { RedisBus } from '../src/exports/redis.js'
+import { runBusContract } from '../src/exports/testing.js'
 import { connectRedis, redisUrl } from './support/services.js'
 
 // An in-process bus is one instance shared by every cache of the "fleet": same channel, same bus.

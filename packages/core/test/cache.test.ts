@@ -8,7 +8,7 @@ import {
   memoryStore,
   NotSerializableError,
   type ReadInfo,
-} from '../src/index.js'
+} from '../src/exports/index.js'
 import { gate } from './support/faulty-store.js'
 
 describe('get / set / delete', () => {

@@ -1,8 +1,8 @@
 import { Registry } from 'prom-client'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createCache } from '../src/index.js'
-import { instrumentCache } from '../src/otel.js'
-import { prometheusMetrics } from '../src/prometheus.js'
+import { createCache } from '../src/exports/index.js'
+import { instrumentCache } from '../src/exports/otel.js'
+import { prometheusMetrics } from '../src/exports/prometheus.js'
 import { type OtelSdk, otelSdk, points } from './support/otel.js'
 
 // Any consumer with stats() { lagBytes, lagMs } is a source (@ormcache/postgres's handle is tested

@@ -1,9 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { Redis } from 'ioredis'
 import { afterEach, describe, expect, it } from 'vitest'
-import { invalidateConfirmed } from '../src/adapter.js'
-import { type Cache, type CircuitChange, createCache } from '../src/index.js'
-import { redisStore } from '../src/redis.js'
+import { invalidateConfirmed } from '../src/exports/adapter.js'
+import { type Cache, type CircuitChange, createCache } from '../src/exports/index.js'
+import { redisStore } from '../src/exports/redis.js'
 import { freePort, type OwnedServer, redisAnswers, startServer } from './support/services.js'
 
 /**

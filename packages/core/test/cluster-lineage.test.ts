@@ -4,9 +4,9 @@ import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { Redis } from 'ioredis'
 import { afterAll, describe, expect, it } from 'vitest'
-import { type Cache, createCache, type OrmCacheError, StoreResetError } from '../src/index.js'
-import { redisStore } from '../src/redis.js'
-import { keySlot } from '../src/stores/redis-slot.js'
+import { type Cache, createCache, type OrmCacheError, StoreResetError } from '../src/exports/index.js'
+import { redisStore } from '../src/exports/redis.js'
+import { keySlot } from '../src/redis/redis-slot.js'
 import {
   connectCluster,
   freePort,

@@ -1,7 +1,7 @@
 import { Decimal } from 'decimal.js'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { Codec, createCache, NotSerializableError } from '../src/index.js'
+import { Codec, createCache, NotSerializableError } from '../src/exports/index.js'
 
 const codec = new Codec()
 const roundTrip = <T>(value: T): T => {

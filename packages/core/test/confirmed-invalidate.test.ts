@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { invalidateConfirmed } from '../src/adapter.js'
-import { type Cache, createCache, memoryStore } from '../src/index.js'
+import { invalidateConfirmed } from '../src/exports/adapter.js'
+import { type Cache, createCache, memoryStore } from '../src/exports/index.js'
 import { FaultyStore } from './support/faulty-store.js'
 
 describe('invalidateConfirmed (for change-stream consumers)', () => {

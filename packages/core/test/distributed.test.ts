@@ -6,8 +6,8 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
 import type { Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type Cache, createCache } from '../src/index.js'
-import { redisStore } from '../src/redis.js'
+import { type Cache, createCache } from '../src/exports/index.js'
+import { redisStore } from '../src/exports/redis.js'
 import { connectRedis, redisUrl } from './support/services.js'
 
 const here = dirname(fileURLToPath(import.meta.url))

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { describe, expect, it } from 'vitest'
-import { CircuitBreaker } from '../src/circuit-breaker.js'
-import { createCache, memoryStore } from '../src/index.js'
+import { createCache, memoryStore } from '../src/exports/index.js'
+import { CircuitBreaker } from '../src/store/circuit-breaker.js'
 import { FaultyStore } from './support/faulty-store.js'
 
 describe('cache faults never fail a query (G4)', () => {

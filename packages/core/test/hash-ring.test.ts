@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { HashRing } from '../src/stores/hash-ring.js'
+import { HashRing } from '../src/memcached/hash-ring.js'
 
 const nodes = ['10.0.0.1:11211', '10.0.0.2:11211', '10.0.0.3:11211']
 const keys = Array.from({ length: 10_000 }, (_, i) => `ormcache:e:user:${i}`)

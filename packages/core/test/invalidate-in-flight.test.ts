@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { createCache, memoryStore } from '../src/index.js'
+import { createCache, memoryStore } from '../src/exports/index.js'
 import { gate } from './support/faulty-store.js'
 
 // Two invalidations of one tag in one process, the second made while the first's bump is on its

@@ -1,9 +1,9 @@
 import { Decimal } from 'decimal.js'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { buildKey } from '../src/adapter.js'
-import { createCache, InvalidKeyError, InvalidOptionError, memoryStore } from '../src/index.js'
-import { KeySpace } from '../src/keys.js'
+import { buildKey } from '../src/exports/adapter.js'
+import { createCache, InvalidKeyError, InvalidOptionError, memoryStore } from '../src/exports/index.js'
+import { KeySpace } from '../src/query-key.js'
 
 /** Shuffles object keys recursively: the canonical key must not notice. */
 function shuffled(value: unknown, random: () => number): unknown {

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { describe, expect, it } from 'vitest'
-import { createCache, memoryStore } from '../src/index.js'
+import { createCache, memoryStore } from '../src/exports/index.js'
 import { localBus } from '../src/tiers/bus.js'
 import { asShared, FaultyStore, gate } from './support/faulty-store.js'
 

@@ -1,7 +1,7 @@
 import crypto from 'node:crypto'
 import { afterAll, describe, expect, it } from 'vitest'
-import { type Cache, createCache } from '../src/index.js'
-import { redisStore } from '../src/redis.js'
+import { type Cache, createCache } from '../src/exports/index.js'
+import { redisStore } from '../src/exports/redis.js'
 import { connectRedis, redisUrl } from './support/services.js'
 
 /**

@@ -1,9 +1,15 @@
 import type { Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { buildKey } from '../src/adapter.js'
-import { createCache, InvalidKeyError, memoryQueue, type WriteBehindItem, writeBehind } from '../src/index.js'
-import { KeySpace } from '../src/keys.js'
-import { redisStore, redisStreamQueue } from '../src/redis.js'
+import { buildKey } from '../src/exports/adapter.js'
+import {
+  createCache,
+  InvalidKeyError,
+  memoryQueue,
+  type WriteBehindItem,
+  writeBehind,
+} from '../src/exports/index.js'
+import { redisStore, redisStreamQueue } from '../src/exports/redis.js'
+import { KeySpace } from '../src/query-key.js'
 import { unique } from './fixtures/write-behind-harness.js'
 import { connectRedis } from './support/services.js'
 

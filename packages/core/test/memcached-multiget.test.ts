@@ -1,7 +1,7 @@
 import crypto from 'node:crypto'
 import net from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type MemcachedStore, memcachedStore } from '../src/memcached.js'
+import { type MemcachedStore, memcachedStore } from '../src/exports/memcached.js'
 import {
   freePort,
   memcachedAnswers,

@@ -3,11 +3,11 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import memjs from 'memjs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ValueTooLargeError } from '../src/errors.js'
-import { createCache } from '../src/index.js'
-import { DEFAULT_MAX_VALUE_BYTES, memcachedStore } from '../src/memcached.js'
-import { memcachedKey } from '../src/stores/memcached-keys.js'
-import { memcachedExpiration } from '../src/stores/memcached-ttl.js'
-import { runStoreContract } from '../src/testing.js'
+import { createCache } from '../src/exports/index.js'
+import { DEFAULT_MAX_VALUE_BYTES, memcachedStore } from '../src/exports/memcached.js'
+import { runStoreContract } from '../src/exports/testing.js'
+import { memcachedKey } from '../src/memcached/memcached-keys.js'
+import { memcachedExpiration } from '../src/memcached/memcached-ttl.js'
 import {
   freePort,
   memcachedAnswers,

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { memoryStore, ValueTooLargeError } from '../src/index.js'
-import { runStoreContract } from '../src/testing.js'
+import { memoryStore, ValueTooLargeError } from '../src/exports/index.js'
+import { runStoreContract } from '../src/exports/testing.js'
 
 runStoreContract('memory', () => memoryStore(), { describe, it, beforeAll, afterAll })
 

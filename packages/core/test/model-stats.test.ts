@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { createCache, InvalidOptionError } from '../src/index.js'
+import { createCache, InvalidOptionError } from '../src/exports/index.js'
 
 describe('stats() per model', () => {
   it('gives each model its own hit ratio, so a user sees which models benefit', async () => {

@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis'
 import { afterAll, describe, expect, it } from 'vitest'
-import { buildKey, MAX_TTL_MS } from '../src/adapter.js'
+import { buildKey, MAX_TTL_MS } from '../src/exports/adapter.js'
 import {
   type CacheOptions,
   createCache,
@@ -10,9 +10,9 @@ import {
   NotSerializableError,
   OrmCacheError,
   writeBehind,
-} from '../src/index.js'
-import { memcachedStore } from '../src/memcached.js'
-import { redisStreamQueue } from '../src/redis.js'
+} from '../src/exports/index.js'
+import { memcachedStore } from '../src/exports/memcached.js'
+import { redisStreamQueue } from '../src/exports/redis.js'
 
 /**
  * Every option a user can get wrong is refused when the cache (store, queue) is created, with an

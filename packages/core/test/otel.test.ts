@@ -1,7 +1,13 @@
 import { trace } from '@opentelemetry/api'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { createCache, InvalidOptionError, memoryQueue, memoryStore, writeBehind } from '../src/index.js'
-import { instrumentCache } from '../src/otel.js'
+import {
+  createCache,
+  InvalidOptionError,
+  memoryQueue,
+  memoryStore,
+  writeBehind,
+} from '../src/exports/index.js'
+import { instrumentCache } from '../src/exports/otel.js'
 import { asShared, FaultyStore } from './support/faulty-store.js'
 import { childrenOf, type OtelSdk, otelSdk, points } from './support/otel.js'
 

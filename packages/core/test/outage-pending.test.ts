@@ -5,9 +5,9 @@ import {
   type OrmCacheError,
   type StoreWrite,
   UndeliveredInvalidationsError,
-} from '../src/index.js'
-import { MAX_PENDING } from '../src/invalidation.js'
-import { memoryStore } from '../src/stores/memory.js'
+} from '../src/exports/index.js'
+import { memoryStore } from '../src/memory/memory-store.js'
+import { MAX_PENDING } from '../src/tags/invalidation.js'
 import { FaultyStore, gate } from './support/faulty-store.js'
 
 /** Reads until `done` says the pending work was replayed (the retry timer's backoff is ≤ 800 ms). */

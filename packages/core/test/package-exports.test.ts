@@ -47,7 +47,7 @@ describe('published package', () => {
         else bare.add(specifier.split('/')[0]!)
       }
     }
-    visit(join(packageRoot, 'dist/index.js'))
+    visit(join(packageRoot, 'dist/exports/index.js'))
     expect(seen.size).toBeGreaterThan(10)
     expect([...bare].filter((name) => !name.startsWith('node:'))).toEqual(['decimal.js'])
   })

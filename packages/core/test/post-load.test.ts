@@ -1,8 +1,8 @@
 import { afterAll, describe, expect, it } from 'vitest'
-import { columnTag, rowTag, tableTag } from '../src/adapter.js'
-import { createCache, memoryStore } from '../src/index.js'
-import { redisStore } from '../src/redis.js'
-import type { CacheStore } from '../src/stores/types.js'
+import { columnTag, rowTag, tableTag } from '../src/exports/adapter.js'
+import { createCache, memoryStore } from '../src/exports/index.js'
+import { redisStore } from '../src/exports/redis.js'
+import type { CacheStore } from '../src/store/types.js'
 import { gate } from './support/faulty-store.js'
 import { connectCluster, connectRedis } from './support/services.js'
 

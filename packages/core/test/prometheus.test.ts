@@ -1,7 +1,7 @@
 import { Registry } from 'prom-client'
 import { describe, expect, it } from 'vitest'
-import { createCache, memoryQueue, memoryStore, writeBehind } from '../src/index.js'
-import { METRICS, prometheusMetrics } from '../src/prometheus.js'
+import { createCache, memoryQueue, memoryStore, writeBehind } from '../src/exports/index.js'
+import { METRICS, prometheusMetrics } from '../src/exports/prometheus.js'
 import { asShared, FaultyStore } from './support/faulty-store.js'
 
 interface Sample {

@@ -1,8 +1,8 @@
 import type { Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, it } from 'vitest'
-import { memoryQueue } from '../src/index.js'
-import { redisStreamQueue } from '../src/redis.js'
-import { runQueueContract } from '../src/testing.js'
+import { memoryQueue } from '../src/exports/index.js'
+import { redisStreamQueue } from '../src/exports/redis.js'
+import { runQueueContract } from '../src/exports/testing.js'
 import { connectRedis } from './support/services.js'
 
 // keyv style: one contract per pluggable interface, run by every implementation.

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { describe, expect, it } from 'vitest'
-import { createCache, memoryStore } from '../src/index.js'
+import { createCache, memoryStore } from '../src/exports/index.js'
 import { gate, withJitter } from './support/faulty-store.js'
 
 /** A tiny stand-in database: values per row, each write strictly increasing. */

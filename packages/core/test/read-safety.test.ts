@@ -1,6 +1,12 @@
 import { afterAll, describe, expect, it } from 'vitest'
-import { classifyRead, planRead, type SqlDialect, sqlTables, type UncacheableReason } from '../src/adapter.js'
-import { createCache, NoDependenciesError, type OrmCacheError } from '../src/index.js'
+import {
+  classifyRead,
+  planRead,
+  type SqlDialect,
+  sqlTables,
+  type UncacheableReason,
+} from '../src/exports/adapter.js'
+import { createCache, NoDependenciesError, type OrmCacheError } from '../src/exports/index.js'
 
 type Case = [sql: string, reason: UncacheableReason | 'cacheable', dialect?: SqlDialect]
 

@@ -1,9 +1,9 @@
 import crypto from 'node:crypto'
 import type { Cluster } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { redisStore } from '../src/redis.js'
-import { keySlot } from '../src/stores/redis-slot.js'
-import { runStoreContract } from '../src/testing.js'
+import { redisStore } from '../src/exports/redis.js'
+import { runStoreContract } from '../src/exports/testing.js'
+import { keySlot } from '../src/redis/redis-slot.js'
 import { clusterNodes, connectCluster } from './support/services.js'
 import { sharedCacheSuite } from './support/shared-cache.js'
 

@@ -4,8 +4,8 @@ import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { redisStore } from '../src/redis.js'
-import { runStoreContract } from '../src/testing.js'
+import { redisStore } from '../src/exports/redis.js'
+import { runStoreContract } from '../src/exports/testing.js'
 import {
   connectRedis,
   freePort,

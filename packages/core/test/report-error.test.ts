@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { createCache, InvalidTagError, type OrmCacheError } from '../src/index.js'
+import { createCache, InvalidTagError, type OrmCacheError } from '../src/exports/index.js'
 
 describe('cache.reportError (for adapters that must not throw from ORM hooks)', () => {
   it('emits an error event, calls onError and counts it, wrapping foreign errors in a typed one', () => {

@@ -1,10 +1,10 @@
 import crypto from 'node:crypto'
 import { inspect } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createCache, type OrmCacheError, StoreError, writeBehind } from '../src/index.js'
-import { memcachedStore } from '../src/memcached.js'
+import { createCache, type OrmCacheError, StoreError, writeBehind } from '../src/exports/index.js'
+import { memcachedStore } from '../src/exports/memcached.js'
+import { redisStore, redisStreamQueue } from '../src/exports/redis.js'
 import { redactCredentials } from '../src/redact.js'
-import { redisStore, redisStreamQueue } from '../src/redis.js'
 import { freePort, type OwnedServer, redisAnswers, startServer } from './support/services.js'
 
 /**

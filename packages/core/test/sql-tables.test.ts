@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { type SqlDialect, sqlTables } from '../src/adapter.js'
+import { type SqlDialect, sqlTables } from '../src/exports/adapter.js'
 
 type Case = [sql: string, reads: string[], writes: string[] | undefined, dialect?: SqlDialect]
 

@@ -1,7 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { afterEach, describe, expect, it } from 'vitest'
-import { Budget, withinBudget } from '../src/budget.js'
-import { GuardedStore } from '../src/guarded-store.js'
 import {
   type Cache,
   type CacheEvents,
@@ -9,8 +7,10 @@ import {
   createCache,
   memoryStore,
   type OrmCacheError,
-} from '../src/index.js'
-import { redisStore } from '../src/redis.js'
+} from '../src/exports/index.js'
+import { redisStore } from '../src/exports/redis.js'
+import { Budget, withinBudget } from '../src/store/budget.js'
+import { GuardedStore } from '../src/store/guarded-store.js'
 import { FaultyStore } from './support/faulty-store.js'
 import { freePort } from './support/services.js'
 

@@ -1,7 +1,7 @@
 import crypto from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type MemcachedStore, memcachedStore } from '../src/memcached.js'
-import { lookupEntry } from '../src/store-ops.js'
+import { type MemcachedStore, memcachedStore } from '../src/exports/memcached.js'
+import { lookupEntry } from '../src/store/store-ops.js'
 import { memcachedServers, requireMemcached } from './support/services.js'
 
 /**

@@ -10,9 +10,9 @@ import {
   type OrmCacheError,
   StoreResetError,
   UndeliveredInvalidationsError,
-} from '../src/index.js'
-import { memcachedStore } from '../src/memcached.js'
-import { redisStore } from '../src/redis.js'
+} from '../src/exports/index.js'
+import { memcachedStore } from '../src/exports/memcached.js'
+import { redisStore } from '../src/exports/redis.js'
 import {
   freePort,
   memcachedAnswers,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { TransactionBuffer } from '../src/adapter.js'
+import { TransactionBuffer } from '../src/exports/adapter.js'
 
 describe('TransactionBuffer', () => {
   it('collects tags and drains them once at commit', () => {

@@ -1,7 +1,7 @@
 import { Decimal } from 'decimal.js'
 import { describe, expect, it } from 'vitest'
-import { bulkTag, bulkWriteTags, rowTag, rowWriteTags, tableTag } from '../src/adapter.js'
-import { InvalidTagError } from '../src/index.js'
+import { bulkTag, bulkWriteTags, rowTag, rowWriteTags, tableTag } from '../src/exports/adapter.js'
+import { InvalidTagError } from '../src/exports/index.js'
 
 describe('shared tag vocabulary', () => {
   it('names tables case- and schema-insensitively, unquoted', () => {

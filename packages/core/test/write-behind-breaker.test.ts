@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { createCache, memoryQueue, writeBehind } from '../src/index.js'
+import { createCache, memoryQueue, writeBehind } from '../src/exports/index.js'
 
 describe('write-behind during a queue outage', () => {
   it('stops trying a failing queue after three failures, so each write falls back at once', async () => {

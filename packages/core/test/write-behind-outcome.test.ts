@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { type CacheStore, createCache, memoryStore, type StoreWrite } from '../src/index.js'
+import { type CacheStore, createCache, memoryStore, type StoreWrite } from '../src/exports/index.js'
 import { FaultyStore, gate } from './support/faulty-store.js'
 
 /**

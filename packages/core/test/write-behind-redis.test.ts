@@ -11,9 +11,9 @@ import {
   type WriteBehind,
   type WriteBehindItem,
   writeBehind,
-} from '../src/index.js'
-import { type RedisStreamQueue, redisStore, redisStreamQueue } from '../src/redis.js'
-import type { RedisStreamQueueOptions } from '../src/stores/redis-stream-queue.js'
+} from '../src/exports/index.js'
+import { type RedisStreamQueue, redisStore, redisStreamQueue } from '../src/exports/redis.js'
+import type { RedisStreamQueueOptions } from '../src/write-behind/redis-stream-queue.js'
 import { compareIds, RecordingDatabase, seededRandom, unique } from './fixtures/write-behind-harness.js'
 import { gate } from './support/faulty-store.js'
 import { connectCluster, connectRedis, freePort } from './support/services.js'

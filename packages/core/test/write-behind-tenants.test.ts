@@ -11,8 +11,8 @@ import {
   type WriteBehindEvents,
   type WriteBehindItem,
   writeBehind,
-} from '../src/index.js'
-import { type RedisStreamQueueOptions, redisStore, redisStreamQueue } from '../src/redis.js'
+} from '../src/exports/index.js'
+import { type RedisStreamQueueOptions, redisStore, redisStreamQueue } from '../src/exports/redis.js'
 import { unique } from './fixtures/write-behind-harness.js'
 import { connectRedis, freePort, type OwnedServer, redisAnswers, startServer } from './support/services.js'
 

@@ -9,7 +9,7 @@ import {
   type WriteBehind,
   type WriteBehindOptions,
   writeBehind,
-} from '../src/index.js'
+} from '../src/exports/index.js'
 import {
   type Backend,
   compareIds,

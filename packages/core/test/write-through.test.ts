@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { bulkTag, rowTag, rowWriteTags, tableTag } from '../src/adapter.js'
-import { createCache, memoryStore } from '../src/index.js'
+import { bulkTag, rowTag, rowWriteTags, tableTag } from '../src/exports/adapter.js'
+import { createCache, memoryStore } from '../src/exports/index.js'
 import { FaultyStore, gate } from './support/faulty-store.js'
 
 const row = (id: number) => rowTag('users', { id })

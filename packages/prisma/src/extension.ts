@@ -3,14 +3,20 @@ import { holdCache, planRead, tableTag } from '@ormcache/core/adapter'
 import { Decimal } from '@prisma/client/runtime/client'
 import { ExtensionContext, type OperationCall, resolveModel } from './context.js'
 import { rawQueryKey } from './keys.js'
+import { cachedRead, READ_OPERATIONS } from './model-read.js'
+import {
+  applyCommitted,
+  isRawOperation,
+  rawOperation,
+  trackedWrite,
+  WRITE_OPERATIONS,
+} from './model-write.js'
 import { type CacheExtensionOptions, resolveOptions } from './options.js'
 import { internalParams, readClientInternals } from './prisma-internals.js'
 import { dialectOf, rawStatement, rawVerdict, uncacheable } from './raw-sql.js'
-import { cachedRead, READ_OPERATIONS } from './read-path.js'
 import { buildDataModel } from './schema/data-model.js'
 import { TransactionTracker } from './transactions.js'
 import type { CacheExtension, CacheExtensionArgs, RawCacheOptions } from './types.js'
-import { applyCommitted, isRawOperation, rawOperation, trackedWrite, WRITE_OPERATIONS } from './write-path.js'
 
 interface Extendable {
   $extends(extension: unknown): unknown

@@ -8,9 +8,9 @@ import {
   type SqlDialect,
   sqlTables,
 } from '@ormcache/core/adapter'
-import { deleteCascadeTags, updateCascadeTags } from './analysis/referential.js'
-import type { WriteEffects } from './analysis/write-effects.js'
 import type { DataModel } from './schema/data-model.js'
+import { deleteCascadeTags, updateCascadeTags } from './write-effects/referential.js'
+import type { WriteEffects } from './write-effects/write-effects.js'
 
 export const RAW_OPERATIONS = new Set([
   '$executeRaw',

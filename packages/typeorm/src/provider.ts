@@ -10,9 +10,9 @@ import {
 import type { DataSource, DataSourceOptions, QueryRunner } from 'typeorm'
 import { dialectOf } from './dialect.js'
 import { defaultScope, identifierKey, identifierTag, identifierTags, queryKey } from './keys.js'
+import { readDependencies } from './read-deps/read-deps.js'
 import { announceRead, forgetRead, type StructuredResult } from './read-intercept.js'
-import { readDependencies } from './read-tags.js'
-import { schemaOf } from './schema.js'
+import { schemaOf } from './schema/entity-schema.js'
 import { ReadVerdicts } from './sql/read-safety.js'
 
 /** The object form of TypeORM's `cache` DataSource option. */

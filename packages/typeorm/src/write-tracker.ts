@@ -3,10 +3,10 @@ import { normalizeTable } from '@ormcache/core/adapter'
 import type { AfterQueryEvent, DataSource, QueryRunner } from 'typeorm'
 import { dataSourceOf } from './compat.js'
 import { dialectOf } from './dialect.js'
-import { type EntityWrite, type EntityWriteKind, entityWriteTags } from './event-tags.js'
 import { stateOf } from './runner-state.js'
-import { schemaOf } from './schema.js'
-import { writeEffect } from './write-tags.js'
+import { schemaOf } from './schema/entity-schema.js'
+import { type EntityWrite, type EntityWriteKind, entityWriteTags } from './write-effects/event-tags.js'
+import { writeEffect } from './write-effects/write-effects.js'
 
 /**
  * Turns what TypeORM executed into invalidations, and applies them at the right moment: at once

@@ -1,8 +1,8 @@
 import 'reflect-metadata'
 import { DataSource } from 'typeorm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { preciseRead } from '../src/precise-reads.js'
-import { SchemaIndex } from '../src/schema.js'
+import { preciseRead } from '../src/read-deps/precise-reads.js'
+import { SchemaIndex } from '../src/schema/entity-schema.js'
 import { defineEntities } from './support/entities.js'
 
 /** After-load tags of a list with a LEFT-JOINed relation, where each parent repeats per child. */

@@ -1,10 +1,10 @@
 import 'reflect-metadata'
 import { DataSource } from 'typeorm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { readDependencies } from '../src/read-tags.js'
-import { SchemaIndex } from '../src/schema.js'
+import { readDependencies } from '../src/read-deps/read-deps.js'
+import { SchemaIndex } from '../src/schema/entity-schema.js'
 import { statementShape } from '../src/sql/statements.js'
-import { writeEffect } from '../src/write-tags.js'
+import { writeEffect } from '../src/write-effects/write-effects.js'
 import { defineEntities } from './support/entities.js'
 
 /** The statement analysis on its own, on SQL forms TypeORM and people write. */

@@ -1,5 +1,5 @@
 import type { Attributes, BatchObservableResult, Meter, Observable } from '@opentelemetry/api'
-import type { CacheContext } from '../context.js'
+import type { CacheContext } from '../cache-context.js'
 import { METRICS, READ_SECONDS_BUCKETS } from './metric-names.js'
 import {
   type ChangeStreamSource,

@@ -1,7 +1,7 @@
 import type * as Api from '@opentelemetry/api'
 import type { Attributes, Span, SpanStatusCode, Tracer } from '@opentelemetry/api'
 import type { CacheTracer, InvalidationStart, ReadScope, ReadStart } from '../observe.js'
-import type { ReadOutcome } from '../strategies/cache-aside.js'
+import type { ReadOutcome } from '../read-path/cache-aside.js'
 
 const INTERNAL = 0 // SpanKind.INTERNAL
 const ERROR = 2 as SpanStatusCode // SpanStatusCode.ERROR

@@ -1,9 +1,9 @@
 import type * as PromClient from 'prom-client'
 import type { Cache } from '../cache.js'
-import type { CacheContext } from '../context.js'
+import type { CacheContext } from '../cache-context.js'
 import { InvalidOptionError } from '../errors.js'
 import { contextOf } from '../observe.js'
-import { loadPeer } from '../stores/peer.js'
+import { loadPeer } from '../store/peer.js'
 import { METRICS, READ_SECONDS_BUCKETS } from './metric-names.js'
 import {
   type ChangeStreamSource,

@@ -1,4 +1,4 @@
-import type { CacheContext } from '../context.js'
+import type { CacheContext } from '../cache-context.js'
 import { InvalidOptionError, type OrmCacheError } from '../errors.js'
 import type { CacheEvents } from '../events.js'
 import { BREAKER_VALUES } from './metric-names.js'

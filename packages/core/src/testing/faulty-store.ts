@@ -1,4 +1,4 @@
-import type { CacheStore, StoreCapabilities, StoreWrite } from '../stores/types.js'
+import type { CacheStore, StoreCapabilities, StoreWrite } from '../store/types.js'
 
 /**
  * What a `FaultyStore` does with the next operations: pass them through (`ok`), reject all of them

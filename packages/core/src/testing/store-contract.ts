@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import crypto from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
-import type { CacheStore } from '../stores/types.js'
+import type { CacheStore } from '../store/types.js'
 
 /** The subset of vitest / node:test / jest the suite needs, passed in so it binds to none. */
 export interface ContractRunner {

@@ -1,7 +1,7 @@
-import type { CacheStore } from '../../src/index.js'
+import type { CacheStore } from '../../src/exports/index.js'
 
 // The fault injector itself is public (`@ormcache/core/testing`); the helpers below are the core's own.
-export { FaultyStore } from '../../src/testing.js'
+export { FaultyStore } from '../../src/exports/testing.js'
 
 /** A promise that a test resolves by hand: used to pause loaders and writers at exact points. */
 export function gate<T = void>() {

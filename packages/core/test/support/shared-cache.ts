@@ -1,7 +1,7 @@
 import crypto from 'node:crypto'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { type Cache, createCache, type OrmCacheError } from '../../src/index.js'
-import type { CacheStore } from '../../src/stores/types.js'
+import { type Cache, createCache, type OrmCacheError } from '../../src/exports/index.js'
+import type { CacheStore } from '../../src/store/types.js'
 
 /**
  * Two caches on one shared backend, each with its own store and connection, stand in for two

@@ -1,0 +1,77 @@
+import type { StoreWrite } from '../store/types.js'
+import {
+  LOG_LENGTH,
+  type LoggedBump,
+  logClean,
+  logRecord,
+  type SettleReply,
+  type SettleRequest,
+  type WriteLog,
+} from '../tags/write-log.js'
+
+/** The synchronous key-value core of an in-process store. */
+export interface SyncKv {
+  read(key: string): string | undefined
+  write(key: string, value: string, ttlMs: number | undefined): void
+  remove(key: string): void
+}
+
+/**
+ * The write log of a store whose operations run synchronously (memory): every call is applied
+ * as a whole before any other, so each bump and each settle is atomic. A log is one value, its
+ * records separated by newlines (tokens and store keys contain none).
+ */
+export function syncWriteLog(kv: SyncKv): WriteLog {
+  const put = (writes: readonly StoreWrite[]) => {
+    for (const write of writes) kv.write(write.key, write.value, write.ttlMs)
+  }
+  const bump = (
+    coarse: readonly StoreWrite[],
+    logged: readonly LoggedBump[],
+    fine: readonly StoreWrite[],
+  ) => {
+    put(coarse)
+    for (const entry of logged) {
+      const old = kv.read(entry.logKey)
+      const records = old === undefined ? [] : old.split('\n')
+      records.push(logRecord(entry, kv.read(entry.tagKey)))
+      kv.write(entry.logKey, records.slice(-LOG_LENGTH).join('\n'), entry.ttlMs)
+      kv.write(entry.tagKey, entry.token, entry.ttlMs)
+    }
+    put(fine)
+  }
+  return {
+    async bump(coarse, logged, fine) {
+      bump(coarse, logged, fine)
+    },
+    async bumpGuarded(coarse, logged, fine, guards, entry) {
+      const held = guards.every((guard) => kv.read(guard.key) === guard.expected)
+      bump(coarse, logged, fine)
+      if (held) kv.write(entry.key, entry.value, entry.ttlMs)
+      return held
+    },
+    async settle(request: SettleRequest): Promise<SettleReply> {
+      const versions = request.keys.map((key, i) => {
+        const known = kv.read(key)
+        if (known !== undefined) return known
+        const created = `${request.token}.${i}`
+        kv.write(key, created, i === 0 ? undefined : request.tagTtlMs)
+        return created
+      })
+      const fine = new Set([...request.keys.slice(1), ...request.watch])
+      const clean =
+        versions[0] === request.epoch &&
+        request.tables.every((table) => {
+          const log = kv.read(table.logKey)
+          return logClean(kv.read(table.tagKey), table.since, log === undefined ? [] : log.split('\n'), fine)
+        })
+      const fill = request.fill
+      if (!clean || fill === undefined) return { versions, clean, filled: false }
+      let head = fill.head
+      for (let i = 1; i < versions.length; i++) head += ` ${versions[i]}`
+      kv.write(fill.key, head + fill.rest, fill.ttlMs)
+      if (fill.lease !== undefined && kv.read(fill.lease.key) === fill.lease.owner) kv.remove(fill.lease.key)
+      return { versions, clean, filled: true }
+    },
+  }
+}

@@ -1,0 +1,35 @@
+import type { CacheContext } from '../cache-context.js'
+import type { Entry } from '../entry.js'
+import type { EntryAddress } from '../query-key.js'
+import { isCurrent, sameTags } from '../tags/versions.js'
+
+/**
+ * An L1 answer for `address` under `tags`, or undefined to go to the store. bounded mode trusts
+ * L1 within maxStaleness (the bus evicts invalidated entries); strict mode confirms the entry's
+ * versions with one small read (no payload, no parse). Store faults fall through to the caller's
+ * own error handling by rejecting.
+ */
+export async function readL1(
+  ctx: CacheContext,
+  address: EntryAddress,
+  tags: readonly string[],
+): Promise<Entry | undefined> {
+  const l1 = ctx.l1
+  if (l1 === undefined || !l1.active) return undefined
+  const slot = l1.get(address.storeKey)
+  if (slot === undefined) return undefined
+  const { entry } = slot
+  if (entry.identity !== address.identity || !sameTags(entry.tags, tags) || Date.now() >= entry.freshUntil) {
+    l1.delete(address.storeKey)
+    return undefined
+  }
+  if (ctx.options.consistency === 'bounded') {
+    if (l1.isFresh(slot)) return entry
+    l1.delete(address.storeKey)
+    return undefined
+  }
+  const current = await ctx.tags.current(ctx.store, tags)
+  if (ctx.lineage.trusted(current[0]) && isCurrent(entry, current[0], current.slice(1))) return entry
+  l1.delete(address.storeKey)
+  return undefined
+}

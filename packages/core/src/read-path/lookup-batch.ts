@@ -1,0 +1,83 @@
+import type { CacheContext } from '../cache-context.js'
+import type { EntryAddress } from '../query-key.js'
+import type { LeaseRef } from '../store/types.js'
+import { sameTags } from '../tags/versions.js'
+import { type Lookup, lookup } from './store-lookup.js'
+
+interface Open {
+  tags: readonly string[]
+  leased: boolean
+  /** The tick this lookup waits for; its first reader sends it when that tick comes. */
+  gate: Promise<void>
+  /** Set by the first reader the moment it sends the lookup. */
+  sent?: Promise<Lookup>
+}
+
+/**
+ * Concurrent reads of one key in one process share one store lookup, but only a lookup that has
+ * not been sent yet: it leaves on the next tick, after every read that joined it had started, so
+ * it sees every write that finished before any of them began. A lookup already on its way may
+ * predate such a write, so nobody joins it. A stampede of N readers in a process thus costs one
+ * lookup instead of N, and its load starts without waiting for the other N - 1 replies.
+ *
+ * All lookups opened in one tick wait on one shared gate (one promise and one nextTick per tick,
+ * not per read): the hit path of 64 concurrent callers pays for the hop once.
+ */
+export class LookupBatch {
+  private readonly open = new Map<string, Open>()
+  private gate: Promise<void> | undefined
+
+  lookup(
+    ctx: CacheContext,
+    address: EntryAddress,
+    tags: readonly string[],
+    lease: LeaseRef | undefined,
+  ): Promise<Lookup> {
+    const pending = this.open.get(address.storeKey)
+    if (pending !== undefined && pending.leased === (lease !== undefined) && sameTags(pending.tags, tags))
+      return this.join(ctx, pending)
+    if (pending !== undefined) return lookup(ctx, address, tags, lease)
+    const open: Open = { tags, leased: lease !== undefined, gate: this.nextTick() }
+    this.open.set(address.storeKey, open)
+    return this.send(ctx, address, open, lease)
+  }
+
+  private async send(
+    ctx: CacheContext,
+    address: EntryAddress,
+    open: Open,
+    lease: LeaseRef | undefined,
+  ): Promise<Lookup> {
+    await open.gate
+    // Closed before it is sent: a read that starts from here on sends its own.
+    if (this.open.get(address.storeKey) === open) this.open.delete(address.storeKey)
+    open.sent = lookup(ctx, address, open.tags, lease)
+    return open.sent
+  }
+
+  private async join(ctx: CacheContext, open: Open): Promise<Lookup> {
+    // Joined after the first reader awaited the same gate: its continuation runs first and sends.
+    await open.gate
+    return ownCopy(ctx, await open.sent!)
+  }
+
+  private nextTick(): Promise<void> {
+    let gate = this.gate
+    if (gate === undefined) {
+      gate = new Promise<void>((resolve) =>
+        process.nextTick(() => {
+          this.gate = undefined
+          resolve()
+        }),
+      )
+      this.gate = gate
+    }
+    return gate
+  }
+}
+
+/** A joined read gets its own copy of the value, never the first reader's object. */
+function ownCopy(ctx: CacheContext, found: Lookup): Lookup {
+  if (found.kind === 'miss' || found.kind === 'untrusted') return found
+  return { ...found, entry: { ...found.entry, value: ctx.codec.clone(found.entry.value) } }
+}

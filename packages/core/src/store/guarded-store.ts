@@ -1,0 +1,187 @@
+import { CircuitOpenError, OrmCacheError, StoreError, StoreTimeoutError } from '../errors.js'
+import type { WriteLog } from '../tags/write-log.js'
+import { currentBudget } from './budget.js'
+import type { CircuitBreakerOptions, CircuitState } from './circuit-breaker.js'
+import { type CircuitChange, StoreBreaker } from './store-breaker.js'
+import { withTimeout } from './timeout.js'
+import type {
+  CacheStore,
+  Guard,
+  LeaseRef,
+  LookupReply,
+  LookupRequest,
+  StoreCapabilities,
+  StoreWrite,
+  VersionRead,
+} from './types.js'
+
+export interface GuardOptions {
+  /** ms before a read is abandoned (0 = never). */
+  readTimeoutMs: number
+  writeTimeoutMs: number
+  breaker: CircuitBreakerOptions | false
+  /** A key the half-open probe may read (when the store has no `ping`). */
+  probeKey: string
+  onStateChange?: (change: CircuitChange) => void
+}
+
+/** ms the background probe waits for the store when no timeout is configured. */
+const PROBE_TIMEOUT_MS = 1_000
+
+/**
+ * Puts per-operation timeouts, the operation's total budget (budget.ts) and a circuit breaker
+ * around any store, and turns every failure into a typed `OrmCacheError` that carries the
+ * underlying cause. A store that knows its connection is down says so (`unavailable()`), and
+ * the call fails at once instead of waiting for its timeout. The cache only talks to a guarded store.
+ */
+export class GuardedStore implements CacheStore {
+  readonly name: string
+  readonly capabilities: StoreCapabilities
+  private readonly breaker: StoreBreaker | undefined
+  readonly readVersions?: (request: VersionRead) => Promise<string[]>
+  readonly lookup?: (request: LookupRequest) => Promise<LookupReply>
+  readonly fill?: (write: StoreWrite, lease: LeaseRef | undefined) => Promise<void>
+  readonly bumpGuarded?: (
+    writes: readonly StoreWrite[],
+    guards: readonly Guard[],
+    entry: StoreWrite,
+  ) => Promise<boolean>
+  readonly waitForFill?: (entryKey: string, ms: number, since: number) => Promise<void> | undefined
+  readonly writeLog?: WriteLog
+
+  constructor(
+    readonly inner: CacheStore,
+    private readonly options: GuardOptions,
+  ) {
+    this.name = inner.name
+    this.capabilities = inner.capabilities
+    this.breaker =
+      options.breaker === false
+        ? undefined
+        : new StoreBreaker(
+            options.breaker,
+            () => this.probe(),
+            (change) => options.onStateChange?.(change),
+          )
+    // The fused operations exist only where the inner store has them (store-ops.ts composes the rest).
+    const { readTimeoutMs, writeTimeoutMs } = options
+    if (inner.readVersions)
+      this.readVersions = (request) =>
+        this.guard('readVersions', writeTimeoutMs, () => inner.readVersions!(request))
+    if (inner.lookup)
+      this.lookup = (request) => this.guard('lookup', readTimeoutMs, () => inner.lookup!(request))
+    if (inner.fill)
+      this.fill = (write, lease) => this.guard('fill', writeTimeoutMs, () => inner.fill!(write, lease))
+    // Waiting never fails (it times out into a poll), so it needs no guard.
+    if (inner.waitForFill) this.waitForFill = (key, ms, since) => inner.waitForFill!(key, ms, since)
+    if (inner.bumpGuarded)
+      this.bumpGuarded = (writes, guards, entry) =>
+        this.guard('bumpGuarded', writeTimeoutMs, () => inner.bumpGuarded!(writes, guards, entry))
+    const log = inner.writeLog
+    if (log !== undefined)
+      this.writeLog = {
+        bump: (coarse, logged, fine) =>
+          this.guard('writeLog.bump', writeTimeoutMs, () => log.bump(coarse, logged, fine)),
+        bumpGuarded: (coarse, logged, fine, guards, entry) =>
+          this.guard('writeLog.bumpGuarded', writeTimeoutMs, () =>
+            log.bumpGuarded(coarse, logged, fine, guards, entry),
+          ),
+        settle: (request) => this.guard('writeLog.settle', writeTimeoutMs, () => log.settle(request)),
+      }
+  }
+
+  get state(): CircuitState {
+    return this.breaker?.state ?? 'closed'
+  }
+
+  /** Which run of consecutive failures the store is in (changes when a new run starts). */
+  get faultStreak(): number {
+    return this.breaker?.faultStreak ?? -2
+  }
+
+  get(key: string) {
+    return this.guard('get', this.options.readTimeoutMs, () => this.inner.get(key))
+  }
+  getMany(keys: readonly string[]) {
+    return this.guard('getMany', this.options.readTimeoutMs, () => this.inner.getMany(keys))
+  }
+  set(key: string, value: string, ttlMs?: number) {
+    return this.guard('set', this.options.writeTimeoutMs, () => this.inner.set(key, value, ttlMs))
+  }
+  setMany(entries: readonly StoreWrite[]) {
+    return this.guard('setMany', this.options.writeTimeoutMs, () => this.inner.setMany(entries))
+  }
+  add(key: string, value: string, ttlMs?: number) {
+    return this.guard('add', this.options.writeTimeoutMs, () => this.inner.add(key, value, ttlMs))
+  }
+  compareAndSet(key: string, expected: string, value: string, ttlMs?: number) {
+    return this.guard('compareAndSet', this.options.writeTimeoutMs, () =>
+      this.inner.compareAndSet(key, expected, value, ttlMs),
+    )
+  }
+  delete(key: string) {
+    return this.guard('delete', this.options.writeTimeoutMs, () => this.inner.delete(key))
+  }
+  deleteIfEquals(key: string, value: string) {
+    return this.guard('deleteIfEquals', this.options.writeTimeoutMs, () =>
+      this.inner.deleteIfEquals(key, value),
+    )
+  }
+  close() {
+    this.breaker?.close()
+    return this.inner.close()
+  }
+
+  /** The half-open probe: a cheap round trip, run by the breaker's timer, never by a user call. */
+  private async probe(): Promise<void> {
+    const down = this.inner.unavailable?.()
+    if (down !== undefined) throw new StoreError('probe', down)
+    const ms = this.options.readTimeoutMs > 0 ? this.options.readTimeoutMs : PROBE_TIMEOUT_MS
+    const run: Promise<unknown> = this.inner.ping ? this.inner.ping() : this.inner.get(this.options.probeKey)
+    try {
+      await withTimeout(run, ms, () => new StoreTimeoutError('probe', ms))
+    } catch (error) {
+      throw OrmCacheError.is(error) ? error : new StoreError('probe', error)
+    }
+  }
+
+  private async guard<T>(operation: string, timeoutMs: number, run: () => Promise<T>): Promise<T> {
+    const breaker = this.breaker
+    if (breaker !== undefined && !breaker.allow()) throw new CircuitOpenError(operation, breaker.cause)
+    const down = this.inner.unavailable?.()
+    if (down !== undefined) {
+      // A refused or closed connection: fail now with its cause rather than wait for a timeout.
+      const error = new StoreError(operation, down)
+      breaker?.failure(error)
+      throw error
+    }
+    const budget = currentBudget()
+    let limit = timeoutMs
+    if (budget !== undefined) {
+      const left = Math.floor(budget.remaining())
+      // An operation that spent its budget skips its remaining store calls; the store was not
+      // asked, so this says nothing about its health.
+      if (left <= 0) throw new StoreTimeoutError(operation, budget.limitMs, { budget: true })
+      limit = timeoutMs > 0 ? Math.min(timeoutMs, left) : left
+    }
+    const started = budget === undefined ? 0 : performance.now()
+    try {
+      const result = await withTimeout(run(), limit, () => {
+        const cause = this.inner.unavailable?.()
+        return new StoreTimeoutError(operation, limit, cause === undefined ? {} : { cause })
+      })
+      breaker?.success()
+      return result
+    } catch (error) {
+      // When the connection is known to be down, its error (ECONNREFUSED…) is the real cause.
+      const typed = OrmCacheError.is(error)
+        ? error
+        : new StoreError(operation, this.inner.unavailable?.() ?? error)
+      // A value the store refuses by size says nothing about the store's health.
+      if (breaker !== undefined && typed.code !== 'ERR_VALUE_TOO_LARGE') breaker.failure(typed)
+      throw typed
+    } finally {
+      budget?.spend(performance.now() - started)
+    }
+  }
+}

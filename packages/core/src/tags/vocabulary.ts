@@ -1,0 +1,130 @@
+import { isDecimal } from '../codec.js'
+import { InvalidTagError } from '../errors.js'
+
+/**
+ * The tag names both ORM adapters use, so a write through TypeORM invalidates Prisma's reads of
+ * the same table and vice versa. Table names are the real database names (after @@map or
+ * @Entity(name)), compared case-insensitively and without schema: two tables that differ only in
+ * case or schema share tags, which can only over-invalidate, never leave stale data.
+ *
+ * - table tag: every read that is not a primary-key lookup depends on it; every write bumps it.
+ * - bulk tag: primary-key lookups depend on it; writes whose rows are unknown bump it.
+ * - row tag: a primary-key lookup depends on it; a write to that row bumps it.
+ */
+export const tableTag = (table: string): string => `t:${normalizeTable(table)}`
+export const bulkTag = (table: string): string => `b:${normalizeTable(table)}`
+
+/**
+ * `primaryKey` maps database column names to values. Values are normalized so that both ORMs
+ * produce the same tag for the same row (TypeORM returns bigint columns as strings, Prisma as
+ * BigInt; both become decimal digits).
+ */
+export function rowTag(table: string, primaryKey: Readonly<Record<string, unknown>>): string {
+  const columns = Object.keys(primaryKey).sort()
+  if (columns.length === 0) throw new InvalidTagError(`Row tag for "${table}" needs at least one key column`)
+  const parts = columns.map((column) => {
+    const value = normalizeValue(primaryKey[column], table, column)
+    return columns.length === 1 ? value : `${column.toLowerCase()}=${value.length}:${value}`
+  })
+  return `r:${normalizeTable(table)}:${parts.join('&')}`
+}
+
+/** The tags a single-row write must bump. */
+export function rowWriteTags(table: string, primaryKey: Readonly<Record<string, unknown>>): string[] {
+  return [tableTag(table), rowTag(table, primaryKey)]
+}
+
+/** The tags a write to unknown rows (bulk update/delete, raw SQL) must bump. */
+export function bulkWriteTags(table: string): string[] {
+  return [tableTag(table), bulkTag(table)]
+}
+
+/**
+ * Column-value tag: the rows of `table` whose `column` holds `value`. Lists whose filter pins
+ * that column to that value depend on it; a write bumps it for the values the written columns
+ * take. Built from a row image alone (column name + value), so a change-stream consumer computes
+ * the same tag from a WAL row. Values are normalized like primary keys; booleans become 1/0,
+ * which is how SQLite and MySQL return them.
+ */
+export function columnTag(table: string, column: string, value: unknown): string {
+  const normalized = typeof value === 'boolean' ? (value ? '1' : '0') : normalizeValue(value, table, column)
+  return `v:${normalizeTable(table)}:${column.toLowerCase()}=${normalized}`
+}
+
+/**
+ * Bumped by a write that sets `column` to a value it cannot name (an SQL expression, a default
+ * the database filled in). Every list pinning the column depends on it.
+ */
+export const columnAnyTag = (table: string, column: string): string =>
+  `a:${normalizeTable(table)}:${column.toLowerCase()}`
+
+/**
+ * Row and column-value tags may be dependencies a read learns only after its load (the rows it
+ * returned). Writes bump them strictly after the coarse tags of the same write (see tags.ts).
+ */
+export function isFineTag(tag: string): boolean {
+  return tag.startsWith('r:') || tag.startsWith('v:')
+}
+
+/** True if `tag` is a row or column-value tag of `table` (already normalized). */
+export function isFineTagOf(tag: string, normalizedTable: string): boolean {
+  return (
+    (tag.startsWith('r:') || tag.startsWith('v:')) &&
+    tag.startsWith(':', 2 + normalizedTable.length) &&
+    tag.slice(2, 2 + normalizedTable.length) === normalizedTable
+  )
+}
+
+/** Values a column-value tag can be made of (anything the row-key normalization accepts, and null). */
+export function isTaggableValue(value: unknown): boolean {
+  if (value === null) return true
+  const type = typeof value
+  return (
+    type === 'string' ||
+    type === 'bigint' ||
+    type === 'boolean' ||
+    (type === 'number' && Number.isFinite(value)) ||
+    value instanceof Date ||
+    value instanceof Uint8Array ||
+    isDecimal(value)
+  )
+}
+
+export function normalizeTable(table: string): string {
+  if (typeof table !== 'string' || table.length === 0)
+    throw new InvalidTagError('Table names must be non-empty')
+  const unquoted = table.replace(/["`[\]]/g, '')
+  const dot = unquoted.lastIndexOf('.')
+  return (dot === -1 ? unquoted : unquoted.slice(dot + 1)).toLowerCase()
+}
+
+function normalizeValue(value: unknown, table: string, column: string): string {
+  // NUL cannot occur in a PostgreSQL text value; a collision would only over-invalidate anyway.
+  if (value === null) return '\u0000null'
+  switch (typeof value) {
+    case 'string':
+      return value
+    case 'number':
+    case 'bigint':
+      return String(value)
+    case 'boolean':
+      return value ? 'true' : 'false'
+  }
+  if (value instanceof Date) return value.toISOString()
+  if (value instanceof Uint8Array)
+    return Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('hex')
+  if (isDecimal(value)) return String(value)
+  throw new InvalidTagError(`Column "${column}" of "${table}" has an unsupported value (${String(value)})`)
+}
+
+/**
+ * The table a vocabulary tag belongs to (`t:`, `b:`, `a:`, `r:`, `v:`), or undefined for other
+ * tags. The name ends at the first colon after the prefix, so for a table whose normalized name
+ * contains a colon this is a prefix of it: readers of such tables do not rely on the write log
+ * (post-load.ts), which is keyed by this name.
+ */
+export function tableOfTag(tag: string): string | undefined {
+  if (tag.length < 3 || tag[1] !== ':' || !'tbarv'.includes(tag[0]!)) return undefined
+  const end = tag[0] === 't' || tag[0] === 'b' ? tag.length : tag.indexOf(':', 2)
+  return end <= 2 ? undefined : tag.slice(2, end)
+}

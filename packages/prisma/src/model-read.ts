@@ -1,0 +1,146 @@
+import { type AfterLoad, OrmCacheError, type ReadInfo } from '@ormcache/core'
+import { planRead } from '@ormcache/core/adapter'
+import type { ExtensionContext, OperationCall } from './context.js'
+import { keyOperation, queryKey } from './keys.js'
+import { queryCacheSettings } from './options.js'
+import { readDependencies } from './read-deps/read-deps.js'
+import type { ModelInfo } from './schema/data-model.js'
+
+export const READ_OPERATIONS = new Set([
+  'findUnique',
+  'findUniqueOrThrow',
+  'findFirst',
+  'findFirstOrThrow',
+  'findMany',
+  'count',
+  'aggregate',
+  'groupBy',
+])
+
+/**
+ * Cache-aside for one model read. Reads inside a transaction, reads of disabled models and
+ * `cache: false` go straight to the database. The OrThrow variants share entries with their
+ * plain twins and let Prisma raise its own not-found error when the cached result is null.
+ */
+export async function cachedRead(
+  ctx: ExtensionContext,
+  model: ModelInfo,
+  call: OperationCall,
+  args: Record<string, unknown>,
+): Promise<unknown> {
+  const perQuery = queryCacheSettings(args.cache)
+  const queryArgs = withoutCache(args)
+  const skip = (reason: string) => {
+    ctx.read({
+      model: model.name,
+      operation: call.operation,
+      key: undefined,
+      tags: [],
+      source: 'skip',
+      reason,
+    })
+    return call.query(queryArgs)
+  }
+  if (call.transaction !== undefined) return skip('transaction')
+  const modelSettings = ctx.settingsFor(model.name)
+  if (perQuery === false || (modelSettings === false && perQuery === undefined)) return skip('disabled')
+  // A view reads tables no write here can name: cached only when the query declares its tags.
+  if (model.isView && perQuery?.tags === undefined && perQuery?.key === undefined) return skip('view')
+
+  let key: string
+  let tags: string[]
+  let derived: readonly string[]
+  let afterLoad: AfterLoad | undefined
+  try {
+    const dependencies = readDependencies(ctx.dataModel, model, call.operation, queryArgs, {
+      precise: call.dataPath.length === 0 && perQuery?.tags === undefined,
+    })
+    derived = dependencies.tags
+    tags = perQuery?.tags === undefined ? dependencies.tags : [...dependencies.tags, ...perQuery.tags]
+    afterLoad = dependencies.afterLoad
+    key =
+      perQuery?.key ??
+      queryKey({
+        model: model.name,
+        operation: keyOperation(call.operation),
+        args: queryArgs,
+        dataPath: call.dataPath,
+        context: ctx.keyContext(),
+      })
+  } catch (error) {
+    // Arguments we cannot key (Prisma will likely reject them): no caching, same result.
+    ctx.report(error, 'key')
+    return skip('unkeyable')
+  }
+  // An entry no write could invalidate is an analysis bug: refused, and reported as an error event.
+  const plan = planRead(ctx.cache, { key, dependencies: derived, explicit: false })
+  if (!plan.cache) return skip(plan.reason)
+
+  const settings = modelSettings === false ? {} : modelSettings
+  const orThrow = call.operation.endsWith('OrThrow')
+  let notFound: unknown
+  let loaded = false
+  const load = async () => {
+    loaded = true
+    if (!orThrow) return call.query(queryArgs)
+    try {
+      return await call.query(queryArgs)
+    } catch (error) {
+      if (!isNotFound(error)) throw error
+      notFound = error
+      return null
+    }
+  }
+  let result: { value: unknown; info: ReadInfo }
+  try {
+    result = await ctx.cache.wrapWithInfo<unknown>(key, load, {
+      model: model.name,
+      operation: call.operation,
+      ttl: perQuery?.ttl ?? settings.ttl ?? ctx.options.ttl,
+      tags,
+      afterLoad,
+      staleWhileRevalidate:
+        perQuery?.staleWhileRevalidate ?? settings.staleWhileRevalidate ?? ctx.options.staleWhileRevalidate,
+    })
+  } catch (error) {
+    // A cache closed during shutdown does not fail the queries still in flight.
+    if (loaded || !OrmCacheError.is(error) || error.code !== 'ERR_CACHE_CLOSED') throw error
+    return skip('closed')
+  }
+  const { value, info } = result
+  report(ctx, model, call, key, tags, info)
+  if (orThrow && (value === null || value === undefined)) {
+    if (notFound !== undefined) throw notFound
+    // A cached null: Prisma produces its own not-found error (with the caller's call site).
+    return call.query(queryArgs)
+  }
+  return value
+}
+
+export function withoutCache(args: Record<string, unknown>): Record<string, unknown> {
+  if (!('cache' in args)) return args
+  const { cache: _ignored, ...rest } = args
+  return rest
+}
+
+function report(
+  ctx: ExtensionContext,
+  model: ModelInfo,
+  call: OperationCall,
+  key: string,
+  tags: readonly string[],
+  info: ReadInfo,
+): void {
+  ctx.read({
+    model: model.name,
+    operation: call.operation,
+    key,
+    tags,
+    source: info.source,
+    ...(info.reason === undefined ? {} : { reason: info.reason }),
+  })
+}
+
+function isNotFound(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === 'P2025'
+}

@@ -1,0 +1,178 @@
+import { AdapterError } from '@ormcache/core'
+import { bulkTag, columnAnyTag, columnTag } from '@ormcache/core/adapter'
+import type { DataModel, ModelInfo, RelationInfo } from '../schema/data-model.js'
+import { isRecord, keyFromRow, keyRowTag } from '../schema/primary-key.js'
+
+/**
+ * A relation loaded for the rows of its parent (`include: { posts: true }`, `include: { author:
+ * true }`). When it is `precise`, the loaded rows depend on the target table's column-value tags
+ * of the pinned columns for the parent values actually loaded and on the loaded rows' row tags, learned after the load and guarded
+ * by the child table tag (docs/design.md, "Relations loaded for parents"); otherwise its table
+ * tag is a plain dependency and only its nested loads may be precise.
+ */
+export interface RelationLoad {
+  /** Relation field on the parent rows. */
+  field: string
+  target: ModelInfo
+  /** To-one: the loaded value is one target row or null, not a list. */
+  single: boolean
+  /** Parent fields whose values pin `foreignKeyColumns`, paired by position. */
+  references: string[]
+  /**
+   * Target columns pinned to the parent's values: the child's foreign key (to-many, and the
+   * one-to-one side without the key), or the target's referenced columns (to-one holding the key).
+   */
+  foreignKeyColumns: string[]
+  precise: boolean
+  nested: RelationLoad[]
+}
+
+/** Arguments of a relation load that keep it "every child of the parent" (no filter, no page). */
+const LOAD_ARGS = new Set(['include', 'select', 'omit', 'orderBy'])
+
+/**
+ * The load plan of `relation` selected with `value` on rows of `parent` read with `parentArgs`,
+ * or undefined when it does not qualify: many-to-many (join table rows have no key to tag; they
+ * keep table tags), a self-relation or one back to the read's root table, a
+ * pin on non-pinnable columns, a `where`/`take`/`skip`/`cursor`/`distinct`, an ordering
+ * through another relation, or a selection that drops the parent's referenced fields or the
+ * child's primary key.
+ */
+export function relationLoad(
+  dataModel: DataModel,
+  root: ModelInfo,
+  parent: ModelInfo,
+  parentArgs: Record<string, unknown>,
+  relation: RelationInfo,
+  value: unknown,
+): RelationLoad | undefined {
+  if (relation.joinTable !== undefined) return undefined
+  if (relation.isList && relation.holdsForeignKey) return undefined
+  const target = dataModel.models.get(relation.target)
+  if (target === undefined || target.isView) return undefined
+  if (target.table === parent.table || target.table === root.table) return undefined
+  // The pin `target.pinned = parent.values`: the child's foreign key = the parent's referenced
+  // fields (to-many, and the side of a one-to-one without the key), or the target's referenced
+  // fields = the parent's own foreign key (to-one on the side holding the key).
+  let parentFields: string[]
+  let pinnedFields: string[]
+  if (relation.holdsForeignKey) {
+    const referenced = target.dependents.find(
+      (d) => d.model === parent.name && sameList(d.fields, relation.foreignKeyFields),
+    )
+    if (referenced === undefined || referenced.references.length !== relation.foreignKeyFields.length)
+      return undefined
+    parentFields = relation.foreignKeyFields
+    pinnedFields = referenced.references
+  } else {
+    const opposite = [...target.relations.values()].find(
+      (r) => r.relationName === relation.relationName && r.holdsForeignKey && r.target === parent.name,
+    )
+    const fields = opposite?.foreignKeyFields ?? []
+    const dependent = parent.dependents.find(
+      (d) => d.model === target.name && sameList(d.fields, fields) && d.references.length === fields.length,
+    )
+    if (dependent === undefined) return undefined
+    parentFields = dependent.references
+    pinnedFields = fields
+  }
+  if (pinnedFields.length === 0 || !pinnedFields.every((f) => target.pinnable.has(f))) return undefined
+  if (!parentFields.every((f) => parent.columns.has(f) && returnsField(parentArgs, f))) return undefined
+  const args = value === true ? {} : value
+  if (!isRecord(args) || Object.keys(args).some((k) => args[k] !== undefined && !LOAD_ARGS.has(k)))
+    return undefined
+  if (!scalarOrder(target, args.orderBy)) return undefined
+  if (target.primaryKey === undefined || !target.primaryKey.fields.every((f) => returnsField(args, f)))
+    return undefined
+  return {
+    field: relation.field,
+    target,
+    single: !relation.isList,
+    references: parentFields,
+    foreignKeyColumns: pinnedFields.map((f) => target.columns.get(f)!),
+    precise: true,
+    nested: [],
+  }
+}
+
+/** Pre-load tags of the precise loads: the bulk tag and the foreign-key column-any tags. */
+export function relationPreloadTags(loads: readonly RelationLoad[], tags: Set<string>): void {
+  for (const load of loads) {
+    if (load.precise) {
+      tags.add(bulkTag(load.target.table))
+      for (const column of load.foreignKeyColumns) tags.add(columnAnyTag(load.target.table, column))
+    }
+    relationPreloadTags(load.nested, tags)
+  }
+}
+
+/** Tables of the precise loads (their table tags guard the after-load tags). */
+export function preciseTables(loads: readonly RelationLoad[], tables: Set<string>): void {
+  for (const load of loads) {
+    if (load.precise) tables.add(load.target.table)
+    preciseTables(load.nested, tables)
+  }
+}
+
+/**
+ * After-load tags of `loads` for the loaded `rows`: for each parent row, the child foreign-key
+ * column-value tags of its referenced values (none when one is null: SQL equality matches no
+ * child then), and each loaded child's row tag. Throws when a row lacks a field it must have.
+ */
+export function relationTags(loads: readonly RelationLoad[], rows: unknown, out: string[]): void {
+  if (loads.length === 0) return
+  const list = Array.isArray(rows) ? rows : rows === null || rows === undefined ? [] : [rows]
+  for (const row of list) {
+    if (!isRecord(row)) throw malformed('a parent row is not an object')
+    for (const load of loads) {
+      const loaded = row[load.field]
+      const children = load.single ? (loaded === null ? [] : [loaded]) : loaded
+      if (!Array.isArray(children)) throw malformed(`"${load.field}" is not a list`)
+      if (load.single && loaded === undefined) throw malformed(`"${load.field}" is missing`)
+      if (load.precise) {
+        const values = load.references.map((f) => row[f])
+        if (values.some((v) => v === undefined)) throw malformed('a parent row lacks a referenced field')
+        if (!values.includes(null)) {
+          load.foreignKeyColumns.forEach((column, i) => {
+            out.push(columnTag(load.target.table, column, values[i]))
+          })
+        }
+        for (const child of children) {
+          const key = keyFromRow(load.target, child)
+          if (key === undefined) throw malformed('a child row lacks its key')
+          out.push(keyRowTag(load.target, key))
+        }
+      }
+      relationTags(load.nested, children, out)
+    }
+  }
+}
+
+/** True when rows read with `args` carry `field` (`select` names it, `omit` does not drop it). */
+export function returnsField(args: Record<string, unknown>, field: string): boolean {
+  if (isRecord(args.select)) return args.select[field] === true
+  return !(isRecord(args.omit) && args.omit[field] === true)
+}
+
+/** `orderBy` over the target's own scalar fields only (a relation ordering reads another table). */
+function scalarOrder(model: ModelInfo, orderBy: unknown): boolean {
+  if (orderBy === undefined) return true
+  const items = Array.isArray(orderBy) ? orderBy : [orderBy]
+  return items.every(
+    (item) =>
+      isRecord(item) &&
+      Object.entries(item).every(
+        ([name, direction]) =>
+          model.columns.has(name) &&
+          (direction === 'asc' || direction === 'desc' || (isRecord(direction) && 'sort' in direction)),
+      ),
+  )
+}
+
+function sameList(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i])
+}
+
+function malformed(message: string): AdapterError {
+  return new AdapterError('after-load', new TypeError(message))
+}

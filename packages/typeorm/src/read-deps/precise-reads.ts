@@ -1,0 +1,172 @@
+import { AdapterError, type AfterLoad } from '@ormcache/core'
+import {
+  bulkTag,
+  columnAnyTag,
+  columnTag,
+  normalizeTable,
+  rowTag,
+  type SqlDialect,
+} from '@ormcache/core/adapter'
+import type { SchemaIndex, TableInfo } from '../schema/entity-schema.js'
+import { canonicalKey, operandValue, type RowKey } from '../schema/row-keys.js'
+import { type ListShape, listShape } from '../sql/list-shape.js'
+
+export interface PreciseRead {
+  /** Pre-load tags: pins, column-any tags of pinned and joined columns, bulk tags. */
+  tags: string[]
+  /** Row tags of the loaded rows and foreign-key tags of the loaded parents, guarded by table tags. */
+  afterLoad: AfterLoad
+  label: string
+}
+
+/** Where one table's row key and a pinned column are found in the raw rows. */
+interface Part {
+  table: TableInfo
+  /** Primary-key column → output column name. */
+  key: [string, string][]
+}
+
+/**
+ * Precise dependencies of a SELECT (docs/design.md, "Precision" and "Relations loaded for
+ * parents"): a list filtered only by equality pins on integer/boolean columns of its table,
+ * with LEFT JOINs that load the rows of another table whose integer/boolean column equals a
+ * column of an earlier table, and no paging. Undefined when the statement does not qualify; it
+ * then depends on its tables' tags as before.
+ */
+export function preciseRead(
+  sql: string,
+  params: readonly unknown[],
+  dialect: SqlDialect,
+  schema: SchemaIndex,
+): PreciseRead | undefined {
+  const shape = listShape(sql, dialect)
+  if (shape === undefined) return undefined
+  const root = schema.table(shape.table)
+  if (root === undefined || root.tree) return undefined
+  const tags = new Set<string>([bulkTag(root.name)])
+  for (const branch of shape.pins) {
+    for (const [name, operands] of branch) {
+      const kind = root.pinnable.get(name.toLowerCase())
+      if (kind === undefined) return undefined
+      tags.add(columnAnyTag(root.name, name))
+      for (const operand of operands) {
+        const value = pinValue(kind, operandValue(operand, params))
+        if (value === undefined) return undefined
+        tags.add(columnTag(root.name, name, value))
+      }
+    }
+  }
+  const parts = new Map<string, Part>()
+  const rootPart = part(shape, shape.alias, root)
+  if (rootPart === undefined) return undefined
+  parts.set(shape.alias, rootPart)
+  const joins: { child: Part; column: string; kind: 'integer' | 'boolean'; parentOutput: string }[] = []
+  for (const join of shape.joins) {
+    const table = schema.table(join.table)
+    // A join back to the root table would guard the table the root list also depends on.
+    if (table === undefined || table.tree || normalizeTable(table.name) === normalizeTable(root.name))
+      return undefined
+    const kind = table.pinnable.get(join.column.toLowerCase())
+    const parentOutput = shape.outputs.get(`${join.parentAlias}.${join.parentColumn.toLowerCase()}`)
+    const child = part(shape, join.alias, table)
+    if (kind === undefined || parentOutput === undefined || child === undefined) return undefined
+    parts.set(join.alias, child)
+    joins.push({ child, column: join.column, kind, parentOutput })
+    tags.add(bulkTag(table.name))
+    tags.add(columnAnyTag(table.name, join.column))
+  }
+  const tables = [...new Set([...parts.values()].map((p) => p.table.name))]
+  return {
+    tags: [...tags],
+    label: root.name,
+    afterLoad: {
+      tables,
+      tags: (records) => {
+        if (!Array.isArray(records)) throw malformed('the result is not a list of rows')
+        const out = new Set<string>()
+        // A joined result repeats each parent once per child: every row is still checked, but
+        // the tag of a (part, key) already tagged is not built again.
+        const seen = new Set<string>()
+        const first = (id: string): boolean => {
+          if (seen.has(id)) return false
+          seen.add(id)
+          return true
+        }
+        for (const record of records) {
+          if (typeof record !== 'object' || record === null) throw malformed('a row is not an object')
+          const raw = record as Record<string, unknown>
+          const key = rowKey(rootPart, raw)
+          if (key === undefined) throw malformed('a row lacks its key')
+          if (first(`r|${keyId(key)}`)) out.add(rowTag(root.name, key))
+          for (let j = 0; j < joins.length; j++) {
+            const join = joins[j]!
+            const parent = raw[join.parentOutput]
+            // A null parent value (or a parent row the LEFT JOIN did not find) matches no row.
+            if (parent !== null && parent !== undefined) {
+              const value = pinValue(join.kind, parent)
+              if (value === undefined) throw malformed('a joined value is not canonical')
+              if (first(`p${j}|${value}`)) out.add(columnTag(join.child.table.name, join.column, value))
+            }
+            const child = rowKey(join.child, raw)
+            if (child !== undefined && first(`c${j}|${keyId(child)}`))
+              out.add(rowTag(join.child.table.name, child))
+          }
+        }
+        return [...out]
+      },
+    },
+  }
+}
+
+function part(shape: ListShape, alias: string, table: TableInfo): Part | undefined {
+  if (table.primary.length === 0 || table.primary.some((c) => c.kind !== 'integer')) return undefined
+  const key: [string, string][] = []
+  for (const column of table.primary) {
+    const output = shape.outputs.get(`${alias}.${column.name.toLowerCase()}`)
+    if (output === undefined) return undefined
+    key.push([column.name, output])
+  }
+  return { table, key }
+}
+
+/** The row key of `part` in a raw row; undefined when the LEFT JOIN found no row (all null). */
+function rowKey(part: Part, raw: Record<string, unknown>): RowKey | undefined {
+  const key: RowKey = {}
+  let missing = 0
+  for (const [column, output] of part.key) {
+    const value = raw[output]
+    if (value === null) {
+      missing++
+      continue
+    }
+    const canonical = canonicalKey({ name: column, kind: 'integer', generated: false }, value)
+    if (canonical === undefined) throw malformed('a key value is not canonical')
+    key[column] = canonical
+  }
+  if (missing === 0) return key
+  if (missing === part.key.length) return undefined
+  throw malformed('a key is partly null')
+}
+
+/** Canonical integer strings (rowKey) joined by a character none of them contains. */
+function keyId(key: RowKey): string {
+  let id = ''
+  for (const column in key) id += `${key[column]},`
+  return id
+}
+
+/**
+ * A pin value both ORMs tag alike, or undefined when equality on it is not value equality. Writes
+ * use it too (write-tags.ts): a value the database would coerce to something else (`2.5` into an
+ * integer column, `'true'`) is not canonical and falls back to the column-any tag.
+ */
+export function pinValue(kind: 'integer' | 'boolean', value: unknown): string | boolean | undefined {
+  if (kind === 'integer') return canonicalKey({ name: '', kind: 'integer', generated: false }, value)
+  if (value === true || value === 1) return true
+  if (value === false || value === 0) return false
+  return undefined
+}
+
+function malformed(message: string): AdapterError {
+  return new AdapterError('after-load', new TypeError(message))
+}
