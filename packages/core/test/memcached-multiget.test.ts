@@ -1,4 +1,5 @@
 import crypto from 'node:crypto'
+import { readFileSync } from 'node:fs'
 import net from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type MemcachedStore, memcachedStore } from '../src/exports/memcached.js'
@@ -11,6 +12,18 @@ import {
   startServer,
   unreachable,
 } from './support/services.js'
+
+/** SIGSTOP, then wait until /proc says the process is stopped (state T), bounded to 2 s. */
+async function stopProcess(pid: number): Promise<void> {
+  process.kill(pid, 'SIGSTOP')
+  const deadline = Date.now() + 2_000
+  while (Date.now() < deadline) {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    if (stat.slice(stat.lastIndexOf(')') + 2).startsWith('T')) return
+    await new Promise((resolve) => setTimeout(resolve, 1))
+  }
+  throw new Error(`process ${pid} did not stop within 2 s of SIGSTOP`)
+}
 
 /**
  * The binary multi-get (GETKQ … NOOP, one write per server for every read of a tick) on real
@@ -133,8 +146,9 @@ describe('memcached multi-get over 3 servers', () => {
       const onLive = keys.filter((k) => paused.serverFor(k) !== dead)
       expect(await paused.getMany(onDead)).toEqual(onDead.map((k) => `d:${k}`))
 
-      // The batch is written, then the server freezes before it can answer.
-      spare.process.kill('SIGSTOP')
+      // The batch is written, then the server freezes before it can answer. The signal is
+      // delivered asynchronously, so wait until the kernel reports the process stopped.
+      await stopProcess(spare.process.pid!)
       try {
         const [mixed, live, deadOnly] = await Promise.allSettled([
           paused.getMany([onLive[0]!, onDead[0]!, onLive[1]!]),
@@ -152,7 +166,7 @@ describe('memcached multi-get over 3 servers', () => {
 
       // Killed while a batch is waiting for its replies: that batch fails, the next ones fail at
       // once (connection refused), and the live servers keep serving.
-      spare.process.kill('SIGSTOP')
+      await stopProcess(spare.process.pid!)
       const inFlight = paused.getMany(onDead)
       await new Promise((resolve) => setTimeout(resolve, 50))
       spare.process.kill('SIGKILL')
