@@ -1,3 +1,4 @@
+export type { TypeormCacheOptions } from './options.js'
 export {
   type CacheSetting,
   OrmcacheQueryResultCache,
@@ -7,4 +8,4 @@ export {
   type ReadEvent,
 } from './provider.js'
 export type { SubscriberClass } from './subscriber.js'
-export { type TypeormCacheConfig, type TypeormCacheOptions, typeormCache } from './typeorm-cache.js'
+export { type TypeormCacheConfig, typeormCache } from './typeorm-cache.js'

@@ -1,3 +1,7 @@
+/**
+ * Per-connection transaction state: invalidations of an open transaction wait on a savepoint
+ * stack until the outermost COMMIT (write-tracker.ts applies them), and are dropped on ROLLBACK.
+ */
 import { TransactionBuffer } from '@ormcache/core/adapter'
 import type { QueryRunner } from 'typeorm'
 
