@@ -177,6 +177,34 @@ function errorsOf(cache: Cache): OrmCacheError[] {
 
 const url = (n: Node) => `redis+cluster://127.0.0.1:${n.port}`
 
+/**
+ * After a shard lost writes: the surviving cache and a brand-new one (through another master)
+ * serve no stale value while they come back to hits, nor for 20 more rounds, and the loss was
+ * reported as a StoreResetError at least once.
+ */
+async function expectNoStaleAfterLoss(run: {
+  survivor: Cache
+  errors: OrmCacheError[]
+  ns: string
+  entry: Node
+  ids: readonly number[]
+  sweep: ReturnType<typeof rows>['sweep']
+  untilHits: ReturnType<typeof rows>['untilHits']
+}): Promise<void> {
+  const fresh = createCache({ store: redisStore({ url: url(run.entry) }), namespace: run.ns, ...resilience })
+  const freshErrors = errorsOf(fresh)
+  try {
+    const back = await run.untilHits([run.survivor, fresh])
+    const after = await run.sweep([run.survivor, fresh], 20)
+    expect(back.stale + after.stale).toBe(0)
+    expect(after.hits).toBe(2 * run.ids.length * 20)
+    const resets = [...run.errors, ...freshErrors].filter((e) => e instanceof StoreResetError)
+    expect(resets.length).toBeGreaterThanOrEqual(1)
+  } finally {
+    await fresh.close()
+  }
+}
+
 describe('Redis Cluster: a master restarted from its RDB snapshot', () => {
   it('serves 0 stale values after SAVE, invalidate, kill -9 and restart of the shard holding the tags', async () => {
     const { masters } = await cluster(false)
@@ -210,19 +238,7 @@ describe('Redis Cluster: a master restarted from its RDB snapshot', () => {
       // before, it failed every read of this shard's slots from here on.)
       expect(await a.raw.get(tag0)).toBe(before)
 
-      const fresh = createCache({
-        store: redisStore({ url: url(masters[2]!) }),
-        namespace: ns,
-        ...resilience,
-      })
-      const freshErrors = errorsOf(fresh)
-      const back = await untilHits([survivor, fresh])
-      const after = await sweep([survivor, fresh], 20)
-      expect(back.stale + after.stale).toBe(0)
-      expect(after.hits).toBe(2 * ids.length * 20)
-      const resets = [...errors, ...freshErrors].filter((e) => e instanceof StoreResetError)
-      expect(resets.length).toBeGreaterThanOrEqual(1)
-      await fresh.close()
+      await expectNoStaleAfterLoss({ survivor, errors, ns, entry: masters[2]!, ids, sweep, untilHits })
     } finally {
       await survivor.close()
       for (const m of masters) m.raw.disconnect()
@@ -276,19 +292,7 @@ async function promotionBeforeCatchUp(ns: string): Promise<boolean> {
     await r.raw.config('SET', 'masterauth', '')
     if ((await r.raw.get(tag0)) !== before) return false
 
-    const fresh = createCache({
-      store: redisStore({ url: url(masters[2]!) }),
-      namespace: ns,
-      ...resilience,
-    })
-    const freshErrors = errorsOf(fresh)
-    const back = await untilHits([survivor, fresh])
-    const after = await sweep([survivor, fresh], 20)
-    expect(back.stale + after.stale).toBe(0)
-    expect(after.hits).toBe(2 * ids.length * 20)
-    const resets = [...errors, ...freshErrors].filter((e) => e instanceof StoreResetError)
-    expect(resets.length).toBeGreaterThanOrEqual(1)
-    await fresh.close()
+    await expectNoStaleAfterLoss({ survivor, errors, ns, entry: masters[2]!, ids, sweep, untilHits })
   } finally {
     await survivor.close()
     for (const n of [...masters, r]) n.raw.disconnect()
