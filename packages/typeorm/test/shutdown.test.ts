@@ -1,74 +1,26 @@
-import { spawn } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { Redis } from 'ioredis'
 import { afterAll, describe, expect, it } from 'vitest'
+import { runToExit } from '../../core/test/support/run-to-exit.js'
+import { requireRedis } from '../../prisma/test/support/redis.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'ormcache-typeorm-shutdown-'))
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
 
-/**
- * Runs the child to its exit; if it still runs `graceMs` after it printed its result (its
- * queries and `destroy()` are done by then), kills it and reports `exited: false`.
- */
 function runChild(closeCache: boolean, redisUrl: string, graceMs: number) {
-  const script = fileURLToPath(new URL('./support/shutdown-child.ts', import.meta.url))
-  const child = spawn(process.execPath, ['--import', 'tsx', script], {
-    env: {
-      ...process.env,
+  return runToExit(
+    fileURLToPath(new URL('./support/shutdown-child.ts', import.meta.url)),
+    {
       REDIS_URL: redisUrl,
       NAMESPACE: `typeorm-shutdown-${process.pid}-${closeCache}`,
       CLOSE_CACHE: String(closeCache),
       SQLITE_FILE: join(dir, `${closeCache}.db`),
-      TSX_TSCONFIG_PATH: fileURLToPath(new URL('./support/tsconfig.worker.json', import.meta.url)),
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  let output = ''
-  let timer: NodeJS.Timeout | undefined
-  return new Promise<{ exited: boolean; code: number | null; output: string }>((resolve) => {
-    let exited = true
-    const giveUp = () => {
-      exited = false
-      child.kill('SIGKILL')
-    }
-    // A child that never gets as far as printing is stopped too (60 s), and fails on its output.
-    timer = setTimeout(giveUp, 60_000)
-    child.stdout.on('data', (chunk) => {
-      output += chunk
-      if (!output.includes('\n')) return
-      clearTimeout(timer)
-      timer = setTimeout(giveUp, graceMs)
-    })
-    child.stderr.on('data', (chunk) => {
-      output += chunk
-    })
-    child.on('exit', (code) => {
-      clearTimeout(timer)
-      // Let the pipes drain.
-      setImmediate(() => resolve({ exited, code, output }))
-    })
-  })
-}
-
-/** Fails (never skips) with a message naming the service when Redis does not answer. */
-async function requireRedis(): Promise<string> {
-  const url = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
-  const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null })
-  client.on('error', () => {})
-  try {
-    await client.connect()
-    await client.ping()
-  } catch (error) {
-    throw new Error(
-      `Redis is not reachable at ${url} (${(error as Error).message}); run \`npm run services\``,
-    )
-  } finally {
-    client.disconnect()
-  }
-  return url
+    graceMs,
+    fileURLToPath(new URL('./support/tsconfig.worker.json', import.meta.url)),
+  )
 }
 
 describe('shutdown', () => {
