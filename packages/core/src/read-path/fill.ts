@@ -1,5 +1,5 @@
 import type { CacheContext } from '../cache-context.js'
-import { decodeEntry, type Entry, encodeEntry } from '../entry.js'
+import { decodeEntry, type Entry, encodeEntry, readHead, readValue } from '../entry.js'
 import { OrmCacheError } from '../errors.js'
 import type { EntryAddress } from '../query-key.js'
 import { fillEntry } from '../store/store-ops.js'
@@ -70,7 +70,9 @@ export async function loadShared<T>(
   const wait = new LeaseWait(ctx, address.storeKey, missedAt)
   while (!held) {
     if (wait.expired) return alone()
-    await wait.next()
+    const announced = await wait.next()
+    const peer = announced === undefined ? undefined : announcedValue<T>(ctx, address, snapshot, announced)
+    if (peer !== undefined) return peer
     let next: boolean | undefined
     try {
       const look = await peerValue<T>(ctx, address, policy, snapshot, lease)
@@ -108,6 +110,26 @@ async function peerValue<T>(
   if (peer === undefined) return leased === undefined ? {} : { leased }
   if (leased === true && lease !== undefined) releaseLease(ctx, lease)
   return { peer: { value: peer.value as T, raw: undefined, fromPeer: true } }
+}
+
+/**
+ * The value of an entry the lease holder announced with its fill, if it was loaded under exactly
+ * our snapshot (the rule of peerValue, which needs no store read); else the caller looks it up.
+ * An announced entry that does not parse is ignored the same way.
+ */
+function announcedValue<T>(
+  ctx: CacheContext,
+  address: EntryAddress,
+  snapshot: Snapshot,
+  raw: string,
+): LoadOutcome<T> | undefined {
+  try {
+    const { head, body } = readHead(raw, address.storeKey, address.identity)
+    if (!sameVersions(head, snapshot)) return undefined
+    return { value: readValue(ctx.codec, raw, body, address.storeKey) as T, raw: undefined, fromPeer: true }
+  } catch {
+    return undefined
+  }
 }
 
 export async function loadAndFill<T>(

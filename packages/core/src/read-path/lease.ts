@@ -68,7 +68,8 @@ export class LeaseWait {
     return performance.now() >= this.deadline
   }
 
-  async next(): Promise<void> {
+  /** Resolves with the holder's entry as stored when its wake carried it, else undefined. */
+  async next(): Promise<string | undefined> {
     const left = Math.max(0, this.deadline - performance.now())
     const since = this.lookedAt
     this.lookedAt = performance.now()
@@ -76,5 +77,6 @@ export class LeaseWait {
     if (woken !== undefined) return woken
     await sleep(Math.min(this.delay, left))
     this.delay = Math.min(this.delay * 2, MAX_POLL_MS)
+    return undefined
   }
 }

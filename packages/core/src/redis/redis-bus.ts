@@ -1,5 +1,6 @@
 import type { Cluster, Redis } from 'ioredis'
 import type { BusMessage, BusSubscription, InvalidationBus } from '../tiers/bus.js'
+import { type ChannelSubscriber, subscribeDuplicate } from './redis-subscriber.js'
 
 const QUIET_MS = 1_000
 
@@ -10,7 +11,7 @@ const QUIET_MS = 1_000
  * messages (`onState(false)`) and turn their L1 off.
  */
 export class RedisBus implements InvalidationBus {
-  private subscriber: Redis | Cluster | undefined
+  private subscriber: ChannelSubscriber | undefined
   private readonly subscriptions = new Set<BusSubscription>()
   private connected = false
 
@@ -50,31 +51,22 @@ export class RedisBus implements InvalidationBus {
     const subscriber = this.subscriber
     this.subscriber = undefined
     this.setConnected(false)
-    subscriber?.disconnect()
+    subscriber?.close()
   }
 
   private start(): void {
-    const subscriber = this.client.duplicate()
-    this.subscriber = subscriber
-    subscriber.on('error', () => {}) // connection trouble shows up as state changes below
-    subscriber.on('message', (channel: string, text: string) => {
-      if (channel !== this.channel) return
-      const message = parse(text)
-      if (message === undefined) return
-      for (const subscription of this.subscriptions) subscription.onMessage(message)
-    })
-    const lost = () => this.setConnected(false)
-    subscriber.on('close', lost)
-    subscriber.on('reconnecting', lost)
-    subscriber.on('end', lost)
-    const listen = () => {
-      subscriber.subscribe(this.channel).then(() => {
-        if (this.subscriber === subscriber) this.setConnected(true)
-      }, lost)
-    }
-    // 'ready' fires on the first connection and after every reconnection.
-    subscriber.on('ready', listen)
-    if (subscriber.status === 'ready') listen()
+    this.subscriber = subscribeDuplicate(
+      this.client,
+      this.channel,
+      (text) => {
+        const message = parse(text)
+        if (message === undefined) return
+        for (const subscription of this.subscriptions) subscription.onMessage(message)
+      },
+      (live) => {
+        if (this.subscriber !== undefined) this.setConnected(live)
+      },
+    )
   }
 
   private setConnected(connected: boolean): void {

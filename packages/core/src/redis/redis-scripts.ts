@@ -47,6 +47,15 @@ const TAKE_LEASE = (owner: string, ttl: string) => `
   end`
 
 /**
+ * The wake message for a filled entry: `<key length>:<key>`, followed by the entry itself when it
+ * is small enough, so a waiter whose snapshot matches it needs no second lookup (redis-wake.ts).
+ * The length prefix keeps any key unambiguous.
+ */
+export const WAKE_INLINE_BYTES = 65_536
+export const WAKE_MESSAGE = (key: string, value: string) =>
+  `#${key} .. ':' .. ${key} .. (#${value} <= ${WAKE_INLINE_BYTES} and ${value} or '')`
+
+/**
  * Creates a missing version (`v` false) as `ARGV[1] .. '.' .. index`: the namespace epoch
  * (index '0') without expiry, tags with ARGV[2] ms. Atomic with the read, like add + re-read.
  */
@@ -171,12 +180,12 @@ return { raw, leased }`)
 
 /**
  * KEYS: entry, lease, waiters. ARGV: value, ttl ('' = none), lease owner ('' = no lease to
- * release), wake channel. Publishes the entry key on the wake channel only if a waiter marked it.
+ * release), wake channel. Announces the entry on the wake channel only if a waiter marked it.
  */
 export const FILL = script(`
 if ARGV[2] == '' then redis.call('SET', KEYS[1], ARGV[1]) else redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) end
 if ARGV[3] ~= '' and redis.call('GET', KEYS[2]) == ARGV[3] then redis.call('DEL', KEYS[2]) end
-if redis.call('DEL', KEYS[3]) == 1 then redis.call('PUBLISH', ARGV[4], KEYS[1]) end
+if redis.call('DEL', KEYS[3]) == 1 then redis.call('PUBLISH', ARGV[4], ${WAKE_MESSAGE('KEYS[1]', 'ARGV[1]')}) end
 return 1`)
 
 /**

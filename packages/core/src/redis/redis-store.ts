@@ -282,7 +282,7 @@ export class RedisStore implements CacheStore {
   }
 
   /** Resolves when a fill of `entryKey` announces itself (see FILL), or after `ms`. */
-  waitForFill(entryKey: string, ms: number, since: number): Promise<void> | undefined {
+  waitForFill(entryKey: string, ms: number, since: number): Promise<string | undefined> | undefined {
     this.waker ??= new RedisWaker(this.client)
     if (!this.waker.listening) {
       void this.waker.wait(entryKey, 0, since) // opens the subscription for the next wait

@@ -8,7 +8,7 @@ import {
   type SettleRequest,
   type WriteLog,
 } from '../tags/write-log.js'
-import { runScript, script } from './redis-scripts.js'
+import { runScript, script, WAKE_MESSAGE } from './redis-scripts.js'
 import { keySlot } from './redis-slot.js'
 
 /** SET with the ttl argument convention of the store's scripts ('' = no expiry). */
@@ -122,9 +122,10 @@ local filled = 0
 if ok and ARGV[a + 1] == '1' then
   local parts = { ARGV[a + 2] }
   for i = 2, k do parts[#parts + 1] = versions[i] end
-  put(KEYS[1], table.concat(parts, ' ') .. ARGV[a + 3], ARGV[a + 4])
+  local stored = table.concat(parts, ' ') .. ARGV[a + 3]
+  put(KEYS[1], stored, ARGV[a + 4])
   if ARGV[a + 5] ~= '' and redis.call('GET', KEYS[2]) == ARGV[a + 5] then redis.call('DEL', KEYS[2]) end
-  if redis.call('DEL', KEYS[3]) == 1 then redis.call('PUBLISH', ARGV[a + 6], KEYS[1]) end
+  if redis.call('DEL', KEYS[3]) == 1 then redis.call('PUBLISH', ARGV[a + 6], ${WAKE_MESSAGE('KEYS[1]', 'stored')}) end
   filled = 1
 end
 local reply = { ok and 1 or 0, filled }

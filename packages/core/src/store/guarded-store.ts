@@ -46,7 +46,11 @@ export class GuardedStore implements CacheStore {
     guards: readonly Guard[],
     entry: StoreWrite,
   ) => Promise<boolean>
-  readonly waitForFill?: (entryKey: string, ms: number, since: number) => Promise<void> | undefined
+  readonly waitForFill?: (
+    entryKey: string,
+    ms: number,
+    since: number,
+  ) => Promise<string | undefined> | undefined
   readonly writeLog?: WriteLog
 
   constructor(

@@ -61,9 +61,11 @@ export interface CacheStore {
   bumpGuarded?(writes: readonly StoreWrite[], guards: readonly Guard[], entry: StoreWrite): Promise<boolean>
   /**
    * For a lease waiter: resolves when a fill of `entryKey` is announced after `since`
-   * (performance.now()), or after `ms`; undefined when the store cannot listen right now (poll).
+   * (performance.now()), with the entry as stored when the announcement carried it, or with
+   * undefined after `ms`; undefined instead of a promise when the store cannot listen right now
+   * (poll).
    */
-  waitForFill?(entryKey: string, ms: number, since: number): Promise<void> | undefined
+  waitForFill?(entryKey: string, ms: number, since: number): Promise<string | undefined> | undefined
   /**
    * The cause (e.g. the ECONNREFUSED error) when the store knows its connection is down right
    * now, so a call fails at once instead of waiting for its timeout; undefined while it may work.
