@@ -284,10 +284,9 @@ export class RedisStore implements CacheStore {
   /** Resolves when a fill of `entryKey` announces itself (see FILL), or after `ms`. */
   waitForFill(entryKey: string, ms: number, since: number): Promise<string | undefined> | undefined {
     this.waker ??= new RedisWaker(this.client)
-    if (!this.waker.listening) {
-      void this.waker.wait(entryKey, 0, since) // opens the subscription for the next wait
-      return undefined
-    }
+    // The first wait of a process opens the subscription; its waiters look again once it is live
+    // instead of backing off (a cold subscriber takes a few ms to connect on a busy process).
+    if (!this.waker.listening) return this.waker.untilListening(ms)
     return this.waker.wait(entryKey, ms, since)
   }
 

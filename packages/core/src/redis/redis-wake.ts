@@ -71,6 +71,29 @@ export class RedisWaker {
     return this.ready
   }
 
+  /**
+   * While the first subscription is being set up: resolves once it is live (the caller then
+   * looks once, which covers any wake sent before it listened) or after `ms`. Undefined when
+   * it is not being set up (down after it was live, or failed): the caller polls.
+   */
+  untilListening(ms: number): Promise<undefined> | undefined {
+    this.start()
+    if (this.ready || this.settled) return undefined
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer)
+        this.onLive.delete(done)
+        resolve(undefined)
+      }
+      const timer = setTimeout(done, ms)
+      timer.unref?.()
+      this.onLive.add(done)
+    })
+  }
+
+  private settled = false
+  private readonly onLive = new Set<() => void>()
+
   close(): void {
     this.subscriber?.close()
     this.subscriber = undefined
@@ -93,6 +116,8 @@ export class RedisWaker {
       },
       (live) => {
         this.ready = live && this.subscriber === subscriber
+        this.settled = true
+        for (const done of [...this.onLive]) done()
       },
     )
     this.subscriber = subscriber
