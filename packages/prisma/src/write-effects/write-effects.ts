@@ -8,6 +8,7 @@ import {
   keyRowTag,
   writesKey,
 } from '../schema/primary-key.js'
+import { deletedTags, leftTags } from './left-values.js'
 import { deleteCascadeTags, updateCascadeTags } from './referential.js'
 
 export interface WriteEffects {
@@ -50,10 +51,12 @@ export function writeEffects(
     case 'update':
       effects.update(model, args.where, data, result)
       effects.values(model, result, changedFields(model, data))
+      leftTags(model, changedFields(model, data), tags)
       effects.nested(model, data)
       break
     case 'upsert':
       effects.update(model, args.where, args.update, result)
+      leftTags(model, changedFields(model, args.update), tags)
       // It may have created the row: every pinnable column takes a value.
       effects.values(model, result, [...model.pinnable])
       effects.nested(model, args.create)
@@ -66,6 +69,7 @@ export function writeEffects(
       break
     case 'delete':
       effects.rows(model, [keyFromWhere(model, args.where) ?? keyFromRow(model, result)])
+      deletedTags(model, result, tags)
       deleteCascadeTags(dataModel, model, tags)
       break
     case 'deleteMany':
@@ -199,6 +203,7 @@ class Effects {
           const data = relation.isList || wrapped ? item.data : item
           this.rows(target, [relation.isList ? keyFromWhere(target, item.where) : undefined])
           this.values(target, undefined, changedFields(target, data))
+          leftTags(target, changedFields(target, data), this.tags)
           this.nested(target, data)
           updateCascadeTags(this.dataModel, target, changedFields(target, data), this.tags)
         }
@@ -216,6 +221,7 @@ class Effects {
           target,
           items.map((item) => (relation.isList ? keyFromWhere(target, item) : undefined)),
         )
+        deletedTags(target, undefined, this.tags)
         deleteCascadeTags(this.dataModel, target, this.tags)
         break
       case 'deleteMany':
@@ -254,6 +260,7 @@ class Effects {
     // The foreign key is on the target. To-one: the previously linked target row changes too.
     this.rows(target, relation.isList ? keys : [undefined])
     this.values(target, undefined, foreignKeyOf(target, relation))
+    leftTags(target, foreignKeyOf(target, relation), this.tags)
     updateCascadeTags(this.dataModel, target, foreignKeyOf(target, relation), this.tags)
   }
 }
