@@ -1,6 +1,6 @@
 import { isPunct, isWord, type SqlToken as Token } from '@ormcache/core/adapter'
 import { statementAnalysis } from './memo.js'
-import { type Branch, findTopLevel, parsePredicate } from './predicate.js'
+import { type Branch, parsePredicate } from './predicate.js'
 import { NOT_PLAIN_SELECT } from './statements.js'
 
 /**
@@ -18,7 +18,19 @@ export interface CountShape {
   distinct: string | undefined
 }
 
-const FORBIDDEN = new Set([...NOT_PLAIN_SELECT, 'JOIN', 'LIMIT', 'OFFSET', 'FETCH', 'ORDER', 'USING'])
+const FORBIDDEN = new Set([
+  ...NOT_PLAIN_SELECT,
+  'LIMIT',
+  'OFFSET',
+  'FETCH',
+  'ORDER',
+  'USING',
+  'INNER',
+  'RIGHT',
+  'FULL',
+  'CROSS',
+  'NATURAL',
+])
 
 /** The count shape of `sql`, or undefined (memoized per text: shapes hold parameter positions). */
 export const countShape = statementAnalysis(analyse)
@@ -44,12 +56,35 @@ function analyse(tokens: readonly Token[]): CountShape | undefined {
   }
   if (!isWord(tokens[i], 'FROM')) return undefined
   const from = aliased(tokens, i + 1)
-  if (from === undefined || !isWord(tokens[from.next], 'WHERE')) return undefined
+  if (from === undefined) return undefined
+  const where = tokens.findIndex((t, at) => at >= from.next && isWord(t, 'WHERE'))
+  if (where === -1) return undefined
+  // LEFT JOINs (eager relations) keep every root row and may repeat it; COUNT(DISTINCT key)
+  // still counts root rows, and the WHERE below may name the root alias only.
+  if (where !== from.next && !(counted.column !== undefined && leftJoinsOnly(tokens, from.next, where)))
+    return undefined
   const qualifiers = new Set([from.alias, from.table.toLowerCase()])
   if (counted.alias !== undefined && !qualifiers.has(counted.alias)) return undefined
-  const pins = parsePredicate(tokens, from.next + 1, tokens.length, qualifiers, true)
+  const pins = parsePredicate(tokens, where + 1, tokens.length, qualifiers, true)
   if (pins === undefined || pins.length === 0 || pins.some((branch) => branch.size === 0)) return undefined
   return { table: from.table, pins, distinct: counted.column }
+}
+
+/** `LEFT [OUTER] JOIN … ON …` clauses and nothing else (no comma join, no other join kind). */
+function leftJoinsOnly(tokens: readonly Token[], start: number, end: number): boolean {
+  if (!isWord(tokens[start], 'LEFT')) return false
+  let depth = 0
+  for (let i = start; i < end; i++) {
+    const t = tokens[i]!
+    if (isPunct(t, '(')) depth++
+    else if (isPunct(t, ')')) depth--
+    else if (depth === 0 && isPunct(t, ',')) return false
+    else if (isWord(t, 'JOIN')) {
+      const before = isWord(tokens[i - 1], 'OUTER') ? tokens[i - 2] : tokens[i - 1]
+      if (!isWord(before, 'LEFT')) return false
+    }
+  }
+  return depth === 0
 }
 
 /** `1)`, `*)`, `DISTINCT(alias.column))` or `DISTINCT alias.column)` after `COUNT(`. */
