@@ -91,11 +91,27 @@ export function readDependencies(
   return { tags, key, afterLoad: afterLoadOf(model, pins !== undefined, walker.loads, guarded) }
 }
 
-function demote(loads: readonly RelationLoad[], coarse: ReadonlySet<string>): void {
+function demote(loads: readonly RelationLoad[], coarse: Set<string>): void {
+  // A demoted many-to-many load depends on its join and target tables as a whole, which may
+  // demote other loads of those tables: repeat until nothing changes.
+  while (demoteOnce(loads, coarse)) {}
+}
+
+function demoteOnce(loads: readonly RelationLoad[], coarse: Set<string>): boolean {
+  let changed = false
   for (const load of loads) {
-    if (coarse.has(load.target.table)) load.precise = false
-    demote(load.nested, coarse)
+    const join = load.join?.table
+    if (load.precise && (coarse.has(load.target.table) || (join !== undefined && coarse.has(join)))) {
+      load.precise = false
+      if (join !== undefined) {
+        coarse.add(join)
+        coarse.add(load.target.table)
+        changed = true
+      }
+    }
+    if (demoteOnce(load.nested, coarse)) changed = true
   }
+  return changed
 }
 
 /** The returned rows carry their primary key (select and omit leave it in). */

@@ -9,6 +9,7 @@ import {
   writesKey,
 } from '../schema/primary-key.js'
 import { deletedTags, leftTags } from './left-values.js'
+import { linkTags } from './m2m-links.js'
 import { deleteCascadeTags, updateCascadeTags } from './referential.js'
 
 export interface WriteEffects {
@@ -38,7 +39,7 @@ export function writeEffects(
     case 'create':
       effects.rows(model, [keyFromRow(model, result) ?? keyFromWhere(model, data)])
       effects.values(model, result, [...model.pinnable])
-      effects.nested(model, data)
+      effects.nested(model, data, keyFromRow(model, result))
       break
     case 'createMany':
       effects.bulk(model.table)
@@ -52,7 +53,7 @@ export function writeEffects(
       effects.update(model, args.where, data, result)
       effects.values(model, result, changedFields(model, data))
       leftTags(model, changedFields(model, data), tags)
-      effects.nested(model, data)
+      effects.nested(model, data, writesKey(model, data) ? undefined : keyFromRow(model, result))
       break
     case 'upsert':
       effects.update(model, args.where, args.update, result)
@@ -144,7 +145,8 @@ class Effects {
     updateCascadeTags(this.dataModel, model, changedFields(model, data), this.tags)
   }
 
-  nested(model: ModelInfo, data: unknown): void {
+  /** `key`: the key of the row `data` writes, when known (top-level writes only). */
+  nested(model: ModelInfo, data: unknown, key?: KeyValues): void {
     if (Array.isArray(data)) {
       for (const item of data) this.nested(model, item)
       return
@@ -154,7 +156,11 @@ class Effects {
       const relation = model.relations.get(name)
       if (relation === undefined || !isRecord(value)) continue
       const target = this.dataModel.models.get(relation.target)
-      if (relation.joinTable !== undefined) this.bulk(relation.joinTable)
+      if (
+        relation.joinTable !== undefined &&
+        (target === undefined || !linkTags(model, key, relation.joinTable, target, value, this.tags))
+      )
+        this.bulk(relation.joinTable)
       if (target === undefined) {
         this.bulk(relation.target)
         continue
