@@ -36,6 +36,21 @@ describe.each(DIALECTS)('many-to-many loads on %s', (dialect) => {
     ['a tag with its posts', newsWithPosts],
   ]
 
+  it('column A holds the key of the model whose name sorts first (what the join tags assume)', async () => {
+    const pairs = async (sql: string) =>
+      ((await db().$queryRawUnsafe(sql)) as { A: unknown; B: unknown }[]).map((r) => [
+        Number(r.A),
+        Number(r.B),
+      ])
+    expect(await pairs(`SELECT "A", "B" FROM "_PostToTag" ORDER BY "A", "B"`)).toEqual([
+      [f.posts.hello, f.tags.news],
+      [f.posts.hello, f.tags.tech],
+      [f.posts.other, f.tags.tech],
+    ])
+    // Group < User: groups in A.
+    expect(await pairs(`SELECT "A", "B" FROM "_UserGroups"`)).toEqual([[f.groups.admins, f.alice]])
+  })
+
   it('depends on the join rows of the loaded parents, not on the join or child table', async () => {
     await postsWithTags(h.prisma)
     const tags = reads.at(-1)!
