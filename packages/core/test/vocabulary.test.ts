@@ -1,7 +1,16 @@
 import { Decimal } from 'decimal.js'
 import { describe, expect, it } from 'vitest'
-import { bulkTag, bulkWriteTags, rowTag, rowWriteTags, tableTag } from '../src/exports/adapter.js'
+import {
+  bulkTag,
+  bulkWriteTags,
+  columnAnyTag,
+  columnLeftTag,
+  rowTag,
+  rowWriteTags,
+  tableTag,
+} from '../src/exports/adapter.js'
 import { InvalidTagError } from '../src/exports/index.js'
+import { tableOfTag } from '../src/tags/vocabulary.js'
 
 describe('shared tag vocabulary', () => {
   it('names tables case- and schema-insensitively, unquoted', () => {
@@ -36,5 +45,11 @@ describe('shared tag vocabulary', () => {
     expect(() => rowTag('users', {})).toThrow(InvalidTagError)
     expect(() => rowTag('users', { id: { nested: true } })).toThrow(InvalidTagError)
     expect(() => tableTag('')).toThrow(InvalidTagError)
+  })
+
+  it('column-left tags are per column, differ from column-any tags and belong to their table', () => {
+    expect(columnLeftTag('public."Posts"', 'AuthorId')).toBe('l:posts:authorid')
+    expect(columnLeftTag('posts', 'author_id')).not.toBe(columnAnyTag('posts', 'author_id'))
+    expect(tableOfTag(columnLeftTag('posts', 'author_id'))).toBe('posts')
   })
 })

@@ -6,6 +6,7 @@ import {
   rowTag,
   tableTag,
 } from '@ormcache/core/adapter'
+import { leftValues } from './left-values.js'
 import { nameable } from './values.js'
 
 export interface RelationInfo {
@@ -34,7 +35,8 @@ interface TableChanges {
  * (docs/design.md §3 and "Precision"): per written table its table tag; the row tag of every row
  * it names by primary key (old and new key when an update moves it), or the bulk tag when a row
  * cannot be named; for inserts and updates the column-value tag of every column value written
- * (the column-any tag where the value cannot be named). A table with more than `maxRows` changed
+ * (the column-any tag where the value cannot be named); for updates and deletes the old value of
+ * every column that changed (the column-left tag where it is unknown, left-values.ts). A table with more than `maxRows` changed
  * rows collapses to its table and bulk tags, which every read of the table depends on.
  */
 export class TransactionTags {
@@ -62,12 +64,14 @@ export class TransactionTags {
     else if (relation.identity !== 'default') this.bulk(changes)
     this.row(changes, relation, row)
     this.values(changes, relation, row, old)
+    leftValues(changes.tags, changes.table, relation, row, old, key)
   }
 
   delete(relation: RelationInfo, key: Row, old: Row): void {
     const changes = this.begin(relation)
     if (changes === undefined) return
     this.row(changes, relation, old ?? key)
+    leftValues(changes.tags, changes.table, relation, undefined, old, key)
   }
 
   truncate(relation: RelationInfo): void {

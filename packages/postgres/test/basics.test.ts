@@ -1,5 +1,5 @@
 import { createCache } from '@ormcache/core'
-import { columnTag, rowTag, tableTag } from '@ormcache/core/adapter'
+import { columnLeftTag, columnTag, rowTag, tableTag } from '@ormcache/core/adapter'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type PostgresInvalidation, postgresInvalidation } from '../src/index.js'
 import { databaseUrl, dropReplication, ensureDatabase, outside, until } from './support/db.js'
@@ -112,5 +112,50 @@ describe('row changes become the adapters tags', () => {
     await outside('INSERT INTO pgi_basic_other VALUES (1)')
     await applied(() => outside('INSERT INTO pgi_basic VALUES (60, 1)'))
     expect(consumer.stats().transactions).toBe(before + 1)
+  })
+})
+
+// Counts over pins need the old values rows leave (docs/design.md, "Counts: rows that leave a pin").
+describe('old values rows leave', () => {
+  it('UPDATE with the default identity: column-left tags of every non-key column, none for the key', async () => {
+    await applied(() => outside("INSERT INTO pgi_basic VALUES (200, 1, 'a', true)"))
+    const tags = await applied(() => outside('UPDATE pgi_basic SET status = 2 WHERE id = 200'))
+    expect(tags).toEqual(
+      expect.arrayContaining([
+        columnLeftTag('pgi_basic', 'status'),
+        columnLeftTag('pgi_basic', 'name'),
+        columnLeftTag('pgi_basic', 'active'),
+      ]),
+    )
+    expect(tags).not.toContain(columnLeftTag('pgi_basic', 'id'))
+  })
+
+  it('UPDATE moving the key names the old key value', async () => {
+    const tags = await applied(() => outside('UPDATE pgi_basic SET id = 201 WHERE id = 200'))
+    expect(tags).toContain(columnTag('pgi_basic', 'id', 200))
+    expect(tags).not.toContain(columnLeftTag('pgi_basic', 'id'))
+  })
+
+  it('DELETE with the default identity: the old key by value, every other column left', async () => {
+    const tags = await applied(() => outside('DELETE FROM pgi_basic WHERE id = 201'))
+    expect(tags).toContain(columnTag('pgi_basic', 'id', 201))
+    expect(tags).toContain(columnLeftTag('pgi_basic', 'status'))
+    expect(tags).toContain(columnLeftTag('pgi_basic', 'active'))
+  })
+
+  it('REPLICA IDENTITY FULL: the old values by value, only for the columns that changed', async () => {
+    await applied(() => outside('INSERT INTO pgi_basic_full VALUES (300, 4)'))
+    const updated = await applied(() => outside('UPDATE pgi_basic_full SET status = 5 WHERE id = 300'))
+    expect(updated).toContain(columnTag('pgi_basic_full', 'status', 4))
+    expect(updated).not.toContain(columnLeftTag('pgi_basic_full', 'status'))
+    expect(updated).not.toContain(columnTag('pgi_basic_full', 'id', 300))
+    const deleted = await applied(() => outside('DELETE FROM pgi_basic_full WHERE id = 300'))
+    expect(deleted).toEqual(
+      expect.arrayContaining([
+        columnTag('pgi_basic_full', 'status', 5),
+        columnTag('pgi_basic_full', 'id', 300),
+      ]),
+    )
+    expect(deleted.filter((t) => t.startsWith('l:'))).toEqual([])
   })
 })

@@ -75,6 +75,9 @@ const reads = async () => ({
   typeormRow: await repo().findOneBy({ id: 1 }),
   typeormList: (await repo().find({ where: { status: 5 }, order: { id: 'ASC' } })).map((o) => o.id),
   typeormCount: await repo().count(),
+  // Counts over pins (docs/design.md, "Counts"): a row leaving status 5 bumps only l:/v: tags.
+  prismaPinnedCount: await prisma.pgiOrder.count({ where: { status: 5 } }),
+  typeormPinnedCount: await repo().countBy({ status: 5 }),
 })
 
 async function applied(run: () => Promise<unknown>): Promise<void> {
@@ -117,6 +120,16 @@ describe('outside writes make cached Prisma and TypeORM reads fresh', () => {
     expect(fresh.typeormCount).toBe(11)
   })
 
+  it('UPDATE moving a row out of a pinned count (old value unknown to the stream) refreshes it', async () => {
+    await reads()
+    await applied(() => outside('UPDATE pgi_orders SET status = 6 WHERE id = 11'))
+    const fresh = await reads()
+    expect(fresh.prismaPinnedCount).toBe(2)
+    expect(fresh.typeormPinnedCount).toBe(2)
+    await applied(() => outside('UPDATE pgi_orders SET status = 5 WHERE id = 11'))
+    expect((await reads()).prismaPinnedCount).toBe(3)
+  })
+
   it('DELETE removes the row from lookups and lists', async () => {
     await reads()
     await applied(() => outside('DELETE FROM pgi_orders WHERE id = 1'))
@@ -125,6 +138,8 @@ describe('outside writes make cached Prisma and TypeORM reads fresh', () => {
     expect(fresh.typeormRow).toBeNull()
     expect(fresh.prismaList).toEqual([2, 11])
     expect(fresh.typeormList).toEqual([2, 11])
+    expect(fresh.prismaPinnedCount).toBe(2)
+    expect(fresh.typeormPinnedCount).toBe(2)
   })
 
   it('TRUNCATE empties every cached read of the table', async () => {
@@ -138,6 +153,8 @@ describe('outside writes make cached Prisma and TypeORM reads fresh', () => {
       typeormRow: null,
       typeormList: [],
       typeormCount: 0,
+      prismaPinnedCount: 0,
+      typeormPinnedCount: 0,
     })
   })
 

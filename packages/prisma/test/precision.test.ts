@@ -111,7 +111,8 @@ describe.each(DIALECTS)('precise list invalidation on %s', (dialect) => {
     const ranged = () =>
       h.prisma.post.findMany({ where: { authorId: { gt: f.bob } }, orderBy: { id: 'asc' } })
     const paged = () => h.prisma.post.findMany({ where: { authorId: f.bob }, take: 1 })
-    const counted = () => h.prisma.post.count({ where: { authorId: f.bob } })
+    // Counts over pins are precise now (count-precision.test.ts); a ranged count is not.
+    const counted = () => h.prisma.post.count({ where: { authorId: { gt: f.bob } } })
     const unrelated = () => h.prisma.post.update({ where: { id: f.posts.hello }, data: { title: 'x' } })
     for (const [name, read] of Object.entries({ ranged, paged, counted }))
       expect(await queriesAfter(h, read, unrelated), name).toBeGreaterThan(0)

@@ -238,18 +238,15 @@ describe.each(DIALECTS.flatMap((d) => stores.map(([name, options]) => [d, name, 
       },
     )
 
+    // Many-to-many loads are precise too: m2m-precision.test.ts.
     it('keeps table tags where the children are filtered, paged or ordered through a relation', async () => {
       const filtered = async () =>
         h.prisma.user.findMany({ where: { id: f.bob }, include: { posts: { where: { published: true } } } })
       const paged = async () =>
         h.prisma.user.findMany({ where: { id: f.bob }, include: { posts: { take: 1 } } })
-      const m2m = async () =>
-        h.prisma.post.findMany({ where: { id: f.posts.other }, include: { tags: true } })
       const write = () => h.prisma.post.update({ where: { id: f.posts.hello }, data: { title: 'x' } })
-      const tagWrite = () => h.prisma.tag.update({ where: { id: f.tags.news }, data: { name: 'n2' } })
       expect(await queriesAfter(h, filtered, write), 'filtered').toBeGreaterThan(0)
       expect(await queriesAfter(h, paged, write), 'paged').toBeGreaterThan(0)
-      expect(await queriesAfter(h, m2m, tagWrite), 'many-to-many').toBeGreaterThan(0)
     })
   },
 )

@@ -28,6 +28,7 @@ export {
   bulkTag,
   bulkWriteTags,
   columnAnyTag,
+  columnLeftTag,
   columnTag,
   isTaggableValue,
   normalizeTable,

@@ -96,7 +96,7 @@ export class TagVersions {
 
   /**
    * New tokens for `tags` (and the epoch when `everything`), and the writes that install them.
-   * Coarse tags (table, bulk, column-any, the epoch) come before fine ones (row and column-value
+   * Coarse tags (table, bulk, column-any, column-left, the epoch) come before fine ones (row and column-value
    * tags): a reader that learns fine dependencies only after its load checks that the coarse
    * tags did not move, which is sound only if no fine bump is visible before its coarse bump
    * (docs/design.md, "Dependencies known after the load"). `writes` is `coarse` then `fine`.
@@ -127,7 +127,7 @@ export class TagVersions {
   /**
    * The write-log records of a bump (stores/write-log.ts): one per table any of `fresh`'s tags
    * belongs to, moving its table tag (to the planned token, or a new one: an extra table bump
-   * only costs misses). The record names the row, column-value and column-any tags bumped; a
+   * only costs misses). The record names the row, column-value, column-any and column-left tags bumped; a
    * bulk tag, or no row or column-value tag of the table at all, means rows the write cannot
    * name, logged as ANY_ROW.
    */
@@ -144,7 +144,7 @@ export class TagVersions {
       if (isFineTag(tag)) {
         rows.fine.push(this.keys.tag(tag))
         rows.named = true
-      } else if (tag.startsWith('a:')) rows.fine.push(this.keys.tag(tag))
+      } else if (tag.startsWith('a:') || tag.startsWith('l:')) rows.fine.push(this.keys.tag(tag))
       else if (tag.startsWith('b:')) rows.unknown = true
     }
     const out: LoggedBump[] = []

@@ -59,6 +59,16 @@ export const columnAnyTag = (table: string, column: string): string =>
   `a:${normalizeTable(table)}:${column.toLowerCase()}`
 
 /**
+ * Bumped by a write after which a row of `table` may no longer hold a value of `column` it held
+ * before, when the write cannot name that old value: an update that sets `column` without knowing
+ * the row's previous value, a delete of rows whose old values are unknown. Reads that return no
+ * rows to take row tags from (pinned counts) depend on it for every pinned column; a write that
+ * knows the old value bumps its column-value tag instead (docs/design.md, "Counts").
+ */
+export const columnLeftTag = (table: string, column: string): string =>
+  `l:${normalizeTable(table)}:${column.toLowerCase()}`
+
+/**
  * Row and column-value tags may be dependencies a read learns only after its load (the rows it
  * returned). Writes bump them strictly after the coarse tags of the same write (see tags.ts).
  */
@@ -118,13 +128,13 @@ function normalizeValue(value: unknown, table: string, column: string): string {
 }
 
 /**
- * The table a vocabulary tag belongs to (`t:`, `b:`, `a:`, `r:`, `v:`), or undefined for other
+ * The table a vocabulary tag belongs to (`t:`, `b:`, `a:`, `l:`, `r:`, `v:`), or undefined for other
  * tags. The name ends at the first colon after the prefix, so for a table whose normalized name
  * contains a colon this is a prefix of it: readers of such tables do not rely on the write log
  * (post-load.ts), which is keyed by this name.
  */
 export function tableOfTag(tag: string): string | undefined {
-  if (tag.length < 3 || tag[1] !== ':' || !'tbarv'.includes(tag[0]!)) return undefined
+  if (tag.length < 3 || tag[1] !== ':' || !'tbalrv'.includes(tag[0]!)) return undefined
   const end = tag[0] === 't' || tag[0] === 'b' ? tag.length : tag.indexOf(':', 2)
   return end <= 2 ? undefined : tag.slice(2, end)
 }

@@ -3,12 +3,12 @@ import type { ModelInfo } from '../schema/data-model.js'
 import { isRecord } from '../schema/primary-key.js'
 
 /** One AND branch of a filter in disjunctive form: pinned field → value. */
-type Branch = Map<string, unknown>
+export type Branch = Map<string, unknown>
 
 /** More branches than this and the table tag is cheaper than the pins. */
 const MAX_BRANCHES = 64
 /** Arguments that page or deduplicate: a row outside the page can change it unnamed. */
-const PAGING = ['take', 'skip', 'cursor', 'distinct']
+export const PAGING = ['take', 'skip', 'cursor', 'distinct']
 
 /**
  * The pre-load tags of a list whose filter is only equality pins (docs/design.md, "Precision"):
@@ -31,7 +31,8 @@ export function pinnedListTags(model: ModelInfo, args: Record<string, unknown>):
   return [...tags]
 }
 
-function disjunction(model: ModelInfo, where: unknown): Branch[] | undefined {
+/** The filter `where` as branches of pins, or undefined when it is not only pins. */
+export function disjunction(model: ModelInfo, where: unknown): Branch[] | undefined {
   if (where === undefined) return [new Map()]
   if (!isRecord(where)) return undefined
   let branches: Branch[] = [new Map()]

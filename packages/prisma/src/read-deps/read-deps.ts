@@ -2,6 +2,7 @@ import { AdapterError, type AfterLoad } from '@ormcache/core'
 import { bulkTag, tableTag } from '@ormcache/core/adapter'
 import type { DataModel, ModelInfo, RelationInfo } from '../schema/data-model.js'
 import { isRecord, type KeyValues, keyFromRow, keyFromWhere, keyRowTag } from '../schema/primary-key.js'
+import { pinnedCountTags } from './counts.js'
 import { pinnedListTags } from './pins.js'
 import {
   preciseTables,
@@ -35,6 +36,7 @@ export interface ReadShape {
 }
 
 const KEY_LOOKUPS = new Set(['findUnique', 'findUniqueOrThrow', 'findFirst', 'findFirstOrThrow'])
+const COUNTS = new Set(['count', 'aggregate', 'groupBy'])
 const LIST_FILTERS = ['some', 'every', 'none']
 const ONE_FILTERS = ['is', 'isNot']
 
@@ -62,6 +64,12 @@ export function readDependencies(
     if (walker.selfTouched) walker.tables.add(model.table)
     else walker.tables.delete(model.table)
   }
+  // A count over pins touches no other table (a relation filter or ordering would add one).
+  const counted =
+    precise && COUNTS.has(operation) && walker.tables.size === 1 && walker.loads.length === 0
+      ? pinnedCountTags(model, operation, args)
+      : undefined
+  if (counted !== undefined) return { tags: counted, key }
   const pins =
     precise && operation === 'findMany' && !walker.selfTouched && returnsKeys(model, args)
       ? pinnedListTags(model, args)
@@ -83,11 +91,27 @@ export function readDependencies(
   return { tags, key, afterLoad: afterLoadOf(model, pins !== undefined, walker.loads, guarded) }
 }
 
-function demote(loads: readonly RelationLoad[], coarse: ReadonlySet<string>): void {
+function demote(loads: readonly RelationLoad[], coarse: Set<string>): void {
+  // A demoted many-to-many load depends on its join and target tables as a whole, which may
+  // demote other loads of those tables: repeat until nothing changes.
+  while (demoteOnce(loads, coarse)) {}
+}
+
+function demoteOnce(loads: readonly RelationLoad[], coarse: Set<string>): boolean {
+  let changed = false
   for (const load of loads) {
-    if (coarse.has(load.target.table)) load.precise = false
-    demote(load.nested, coarse)
+    const join = load.join?.table
+    if (load.precise && (coarse.has(load.target.table) || (join !== undefined && coarse.has(join)))) {
+      load.precise = false
+      if (join !== undefined) {
+        coarse.add(join)
+        coarse.add(load.target.table)
+        changed = true
+      }
+    }
+    if (demoteOnce(load.nested, coarse)) changed = true
   }
+  return changed
 }
 
 /** The returned rows carry their primary key (select and omit leave it in). */

@@ -1,7 +1,8 @@
 import { AdapterError } from '@ormcache/core'
-import { bulkTag, columnAnyTag, columnTag } from '@ormcache/core/adapter'
+import { bulkTag, columnAnyTag, columnTag, rowTag } from '@ormcache/core/adapter'
 import type { DataModel, ModelInfo, RelationInfo } from '../schema/data-model.js'
 import { isRecord, keyFromRow, keyRowTag } from '../schema/primary-key.js'
+import { type JoinLoad, joinLoad } from './m2m-loads.js'
 
 /**
  * A relation loaded for the rows of its parent (`include: { posts: true }`, `include: { author:
@@ -25,6 +26,8 @@ export interface RelationLoad {
   foreignKeyColumns: string[]
   precise: boolean
   nested: RelationLoad[]
+  /** Many-to-many: the join rows link parents to children (m2m-loads.ts). */
+  join?: JoinLoad
 }
 
 /** Arguments of a relation load that keep it "every child of the parent" (no filter, no page). */
@@ -46,11 +49,12 @@ export function relationLoad(
   relation: RelationInfo,
   value: unknown,
 ): RelationLoad | undefined {
-  if (relation.joinTable !== undefined) return undefined
-  if (relation.isList && relation.holdsForeignKey) return undefined
   const target = dataModel.models.get(relation.target)
   if (target === undefined || target.isView) return undefined
   if (target.table === parent.table || target.table === root.table) return undefined
+  if (relation.joinTable !== undefined)
+    return manyToMany(dataModel, parent, parentArgs, relation, target, value)
+  if (relation.isList && relation.holdsForeignKey) return undefined
   // The pin `target.pinned = parent.values`: the child's foreign key = the parent's referenced
   // fields (to-many, and the side of a one-to-one without the key), or the target's referenced
   // fields = the parent's own foreign key (to-one on the side holding the key).
@@ -95,10 +99,44 @@ export function relationLoad(
   }
 }
 
+/**
+ * A many-to-many load: the join rows pinned to each parent's key, and the children they name
+ * (docs/design.md, "Many-to-many relations"). The same argument restrictions as other loads.
+ */
+function manyToMany(
+  dataModel: DataModel,
+  parent: ModelInfo,
+  parentArgs: Record<string, unknown>,
+  relation: RelationInfo,
+  target: ModelInfo,
+  value: unknown,
+): RelationLoad | undefined {
+  const args = value === true ? {} : value
+  if (!isRecord(args) || Object.keys(args).some((k) => args[k] !== undefined && !LOAD_ARGS.has(k)))
+    return undefined
+  if (!scalarOrder(target, args.orderBy)) return undefined
+  const join = joinLoad(dataModel, parent, parentArgs, relation, args)
+  if (join === undefined) return undefined
+  return {
+    field: relation.field,
+    target,
+    single: false,
+    references: [join.parentKey],
+    foreignKeyColumns: [],
+    precise: true,
+    nested: [],
+    join,
+  }
+}
+
 /** Pre-load tags of the precise loads: the bulk tag and the foreign-key column-any tags. */
 export function relationPreloadTags(loads: readonly RelationLoad[], tags: Set<string>): void {
   for (const load of loads) {
     if (load.precise) {
+      if (load.join !== undefined) {
+        tags.add(bulkTag(load.join.table))
+        tags.add(columnAnyTag(load.join.table, load.join.parentColumn))
+      }
       tags.add(bulkTag(load.target.table))
       for (const column of load.foreignKeyColumns) tags.add(columnAnyTag(load.target.table, column))
     }
@@ -109,7 +147,10 @@ export function relationPreloadTags(loads: readonly RelationLoad[], tags: Set<st
 /** Tables of the precise loads (their table tags guard the after-load tags). */
 export function preciseTables(loads: readonly RelationLoad[], tables: Set<string>): void {
   for (const load of loads) {
-    if (load.precise) tables.add(load.target.table)
+    if (load.precise) {
+      tables.add(load.target.table)
+      if (load.join !== undefined) tables.add(load.join.table)
+    }
     preciseTables(load.nested, tables)
   }
 }
@@ -137,10 +178,18 @@ export function relationTags(loads: readonly RelationLoad[], rows: unknown, out:
             out.push(columnTag(load.target.table, column, values[i]))
           })
         }
+        const join = load.join
+        if (join !== undefined && values[0] !== null)
+          out.push(columnTag(join.table, join.parentColumn, values[0]))
         for (const child of children) {
           const key = keyFromRow(load.target, child)
           if (key === undefined) throw malformed('a child row lacks its key')
           out.push(keyRowTag(load.target, key))
+          // The join row linking this parent to this child: its key is both halves.
+          if (join !== undefined)
+            out.push(
+              rowTag(join.table, { [join.parentColumn]: values[0], [join.childColumn]: key[join.childKey] }),
+            )
         }
       }
       relationTags(load.nested, children, out)

@@ -8,6 +8,8 @@ import {
   keyRowTag,
   writesKey,
 } from '../schema/primary-key.js'
+import { deletedTags, leftTags } from './left-values.js'
+import { linkTags } from './m2m-links.js'
 import { deleteCascadeTags, updateCascadeTags } from './referential.js'
 
 export interface WriteEffects {
@@ -37,7 +39,7 @@ export function writeEffects(
     case 'create':
       effects.rows(model, [keyFromRow(model, result) ?? keyFromWhere(model, data)])
       effects.values(model, result, [...model.pinnable])
-      effects.nested(model, data)
+      effects.nested(model, data, keyFromRow(model, result))
       break
     case 'createMany':
       effects.bulk(model.table)
@@ -50,10 +52,12 @@ export function writeEffects(
     case 'update':
       effects.update(model, args.where, data, result)
       effects.values(model, result, changedFields(model, data))
-      effects.nested(model, data)
+      leftTags(model, changedFields(model, data), tags)
+      effects.nested(model, data, writesKey(model, data) ? undefined : keyFromRow(model, result))
       break
     case 'upsert':
       effects.update(model, args.where, args.update, result)
+      leftTags(model, changedFields(model, args.update), tags)
       // It may have created the row: every pinnable column takes a value.
       effects.values(model, result, [...model.pinnable])
       effects.nested(model, args.create)
@@ -66,6 +70,7 @@ export function writeEffects(
       break
     case 'delete':
       effects.rows(model, [keyFromWhere(model, args.where) ?? keyFromRow(model, result)])
+      deletedTags(model, result, tags)
       deleteCascadeTags(dataModel, model, tags)
       break
     case 'deleteMany':
@@ -140,7 +145,8 @@ class Effects {
     updateCascadeTags(this.dataModel, model, changedFields(model, data), this.tags)
   }
 
-  nested(model: ModelInfo, data: unknown): void {
+  /** `key`: the key of the row `data` writes, when known (top-level writes only). */
+  nested(model: ModelInfo, data: unknown, key?: KeyValues): void {
     if (Array.isArray(data)) {
       for (const item of data) this.nested(model, item)
       return
@@ -150,7 +156,11 @@ class Effects {
       const relation = model.relations.get(name)
       if (relation === undefined || !isRecord(value)) continue
       const target = this.dataModel.models.get(relation.target)
-      if (relation.joinTable !== undefined) this.bulk(relation.joinTable)
+      if (
+        relation.joinTable !== undefined &&
+        (target === undefined || !linkTags(model, key, relation.joinTable, target, value, this.tags))
+      )
+        this.bulk(relation.joinTable)
       if (target === undefined) {
         this.bulk(relation.target)
         continue
@@ -199,6 +209,7 @@ class Effects {
           const data = relation.isList || wrapped ? item.data : item
           this.rows(target, [relation.isList ? keyFromWhere(target, item.where) : undefined])
           this.values(target, undefined, changedFields(target, data))
+          leftTags(target, changedFields(target, data), this.tags)
           this.nested(target, data)
           updateCascadeTags(this.dataModel, target, changedFields(target, data), this.tags)
         }
@@ -216,6 +227,7 @@ class Effects {
           target,
           items.map((item) => (relation.isList ? keyFromWhere(target, item) : undefined)),
         )
+        deletedTags(target, undefined, this.tags)
         deleteCascadeTags(this.dataModel, target, this.tags)
         break
       case 'deleteMany':
@@ -254,6 +266,7 @@ class Effects {
     // The foreign key is on the target. To-one: the previously linked target row changes too.
     this.rows(target, relation.isList ? keys : [undefined])
     this.values(target, undefined, foreignKeyOf(target, relation))
+    leftTags(target, foreignKeyOf(target, relation), this.tags)
     updateCascadeTags(this.dataModel, target, foreignKeyOf(target, relation), this.tags)
   }
 }

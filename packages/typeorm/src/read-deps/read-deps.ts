@@ -4,6 +4,7 @@ import type { SchemaIndex } from '../schema/entity-schema.js'
 import { rowsOfBranches } from '../schema/row-keys.js'
 import { statementShape } from '../sql/statements.js'
 import { tablesOf } from '../sql/tables.js'
+import { preciseCount } from './precise-counts.js'
 import { preciseRead } from './precise-reads.js'
 
 export interface ReadDependencies {
@@ -41,6 +42,11 @@ export function readDependencies(
       ? preciseRead(sql, params, dialect, schema)
       : undefined
   if (precise !== undefined) return precise
+  const counted =
+    views.size === 0 || !readsView(sql, dialect, views)
+      ? preciseCount(sql, params, dialect, schema)
+      : undefined
+  if (counted !== undefined) return counted
   const tables = new Set<string>()
   for (const table of tablesOf(sql, dialect).reads) {
     tables.add(table)

@@ -2,6 +2,7 @@ import { bulkWriteTags, columnAnyTag, rowTag, tableTag } from '@ormcache/core/ad
 import type { EntityMetadata, ObjectLiteral } from 'typeorm'
 import type { SchemaIndex } from '../schema/entity-schema.js'
 import { canonicalKey, type RowKey } from '../schema/row-keys.js'
+import { eventLeftTags } from './left-values.js'
 
 export type EntityWriteKind = 'insert' | 'update' | 'remove' | 'softRemove' | 'recover'
 
@@ -49,6 +50,8 @@ export function entityWriteTags(kind: EntityWriteKind, event: EntityWrite, schem
     // Rows that appear or change may enter lists pinned to any of their columns (docs/design.md,
     // "Precision"); a removed row is reached through its row tag.
     if (kind !== 'remove') for (const column of table.columns) tags.add(columnAnyTag(name, column))
+    // Counts over pins lose rows that leave a value the event does not name.
+    if (kind !== 'insert') eventLeftTags(table, tags)
   }
   if (kind === 'remove') {
     for (const dependent of schema.deleteCascades(name))

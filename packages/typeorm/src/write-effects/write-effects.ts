@@ -12,6 +12,7 @@ import type { SchemaIndex, TableInfo } from '../schema/entity-schema.js'
 import { canonicalKey, MAX_ROWS, operandValue, type RowKey, rowsOfBranches } from '../schema/row-keys.js'
 import { type InsertValue, type StatementShape, statementShape } from '../sql/statements.js'
 import { tablesOf } from '../sql/tables.js'
+import { leftTags } from './left-values.js'
 
 export interface WriteEffect {
   tags: string[]
@@ -57,6 +58,8 @@ export function writeEffect(
       // Lists pinned to a column value gain rows through the columns a write sets (docs/design.md,
       // "Precision", and "TypeORM writes name the values they set").
       valueTags(shape!, table!, params, rows, tags)
+      // Counts over pins lose rows that leave a value; SQL never shows the old one.
+      leftTags(shape!, table!, tags)
     }
     for (const dependent of cascades(sameTable ? shape : undefined, name, schema)) {
       for (const tag of bulkWriteTags(dependent)) tags.add(tag)
