@@ -50,7 +50,7 @@ describe('plain hit read on Redis', () => {
     writerClient?.disconnect()
   })
 
-  it('a key that hit before is read with one MGET and no script', async () => {
+  it('a key that hit before is read with GETEX + MGET in one round trip and no script', async () => {
     const key = unique()
     await reader.wrap(key, async () => 'v', { tags })
     expect((await reader.wrapWithInfo(key, async () => 'never', { tags })).info.source).toBe('hit')
@@ -60,7 +60,7 @@ describe('plain hit read on Redis', () => {
         info: { source: 'hit', tier: 'l2' },
       })
     })
-    expect({ trips, commands }).toEqual({ trips: 1, commands: ['mget'] })
+    expect({ trips, commands }).toEqual({ trips: 1, commands: ['getex', 'mget'] })
   })
 
   it("another process's invalidation is seen by the plain read: a miss that loads the new value", async () => {
@@ -77,7 +77,7 @@ describe('plain hit read on Redis', () => {
       })
     })
     // The wrong hint costs one round trip: plain read, full lookup (lease), fill.
-    expect({ trips, commands }).toEqual({ trips: 3, commands: ['mget', 'evalsha', 'evalsha'] })
+    expect({ trips, commands }).toEqual({ trips: 3, commands: ['getex', 'mget', 'evalsha', 'evalsha'] })
     // The miss dropped the hint; the fill made the key a hit again, through the full lookup first.
     const next = await counter.during(async () => {
       expect((await reader.wrapWithInfo(key, async () => 'never', { tags })).value).toBe('new')
@@ -86,7 +86,7 @@ describe('plain hit read on Redis', () => {
     const after = await counter.during(async () => {
       expect((await reader.wrapWithInfo(key, async () => 'never', { tags })).value).toBe('new')
     })
-    expect(after.commands).toEqual(['mget'])
+    expect(after.commands).toEqual(['getex', 'mget'])
   })
 
   it('a local invalidation voids the hint at once: the miss keeps its two round trips', async () => {

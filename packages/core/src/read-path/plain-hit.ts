@@ -14,14 +14,15 @@ import type { Lookup } from './store-lookup.js'
  * untrusted epoch, other tags, expired, corrupt) drops the hint and the caller does the full
  * lookup, which reads everything again and makes every decision itself.
  *
- * A plain read is offered only where the fused lookup exists and a plain read of versions is as
+ * A plain read is offered only by a store that has one (`readHit`: Redis, a GETEX and an MGET,
+ * held under CLIENT PAUSE WRITE like the script) and where a plain read of versions is as
  * trustworthy as the script's: not on a Redis Cluster, whose scripts judge versions per shard
  * life (`readVersionsOnly`). Stores without a fused lookup read plainly anyway (store-ops.ts).
  */
 export function expectsHit(ctx: CacheContext, address: EntryAddress, tags: readonly string[]): boolean {
   const store = ctx.store
   return (
-    store.lookup !== undefined &&
+    store.readHit !== undefined &&
     store.capabilities.readVersionsOnly !== true &&
     ctx.hitHints.expects(address.storeKey, tags) &&
     ctx.headTags.get(address.storeKey) === undefined
@@ -36,9 +37,7 @@ export async function plainHit(
 ): Promise<Lookup | undefined> {
   const since = ctx.hitHints.now()
   const started = performance.now()
-  const keys = ctx.tags.storeKeys(tags)
-  keys.unshift(address.storeKey)
-  const values = await ctx.store.getMany(keys)
+  const values = await ctx.store.readHit!(address.storeKey, ctx.tags.storeKeys(tags))
   ctx.stats.readLatency.record(performance.now() - started)
   const entry = judge(ctx, address, tags, values)
   if (entry === undefined) {
