@@ -1,12 +1,12 @@
 import crypto from 'node:crypto'
-import type { Redis } from 'ioredis'
+import { Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type Cache, createCache } from '../src/exports/index.js'
 import { redisStore } from '../src/exports/redis.js'
 import { HitHints } from '../src/read-path/hit-hints.js'
 import { gate } from './support/faulty-store.js'
 import { countRedis, RoundTrips } from './support/round-trips.js'
-import { connectRedis } from './support/services.js'
+import { connectRedis, freePort, type OwnedServer, redisAnswers, startServer } from './support/services.js'
 
 /**
  * The hit read (plain-hit.ts, docs/design.md "The hit read"): a key expected to hit is read with
@@ -151,6 +151,65 @@ describe('plain hit read on Redis', () => {
     )
     expect(loads).toBe(1)
     expect(new Set(reads)).toEqual(new Set(['v1']))
+  })
+})
+
+describe('plain hit read on a Redis without GETEX (< 6.2)', () => {
+  let server: OwnedServer | undefined
+  afterAll(async () => {
+    await server?.stop()
+  })
+
+  it('falls back to the lookup script for good, with no error and no stale read', async () => {
+    const port = await freePort()
+    server = await startServer(
+      'redis-server',
+      [
+        '--port',
+        String(port),
+        '--bind',
+        '127.0.0.1',
+        '--save',
+        '',
+        '--appendonly',
+        'no',
+        '--rename-command',
+        'GETEX',
+        '',
+      ],
+      port,
+      () => redisAnswers('127.0.0.1', port),
+    )
+    const client = new Redis(`redis://127.0.0.1:${port}`)
+    const counter = new RoundTrips()
+    countRedis(client, counter)
+    const cache = createCache({ store: redisStore({ client }), namespace: unique(), bus: false, l1: false })
+    const errors: unknown[] = []
+    cache.on('error', ({ error }) => errors.push(error))
+    try {
+      let row = 'old'
+      await cache.wrap('k', async () => row, { tags })
+      expect((await cache.wrapWithInfo('k', async () => row, { tags })).info.source).toBe('hit')
+      // The first plain read finds GETEX missing: the script answers that read.
+      const first = await counter.during(async () => {
+        expect(await cache.wrapWithInfo('k', async () => row, { tags })).toMatchObject({
+          value: 'old',
+          info: { source: 'hit' },
+        })
+      })
+      expect(first.commands).toEqual(['getex', 'mget', 'evalsha'])
+      const later = await counter.during(async () => {
+        expect((await cache.wrapWithInfo('k', async () => row, { tags })).value).toBe('old')
+      })
+      expect(later.commands).toEqual(['evalsha'])
+      row = 'new'
+      await cache.invalidateTags(['users'])
+      expect((await cache.wrapWithInfo('k', async () => row, { tags })).value).toBe('new')
+      expect(errors).toEqual([])
+    } finally {
+      await cache.close()
+      client.disconnect()
+    }
   })
 })
 

@@ -260,7 +260,18 @@ export class RedisStore implements CacheStore {
    */
   async readHit(entryKey: string, keys: readonly string[]): Promise<(string | undefined)[]> {
     if (this.cluster) throw new InvalidOptionError('readHit', 'not on a Redis Cluster')
-    const [entry, versions] = await Promise.all([this.client.getex(entryKey), this.client.mget(...keys)])
+    // A server without GETEX (Redis < 6.2, or renamed away): nothing read, so every lookup
+    // takes the script, as before there was a plain read.
+    if (this.noGetex) return []
+    let entry: string | null
+    let versions: (string | null)[]
+    try {
+      ;[entry, versions] = await Promise.all([this.client.getex(entryKey), this.client.mget(...keys)])
+    } catch (error) {
+      if (!(error instanceof Error) || !/unknown command/i.test(error.message)) throw error
+      this.noGetex = true
+      return []
+    }
     const out = new Array<string | undefined>(versions.length + 1)
     out[0] = entry ?? undefined
     for (let i = 0; i < versions.length; i++) out[i + 1] = versions[i] ?? undefined
@@ -309,6 +320,7 @@ export class RedisStore implements CacheStore {
   }
 
   private waker: RedisWaker | undefined
+  private noGetex = false
   private connectionError: unknown
 
   unavailable(): unknown {
