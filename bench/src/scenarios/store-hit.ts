@@ -184,8 +184,9 @@ function report(subjects: KvSubject[], results: Map<number, CaseResult[]>, loads
     chart,
     notes: [
       'ormcache and bentocache read with the tags an ORM primary-key lookup carries (row tag + table bulk tag); ' +
-        'ormcache reads the entry, the namespace epoch and both tag versions in one MGET. cache-manager has no tags ' +
-        'and reads one key.',
+        'ormcache reads the entry, the namespace epoch and both tag versions in one round trip (on Redis, for a key ' +
+        'that hit before: GETEX of the entry and MGET of the versions, pipelined; otherwise its lookup script). ' +
+        'cache-manager has no tags and reads one key.',
       'ormcache encodes with its type-preserving codec (Date, BigInt, Decimal, Buffer… round-trip exactly); the ' +
         'floors, bentocache (JSON.stringify) and cache-manager (@keyv/serialize) use JSON. The payload holds only ' +
         'JSON-native types so every library returns it exactly (checked before measuring).',

@@ -4,6 +4,7 @@ import { ListenerError, OrmCacheError, StoreError } from './errors.js'
 import { Emitter } from './events.js'
 import type { CacheTracer } from './observe.js'
 import { KeySpace, Memo } from './query-key.js'
+import { HitHints } from './read-path/hit-hints.js'
 import { LookupBatch } from './read-path/lookup-batch.js'
 import { SingleFlight } from './read-path/single-flight.js'
 import { StatsRecorder } from './stats.js'
@@ -36,6 +37,8 @@ export class CacheContext {
    * in its one round trip. Only a hint: a wrong or missing one costs a second read, never a stale hit.
    */
   readonly headTags = new Memo<readonly string[]>()
+  /** Keys expected to hit, read plainly before the full lookup (hit-hints.ts). Only a hint. */
+  readonly hitHints = new HitHints()
   /** Stamps the namespace epoch with the store's data set and moves it when that changes. */
   readonly lineage: EpochLineage = new EpochLineage(this)
   /**

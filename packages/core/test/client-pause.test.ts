@@ -178,7 +178,8 @@ describe.each(['ALL', 'WRITE'] as const)(
       // This process's own pending invalidations keep it off the store: never stale.
       expect(counts.stale.writer).toEqual({ healthy: 0, paused: 0, recovering: 0, after: 0 })
       // The other process is never stale either: its lookups hang as well (under PAUSE WRITE too:
-      // the lookup is a Lua script that may create versions, so Redis holds it like a write), time
+      // the lookup is a Lua script that may create versions, and a hit's plain read starts with a
+      // GETEX, so Redis holds either like a write), time
       // out and read the database, and it trusts the store again only after its circuit closes.
       expect(counts.stale.reader).toEqual({ healthy: 0, paused: 0, recovering: 0, after: 0 })
 
@@ -230,8 +231,9 @@ describe.each(['ALL', 'WRITE'] as const)(
       expect(writeMs).toBeLessThan(TIMEOUTS.operation + OVERRUN_MARGIN_MS)
       expect((await read(writer)).value).toBe('new')
 
-      // The reader's lookup is held too, under WRITE as well: it is one Lua script that may create
-      // missing versions, which Redis counts as a write. It times out and reads the database, so
+      // The reader's lookup is held too, under WRITE as well: the row hit before, so it is the
+      // plain hit read (plain-hit.ts), whose GETEX Redis counts as a write (as it does the lookup
+      // script, which may create missing versions). It times out and reads the database, so
       // the old entry the pending invalidation was meant to kill is never served.
       expect(await read(reader)).toEqual({
         value: 'new',

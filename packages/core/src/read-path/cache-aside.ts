@@ -7,6 +7,7 @@ import type { Snapshot } from '../tags/versions.js'
 import { copyFor, type FillPolicy, flightKey, loadAndFill, loadShared, timedLoad } from './fill.js'
 import { readL1 } from './l1-read.js'
 import { leaseOf } from './lease.js'
+import { expectsHit, plainHit } from './plain-hit.js'
 
 /** Where a `wrap` result came from. */
 export type ReadSource =
@@ -68,13 +69,24 @@ export async function cacheAside<T>(
   let missedAt: number
   const localEpoch = ctx.localEpoch
   try {
-    const near = await readL1(ctx, address, policy.tags)
-    // A call that was the half-open probe of a recovering store must not trust what it read.
-    if (ctx.recoveringUntil !== recovery) return bypass(ctx, address, load, 'store-recovering')
-    if (near !== undefined) return hit(ctx, key, ctx.codec.clone(near.value as T), 'l1')
+    if (ctx.l1 !== undefined) {
+      const near = await readL1(ctx, address, policy.tags)
+      // A call that was the half-open probe of a recovering store must not trust what it read.
+      if (ctx.recoveringUntil !== recovery) return bypass(ctx, address, load, 'store-recovering')
+      if (near !== undefined) return hit(ctx, key, ctx.codec.clone(near.value as T), 'l1')
+    }
 
     missedAt = performance.now()
-    const found = await ctx.lookups.lookup(ctx, address, policy.tags, leaseOf(ctx, address.storeKey))
+    // A key expected to hit is read plainly (plain-hit.ts), outside the lookup batch: a hit
+    // needs no lease and no merging. Anything else takes the full lookup, batched as before.
+    const plain = expectsHit(ctx, address, policy.tags)
+    let found = plain ? await plainHit(ctx, address, policy.tags) : undefined
+    if (found === undefined) {
+      found = await ctx.lookups.lookup(ctx, address, policy.tags, leaseOf(ctx, address.storeKey))
+      // The plain read that came back without a hit was a round trip too.
+      if (plain && (found.kind === 'hit' || found.kind === 'stale'))
+        found = { ...found, trips: found.trips + 1 }
+    }
     if (ctx.recoveringUntil !== recovery || found.kind === 'untrusted')
       return bypass(ctx, address, load, 'store-recovering')
     if (found.kind === 'hit') {

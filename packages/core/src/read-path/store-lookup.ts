@@ -52,6 +52,7 @@ export async function lookup(
   if (unknownServer !== undefined) await unknownServer
   const started = performance.now()
   const known = ctx.headTags.get(address.storeKey)
+  const since = ctx.hitHints.now()
   const read = known === undefined ? tags : readList(tags, known)
   const reply = await lookupEntry(ctx.store, {
     entryKey: address.storeKey,
@@ -92,9 +93,11 @@ export async function lookup(
   let valid: boolean
   // A second version read (the entry's own tags were not all in the lookup) is a second trip.
   let reread = false
+  let hintable = false
   if (sameTags(head.tags, tags)) {
     valid = isCurrent(head, epoch, current.versions)
     if (known !== undefined) ctx.headTags.delete(address.storeKey)
+    else hintable = true
   } else {
     const own = sameTags(head.tags, read) ? versions.slice(1) : pick(head.tags, read, versions)
     if (own.length === head.tags.length) valid = isCurrent(head, epoch, own)
@@ -126,7 +129,11 @@ export async function lookup(
   // for corrupt payloads, handled above): give it back.
   if (leased === true && lease !== undefined) releaseLease(ctx, lease)
   const trips = 1 + (reread ? 1 : 0) + (body === -1 ? 1 : 0)
-  if (Date.now() < entry.freshUntil) return { kind: 'hit', entry, bytes, trips }
+  if (Date.now() < entry.freshUntil) {
+    // The next read of this key may skip the script (plain-hit.ts).
+    if (hintable) ctx.hitHints.hit(address.storeKey, since)
+    return { kind: 'hit', entry, bytes, trips }
+  }
   return { kind: 'stale', entry, current, bytes, trips }
 }
 

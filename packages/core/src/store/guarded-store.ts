@@ -40,6 +40,7 @@ export class GuardedStore implements CacheStore {
   private readonly breaker: StoreBreaker | undefined
   readonly readVersions?: (request: VersionRead) => Promise<string[]>
   readonly lookup?: (request: LookupRequest) => Promise<LookupReply>
+  readonly readHit?: (entryKey: string, keys: readonly string[]) => Promise<(string | undefined)[]>
   readonly fill?: (write: StoreWrite, lease: LeaseRef | undefined) => Promise<void>
   readonly bumpGuarded?: (
     writes: readonly StoreWrite[],
@@ -74,6 +75,9 @@ export class GuardedStore implements CacheStore {
         this.guard('readVersions', writeTimeoutMs, () => inner.readVersions!(request))
     if (inner.lookup)
       this.lookup = (request) => this.guard('lookup', readTimeoutMs, () => inner.lookup!(request))
+    if (inner.readHit)
+      this.readHit = (entryKey, keys) =>
+        this.guard('readHit', readTimeoutMs, () => inner.readHit!(entryKey, keys))
     if (inner.fill)
       this.fill = (write, lease) => this.guard('fill', writeTimeoutMs, () => inner.fill!(write, lease))
     // Waiting never fails (it times out into a poll), so it needs no guard.

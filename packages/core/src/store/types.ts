@@ -51,6 +51,13 @@ export interface CacheStore {
    */
   readVersions?(request: VersionRead): Promise<string[]>
   lookup?(request: LookupRequest): Promise<LookupReply>
+  /**
+   * The plain read of a key expected to hit (read-path/plain-hit.ts), for a store whose `lookup`
+   * costs more than a read: the entry at `entryKey` and each of `keys`, in one round trip, and
+   * held wherever `lookup` would be held (Redis holds scripts, not reads, under CLIENT PAUSE
+   * WRITE, so a read must not be answered while the writes it should see are held).
+   */
+  readHit?(entryKey: string, keys: readonly string[]): Promise<(string | undefined)[]>
   /** Stores `write` and releases `lease` (if its owner still holds it) in one round trip. */
   fill?(write: StoreWrite, lease: LeaseRef | undefined): Promise<void>
   /**

@@ -207,6 +207,7 @@ export class Invalidator {
   /** Local effects first: once the call resolves, no reader in this process may see the old value. */
   private begin(tags: readonly string[], everything: boolean): void {
     this.ctx.localEpoch += 1
+    this.ctx.hitHints.invalidated(tags, everything)
     if (everything) this.ctx.l1?.clear()
     else this.ctx.l1?.evictTags(tags)
     this.ctx.stats.add('invalidations', everything ? 1 : tags.length)
@@ -215,6 +216,7 @@ export class Invalidator {
 
   async delete(storeKey: string): Promise<void> {
     this.ctx.localEpoch += 1
+    this.ctx.hitHints.missed(storeKey)
     this.ctx.l1?.delete(storeKey)
     this.record([], storeKey, false)
     if (!this.failing) await this.flush()

@@ -33,6 +33,7 @@ export class EpochLineage {
       if (namespace !== ctx.keys.namespace) return
       ctx.localEpoch += 1
       ctx.l1?.clear()
+      ctx.hitHints.invalidated([], true)
       ctx.reportError(new StoreResetError(namespace), 'lineage')
     })
   }
@@ -104,6 +105,7 @@ export class EpochLineage {
         // In-flight loads must not put pre-move values into L1, and L1 may hold them already.
         ctx.localEpoch += 1
         ctx.l1?.clear()
+        ctx.hitHints.invalidated([], true)
         // An unstamped epoch was only just created (or predates stamping): nothing was lost.
         if (stampOf(seen) !== undefined) ctx.reportError(new StoreResetError(ctx.keys.namespace), 'lineage')
         return fresh

@@ -1,0 +1,76 @@
+import type { CacheContext } from '../cache-context.js'
+import { type Entry, readHead, readValue } from '../entry.js'
+import type { EntryAddress } from '../query-key.js'
+import { isCurrent, sameTags } from '../tags/versions.js'
+import type { Lookup } from './store-lookup.js'
+
+/**
+ * The hit read (docs/design.md "The hit read"). A store's fused lookup (the Redis LOOKUP script)
+ * does a miss's work in the same round trip as the read: it creates missing versions and takes
+ * the lease. A hit needs none of it, and on Redis the script costs several times a plain MGET.
+ * So a key this process expects to hit (hit-hints.ts) is read plainly first: the entry, the
+ * namespace epoch and the tag versions in one read, judged exactly as the full lookup judges
+ * them. Only a fresh, current entry is served from it; anything else (absent entry or version,
+ * untrusted epoch, other tags, expired, corrupt) drops the hint and the caller does the full
+ * lookup, which reads everything again and makes every decision itself.
+ *
+ * A plain read is offered only by a store that has one (`readHit`: Redis, a GETEX and an MGET,
+ * held under CLIENT PAUSE WRITE like the script) and where a plain read of versions is as
+ * trustworthy as the script's: not on a Redis Cluster, whose scripts judge versions per shard
+ * life (`readVersionsOnly`). Stores without a fused lookup read plainly anyway (store-ops.ts).
+ */
+export function expectsHit(ctx: CacheContext, address: EntryAddress, tags: readonly string[]): boolean {
+  const store = ctx.store
+  return (
+    store.readHit !== undefined &&
+    store.capabilities.readVersionsOnly !== true &&
+    ctx.hitHints.expects(address.storeKey, tags) &&
+    ctx.headTags.get(address.storeKey) === undefined
+  )
+}
+
+/** The plain hit read of a key `expectsHit` accepted; undefined when it is not a fresh hit. */
+export async function plainHit(
+  ctx: CacheContext,
+  address: EntryAddress,
+  tags: readonly string[],
+): Promise<Lookup | undefined> {
+  const since = ctx.hitHints.now()
+  const started = performance.now()
+  const values = await ctx.store.readHit!(address.storeKey, ctx.tags.storeKeys(tags))
+  ctx.stats.readLatency.record(performance.now() - started)
+  const entry = judge(ctx, address, tags, values)
+  if (entry === undefined) {
+    ctx.hitHints.missed(address.storeKey)
+    return undefined
+  }
+  ctx.hitHints.hit(address.storeKey, since)
+  return { kind: 'hit', entry, bytes: values[0]!.length, trips: 1 }
+}
+
+/** `values`: entry, epoch, then each tag's version. The entry if it is fresh and current. */
+function judge(
+  ctx: CacheContext,
+  address: EntryAddress,
+  tags: readonly string[],
+  values: readonly (string | undefined)[],
+): Entry | undefined {
+  const raw = values[0]
+  const epoch = values[1]
+  if (raw === undefined || epoch === undefined || !ctx.lineage.trusted(epoch)) return undefined
+  const versions = new Array<string>(tags.length)
+  for (let i = 0; i < tags.length; i++) {
+    const version = values[i + 2]
+    if (version === undefined) return undefined
+    versions[i] = version
+  }
+  try {
+    const { head, body } = readHead(raw, address.storeKey, address.identity)
+    if (!sameTags(head.tags, tags) || !isCurrent(head, epoch, versions) || Date.now() >= head.freshUntil)
+      return undefined
+    return { ...head, value: readValue(ctx.codec, raw, body, address.storeKey) }
+  } catch {
+    // Corrupt: the full lookup reads it again and reports it.
+    return undefined
+  }
+}

@@ -1,0 +1,248 @@
+import crypto from 'node:crypto'
+import { Redis } from 'ioredis'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { type Cache, createCache } from '../src/exports/index.js'
+import { redisStore } from '../src/exports/redis.js'
+import { HitHints } from '../src/read-path/hit-hints.js'
+import { gate } from './support/faulty-store.js'
+import { countRedis, RoundTrips } from './support/round-trips.js'
+import { connectRedis, freePort, type OwnedServer, redisAnswers, startServer } from './support/services.js'
+
+/**
+ * The hit read (plain-hit.ts, docs/design.md "The hit read"): a key expected to hit is read with
+ * a plain MGET on a single Redis node; anything but a fresh current hit falls back to the full
+ * lookup. Two caches on one Redis stand in for two processes, so the writer's invalidations are
+ * invisible to the reader's hints, which is the case where a hint is wrong.
+ */
+const tags = ['users', 'user:1']
+const unique = () => `ph-${crypto.randomBytes(5).toString('hex')}`
+
+describe('plain hit read on Redis', () => {
+  let readerClient: Redis
+  let writerClient: Redis
+  let counter: RoundTrips
+  let reader: Cache
+  let writer: Cache
+  let reader2: Cache
+
+  beforeAll(async () => {
+    const namespace = unique()
+    readerClient = await connectRedis()
+    writerClient = await connectRedis()
+    counter = new RoundTrips()
+    countRedis(readerClient, counter)
+    const options = { namespace, bus: false, l1: false } as const
+    reader = createCache({ ...options, store: redisStore({ client: readerClient }) })
+    writer = createCache({ ...options, store: redisStore({ client: writerClient }) })
+    reader2 = createCache({
+      ...options,
+      store: redisStore({ client: await connectRedis(), ownsClient: true }),
+    })
+    // Warm: scripts loaded, tag tokens created.
+    await reader.wrap('warm', async () => 'w', { tags })
+    await reader2.wrap('warm', async () => 'w', { tags })
+  })
+  afterAll(async () => {
+    await reader?.close()
+    await writer?.close()
+    await reader2?.close()
+    readerClient?.disconnect()
+    writerClient?.disconnect()
+  })
+
+  it('a key that hit before is read with GETEX + MGET in one round trip and no script', async () => {
+    const key = unique()
+    await reader.wrap(key, async () => 'v', { tags })
+    expect((await reader.wrapWithInfo(key, async () => 'never', { tags })).info.source).toBe('hit')
+    const { trips, commands } = await counter.during(async () => {
+      expect(await reader.wrapWithInfo(key, async () => 'never', { tags })).toEqual({
+        value: 'v',
+        info: { source: 'hit', tier: 'l2' },
+      })
+    })
+    expect({ trips, commands }).toEqual({ trips: 1, commands: ['getex', 'mget'] })
+  })
+
+  it("another process's invalidation is seen by the plain read: a miss that loads the new value", async () => {
+    const key = unique()
+    let row = 'old'
+    await reader.wrap(key, async () => row, { tags })
+    expect((await reader.wrapWithInfo(key, async () => row, { tags })).info.source).toBe('hit')
+    row = 'new'
+    await writer.invalidateTags(['user:1'])
+    const { trips, commands } = await counter.during(async () => {
+      expect(await reader.wrapWithInfo(key, async () => row, { tags })).toEqual({
+        value: 'new',
+        info: { source: 'miss', reason: 'invalidated' },
+      })
+    })
+    // The wrong hint costs one round trip: plain read, full lookup (lease), fill.
+    expect({ trips, commands }).toEqual({ trips: 3, commands: ['getex', 'mget', 'evalsha', 'evalsha'] })
+    // The miss dropped the hint; the fill made the key a hit again, through the full lookup first.
+    const next = await counter.during(async () => {
+      expect((await reader.wrapWithInfo(key, async () => 'never', { tags })).value).toBe('new')
+    })
+    expect(next.commands).toEqual(['evalsha'])
+    const after = await counter.during(async () => {
+      expect((await reader.wrapWithInfo(key, async () => 'never', { tags })).value).toBe('new')
+    })
+    expect(after.commands).toEqual(['getex', 'mget'])
+  })
+
+  it('a local invalidation voids the hint at once: the miss keeps its two round trips', async () => {
+    const key = unique()
+    await reader.wrap(key, async () => 'old', { tags })
+    expect((await reader.wrapWithInfo(key, async () => 'never', { tags })).info.source).toBe('hit')
+    await reader.invalidateTags(['users'])
+    const { trips, commands } = await counter.during(async () => {
+      expect((await reader.wrapWithInfo(key, async () => 'new', { tags })).value).toBe('new')
+    })
+    expect({ trips, commands }).toEqual({ trips: 2, commands: ['evalsha', 'evalsha'] })
+  })
+
+  it('a hinted key invalidated elsewhere, paused between snapshot and fill while it is written again, leaves no stale entry', async () => {
+    const key = unique()
+    let row = 1
+    await reader.wrap(key, async () => row, { tags })
+    expect((await reader.wrapWithInfo(key, async () => row, { tags })).info.source).toBe('hit')
+    row = 2
+    await writer.invalidateTags(['user:1'])
+    const loaded = gate()
+    const paused = gate()
+    // The plain read misses, the full lookup snapshots, the loader reads row 2 and stalls.
+    const slow = reader.wrapWithInfo(
+      key,
+      async () => {
+        const value = row
+        loaded.open()
+        await paused.promise
+        return value
+      },
+      { tags },
+    )
+    await loaded.promise
+    row = 3
+    await writer.invalidateTags(['user:1']) // committed and invalidated while the loader stalls
+    paused.open()
+    expect(await slow).toEqual({ value: 2, info: { source: 'miss', reason: 'invalidated' } })
+    // What the slow reader stored carries the snapshot from before the write: never served.
+    expect(await reader.wrapWithInfo(key, async () => row, { tags })).toEqual({
+      value: 3,
+      info: { source: 'miss', reason: 'invalidated' },
+    })
+    expect(await writer.wrap(key, async () => -1, { tags })).toBe(3)
+  })
+
+  it('two processes expecting a hit on a key invalidated elsewhere still load it once (the lease)', async () => {
+    const key = unique()
+    let loads = 0
+    const load = async () => {
+      loads += 1
+      await new Promise((resolve) => setTimeout(resolve, 50))
+      return `v${loads}`
+    }
+    await reader.wrap(key, load, { tags })
+    for (const cache of [reader, reader2])
+      expect((await cache.wrapWithInfo(key, load, { tags })).info.source).toBe('hit')
+    await writer.invalidateTags(['users'])
+    loads = 0
+    const reads = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => (i % 2 === 0 ? reader : reader2).wrap(key, load, { tags })),
+    )
+    expect(loads).toBe(1)
+    expect(new Set(reads)).toEqual(new Set(['v1']))
+  })
+})
+
+describe('plain hit read on a Redis without GETEX (< 6.2)', () => {
+  let server: OwnedServer | undefined
+  afterAll(async () => {
+    await server?.stop()
+  })
+
+  it('falls back to the lookup script for good, with no error and no stale read', async () => {
+    const port = await freePort()
+    server = await startServer(
+      'redis-server',
+      [
+        '--port',
+        String(port),
+        '--bind',
+        '127.0.0.1',
+        '--save',
+        '',
+        '--appendonly',
+        'no',
+        '--rename-command',
+        'GETEX',
+        '',
+      ],
+      port,
+      () => redisAnswers('127.0.0.1', port),
+    )
+    const client = new Redis(`redis://127.0.0.1:${port}`)
+    const counter = new RoundTrips()
+    countRedis(client, counter)
+    const cache = createCache({ store: redisStore({ client }), namespace: unique(), bus: false, l1: false })
+    const errors: unknown[] = []
+    cache.on('error', ({ error }) => errors.push(error))
+    try {
+      let row = 'old'
+      await cache.wrap('k', async () => row, { tags })
+      expect((await cache.wrapWithInfo('k', async () => row, { tags })).info.source).toBe('hit')
+      // The first plain read finds GETEX missing: the script answers that read.
+      const first = await counter.during(async () => {
+        expect(await cache.wrapWithInfo('k', async () => row, { tags })).toMatchObject({
+          value: 'old',
+          info: { source: 'hit' },
+        })
+      })
+      expect(first.commands).toEqual(['getex', 'mget', 'evalsha'])
+      const later = await counter.during(async () => {
+        expect((await cache.wrapWithInfo('k', async () => row, { tags })).value).toBe('old')
+      })
+      expect(later.commands).toEqual(['evalsha'])
+      row = 'new'
+      await cache.invalidateTags(['users'])
+      expect((await cache.wrapWithInfo('k', async () => row, { tags })).value).toBe('new')
+      expect(errors).toEqual([])
+    } finally {
+      await cache.close()
+      client.disconnect()
+    }
+  })
+})
+
+describe('HitHints', () => {
+  it('expects a hit only for a key that hit, until a tag it was read with is invalidated here', () => {
+    const hints = new HitHints()
+    expect(hints.expects('k', ['a', 'b'])).toBe(false)
+    hints.hit('k', hints.now())
+    expect(hints.expects('k', ['a', 'b'])).toBe(true)
+    hints.invalidated(['c'], false)
+    expect(hints.expects('k', ['a', 'b'])).toBe(true)
+    hints.invalidated(['b'], false)
+    expect(hints.expects('k', ['a', 'b'])).toBe(false)
+    hints.hit('k', hints.now())
+    expect(hints.expects('k', ['a', 'b'])).toBe(true)
+    hints.missed('k')
+    expect(hints.expects('k', ['a', 'b'])).toBe(false)
+  })
+
+  it('a hit whose lookup started before an invalidation of its tags is no hint', () => {
+    const hints = new HitHints()
+    const since = hints.now()
+    hints.invalidated(['a'], false) // lands while that lookup is in flight
+    hints.hit('k', since)
+    expect(hints.expects('k', ['a'])).toBe(false)
+  })
+
+  it('invalidating everything voids every hint taken before', () => {
+    const hints = new HitHints()
+    hints.hit('k', hints.now())
+    hints.invalidated([], true)
+    expect(hints.expects('k', ['a'])).toBe(false)
+    hints.hit('k', hints.now())
+    expect(hints.expects('k', ['a'])).toBe(true)
+  })
+})
