@@ -3,7 +3,7 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { buildKey } from '../src/exports/adapter.js'
 import { createCache, InvalidKeyError, InvalidOptionError, memoryStore } from '../src/exports/index.js'
-import { KeySpace } from '../src/query-key.js'
+import { KeySpace, Memo } from '../src/query-key.js'
 
 /** Shuffles object keys recursively: the canonical key must not notice. */
 function shuffled(value: unknown, random: () => number): unknown {
@@ -171,3 +171,43 @@ function sortDeep(value: unknown): unknown {
   }
   return value
 }
+
+describe('Memo (store key memoization)', () => {
+  it('keeps a hot key across a generation switch and forgets keys untouched for two generations', () => {
+    const memo = new Memo<number>(4)
+    for (let i = 0; i < 4; i++) memo.set(`k${i}`, i)
+    // Full: the next new key starts a generation; k0..k3 move to the previous one.
+    memo.set('k4', 4)
+    expect(memo.get('k0')).toBe(0) // found in the previous generation, moved forward
+    for (let i = 5; i < 7; i++) memo.set(`k${i}`, i)
+    // current: k4, k0, k5, k6 (full). The next key retires the previous generation (k1..k3).
+    memo.set('k7', 7)
+    expect(memo.get('k1')).toBeUndefined()
+    expect(memo.get('k0')).toBe(0)
+    expect(memo.get('k7')).toBe(7)
+  })
+
+  it('does not keep keys longer than its limit, and delete removes from both generations', () => {
+    const memo = new Memo<string>(2, 8)
+    memo.set('x'.repeat(9), 'long')
+    expect(memo.get('x'.repeat(9))).toBeUndefined()
+    memo.set('a', 'A')
+    memo.set('b', 'B')
+    memo.set('c', 'C') // a, b now previous
+    memo.delete('a')
+    memo.delete('c')
+    expect(memo.get('a')).toBeUndefined()
+    expect(memo.get('c')).toBeUndefined()
+    expect(memo.get('b')).toBe('B')
+  })
+
+  it('gives every tag of a working set larger than the old 4,096-entry memo its own store key', () => {
+    const space = new KeySpace('ns')
+    const tags = Array.from({ length: 7_000 }, (_, i) => `row:bench_post:${i}`)
+    const first = tags.map((tag) => space.tag(tag))
+    const second = tags.map((tag) => space.tag(tag))
+    expect(second).toEqual(first)
+    expect(new Set(first).size).toBe(tags.length)
+    expect(first[42]).toBe('ns:t:row:bench_post:42')
+  })
+})

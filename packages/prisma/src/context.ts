@@ -1,6 +1,7 @@
 import type { Cache } from '@ormcache/core'
-import { reportListenerError, type SqlDialect } from '@ormcache/core/adapter'
+import { Memo, reportListenerError, type SqlDialect } from '@ormcache/core/adapter'
 import type { ModelCacheSettings, ReadEvent, ResolvedOptions, WriteEvent } from './options.js'
+import type { ReadDependencies } from './read-deps/read-deps.js'
 import type { DataModel, ModelInfo } from './schema/data-model.js'
 import type { TransactionTracker } from './transactions.js'
 
@@ -40,6 +41,22 @@ export class ExtensionContext {
   settingsFor(model: string): false | ModelCacheSettings {
     return this.modelSettings.get(model) ?? {}
   }
+
+  /**
+   * The analysis of a read is a pure function of the schema and the read's arguments, and hot
+   * reads repeat: it runs once per `memoKey` (the canonical query key plus what else the analysis
+   * reads). The result is shared by every later read with that key, so its tag list is frozen.
+   */
+  readDependencies(memoKey: string, analyse: () => ReadDependencies): ReadDependencies {
+    const known = this.dependencies.get(memoKey)
+    if (known !== undefined) return known
+    const fresh = analyse()
+    Object.freeze(fresh.tags)
+    this.dependencies.set(memoKey, Object.freeze(fresh))
+    return fresh
+  }
+
+  private readonly dependencies = new Memo<ReadDependencies>()
 
   /** Client settings and user context that change results; part of every key. */
   keyContext(): unknown {

@@ -48,25 +48,31 @@ export async function cachedRead(
   if (model.isView && perQuery?.tags === undefined && perQuery?.key === undefined) return skip('view')
 
   let key: string
-  let tags: string[]
+  let tags: readonly string[]
   let derived: readonly string[]
   let afterLoad: AfterLoad | undefined
   try {
-    const dependencies = readDependencies(ctx.dataModel, model, call.operation, queryArgs, {
-      precise: call.dataPath.length === 0 && perQuery?.tags === undefined,
-    })
+    const precise = call.dataPath.length === 0 && perQuery?.tags === undefined
+    const analyse = () => readDependencies(ctx.dataModel, model, call.operation, queryArgs, { precise })
+    // The canonical key names model, operation and arguments exactly: equal keys, equal analysis.
+    const canonical =
+      perQuery?.key === undefined
+        ? queryKey({
+            model: model.name,
+            operation: keyOperation(call.operation),
+            args: queryArgs,
+            dataPath: call.dataPath,
+            context: ctx.keyContext(),
+          })
+        : undefined
+    const dependencies =
+      canonical === undefined
+        ? analyse()
+        : ctx.readDependencies(`${call.operation}|${precise ? 'p' : 'c'}|${canonical}`, analyse)
     derived = dependencies.tags
     tags = perQuery?.tags === undefined ? dependencies.tags : [...dependencies.tags, ...perQuery.tags]
     afterLoad = dependencies.afterLoad
-    key =
-      perQuery?.key ??
-      queryKey({
-        model: model.name,
-        operation: keyOperation(call.operation),
-        args: queryArgs,
-        dataPath: call.dataPath,
-        context: ctx.keyContext(),
-      })
+    key = perQuery?.key ?? canonical!
   } catch (error) {
     // Arguments we cannot key (Prisma will likely reject them): no caching, same result.
     ctx.report(error, 'key')

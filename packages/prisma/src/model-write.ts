@@ -27,7 +27,7 @@ const UNTRACKED_TRANSACTION_GRACE_MS = 5_000
 interface FillPlan {
   rowTag: string
   lookupKey: string
-  tags: string[]
+  tags: readonly string[]
   ttl: number | undefined
 }
 

@@ -1,4 +1,5 @@
 import { createCache, InvalidOptionError, type OrmCacheError } from '@ormcache/core'
+import { tableTag } from '@ormcache/core/adapter'
 import { describe, expect, it } from 'vitest'
 import { cacheExtension, type ReadEvent } from '../src/index.js'
 import { type BaseClient, type Harness, openHarness } from './support/clients.js'
@@ -60,6 +61,39 @@ describe.each(DIALECTS)('cached reads on %s', (dialect) => {
       expect(reads.map((r) => r.source)).toEqual(['miss', 'hit'])
     },
   )
+
+  // The analysis of a read (its tags) is memoized per canonical key and shared by later reads.
+  it('a listener cannot change the shared tags of a repeated read: a write still invalidates it', async () => {
+    const list = () =>
+      h.prisma.user.findMany({ where: { id: f.alice }, include: { posts: { orderBy: { id: 'asc' } } } })
+    await list()
+    await list()
+    expect(reads.map((r) => r.source)).toEqual(['miss', 'hit'])
+    // Shared, so frozen: a listener that tries to empty the list gets a TypeError, not a say.
+    expect(() => {
+      ;(reads[1]!.tags as string[]).length = 0
+    }).toThrow(TypeError)
+    expect(reads[1]!.tags.length).toBeGreaterThan(0)
+    await h.prisma.post.update({ where: { id: f.posts.hello }, data: { title: 'Hello again' } })
+    const after = await queries(list)
+    expect(after.count).toBeGreaterThan(0)
+    expect(after.value[0]!.posts.find((p) => p.id === f.posts.hello)?.title).toBe('Hello again')
+  })
+
+  it('same arguments with and without caller tags keep their own analysis', async () => {
+    const args = { where: { id: f.alice }, include: { posts: true } } as const
+    await h.prisma.user.findMany(args)
+    await h.prisma.user.findMany({ ...args, cache: { tags: ['feed'] } })
+    const [plain, tagged] = reads
+    // The precise read replaces the posts table tag with after-load tags; a read with caller tags
+    // keeps plain table dependencies (caller tags are never guards an entry drops).
+    expect(plain!.tags).not.toContain(tableTag('posts'))
+    expect(tagged!.tags).toContain(tableTag('posts'))
+    expect(tagged!.tags).toContain('feed')
+    // And the other way round: the tagged analysis does not leak into the plain read either.
+    await h.prisma.user.findMany(args)
+    expect(reads[2]!.tags).toEqual(plain!.tags)
+  })
 
   it('cache: false bypasses the cache, and the option never reaches Prisma', async () => {
     const a = await queries(() => h.prisma.user.findMany({ cache: false, orderBy: { id: 'asc' } }))

@@ -9,7 +9,7 @@ export { invalidateConfirmed } from '../orm/confirmed-invalidate.js'
 export { reportListenerError } from '../orm/listener-report.js'
 export { type BypassReason, planRead, type ReadPlan, type ReadPlanInput } from '../orm/read-plan.js'
 export { type PendingInvalidation, TransactionBuffer } from '../orm/transaction-buffer.js'
-export { type BuildKeyOptions, buildKey, type KeyEncoder } from '../query-key.js'
+export { type BuildKeyOptions, buildKey, type KeyEncoder, Memo } from '../query-key.js'
 export {
   classifyRead,
   type ReadSafetyOptions,

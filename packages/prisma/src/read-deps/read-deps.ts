@@ -15,7 +15,7 @@ import {
 
 export interface ReadDependencies {
   /** Tags the cached entry depends on. */
-  tags: string[]
+  tags: readonly string[]
   /** Set when the read is a primary-key lookup (row tag + bulk tag instead of the table tag). */
   key: KeyValues | undefined
   /**
