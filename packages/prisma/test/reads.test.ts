@@ -95,6 +95,18 @@ describe.each(DIALECTS)('cached reads on %s', (dialect) => {
     expect(reads[2]!.tags).toEqual(plain!.tags)
   })
 
+  it('a read with caller tags is never served an entry that does not depend on them', async () => {
+    // Regression: the untagged read's entry (judged by its own tags) answered the tagged read,
+    // so invalidateTags(['feed']) could not evict what the tagged read was served.
+    const args = { where: { id: f.alice }, include: { posts: true } } as const
+    await h.prisma.user.findMany(args)
+    const tagged = () => h.prisma.user.findMany({ ...args, cache: { tags: ['feed'] } })
+    expect((await queries(tagged)).count).toBeGreaterThan(0)
+    expect((await queries(tagged)).count).toBe(0)
+    await h.cache.invalidateTags(['feed'])
+    expect((await queries(tagged)).count).toBeGreaterThan(0)
+  })
+
   it('cache: false bypasses the cache, and the option never reaches Prisma', async () => {
     const a = await queries(() => h.prisma.user.findMany({ cache: false, orderBy: { id: 'asc' } }))
     const b = await queries(() => h.prisma.user.findMany({ cache: false, orderBy: { id: 'asc' } }))

@@ -4,7 +4,7 @@ import type { EntryAddress } from '../query-key.js'
 import { detached } from '../store/budget.js'
 import type { Invalidator } from '../tags/invalidation.js'
 import type { Snapshot } from '../tags/versions.js'
-import { copyFor, type FillPolicy, flightKey, loadAndFill, loadShared, timedLoad } from './fill.js'
+import { copyFor, type FillPolicy, flightKey, guardsOf, loadAndFill, loadShared, timedLoad } from './fill.js'
 import { readL1 } from './l1-read.js'
 import { leaseOf } from './lease.js'
 import { expectsHit, plainHit } from './plain-hit.js'
@@ -82,7 +82,13 @@ export async function cacheAside<T>(
     const plain = expectsHit(ctx, address, policy.tags)
     let found = plain ? await plainHit(ctx, address, policy.tags) : undefined
     if (found === undefined) {
-      found = await ctx.lookups.lookup(ctx, address, policy.tags, leaseOf(ctx, address.storeKey))
+      found = await ctx.lookups.lookup(
+        ctx,
+        address,
+        policy.tags,
+        leaseOf(ctx, address.storeKey),
+        guardsOf(policy),
+      )
       // The plain read that came back without a hit was a round trip too.
       if (plain && (found.kind === 'hit' || found.kind === 'stale'))
         found = { ...found, trips: found.trips + 1 }

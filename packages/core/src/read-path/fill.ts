@@ -6,8 +6,22 @@ import { fillEntry } from '../store/store-ops.js'
 import type { LeaseRef } from '../store/types.js'
 import { isCurrent, type Snapshot } from '../tags/versions.js'
 import { LeaseWait, leaseOf, releaseLease, takeLease } from './lease.js'
-import { type AfterLoad, fillLogged, settleAfterLoad, withoutGuards, writeLogFor } from './post-load.js'
+import {
+  type AfterLoad,
+  fillLogged,
+  guardTags,
+  settleAfterLoad,
+  withoutGuards,
+  writeLogFor,
+} from './post-load.js'
 import { deadValue, lookup, sameVersions } from './store-lookup.js'
+
+/** The asked tags of `policy` that its after-load fill replaces (none without afterLoad). */
+export function guardsOf(policy: FillPolicy): readonly string[] {
+  return policy.afterLoad === undefined ? NO_GUARDS : guardTags(policy.afterLoad)
+}
+
+const NO_GUARDS: readonly string[] = []
 
 export interface FillPolicy {
   ttl: number
@@ -100,7 +114,7 @@ async function peerValue<T>(
   snapshot: Snapshot,
   lease: LeaseRef | undefined,
 ): Promise<{ peer?: LoadOutcome<T>; leased?: boolean }> {
-  const found = await lookup(ctx, address, policy.tags, lease)
+  const found = await lookup(ctx, address, policy.tags, lease, guardsOf(policy))
   if (found.kind === 'hit') return { peer: { value: found.entry.value as T, raw: undefined, fromPeer: true } }
   if (found.kind !== 'miss') return {}
   const leased = found.leased

@@ -6,6 +6,7 @@ import { type Lookup, lookup } from './store-lookup.js'
 
 interface Open {
   tags: readonly string[]
+  guards: readonly string[]
   leased: boolean
   /** The tick this lookup waits for; its first reader sends it when that tick comes. */
   gate: Promise<void>
@@ -32,12 +33,18 @@ export class LookupBatch {
     address: EntryAddress,
     tags: readonly string[],
     lease: LeaseRef | undefined,
+    guards: readonly string[] = [],
   ): Promise<Lookup> {
     const pending = this.open.get(address.storeKey)
-    if (pending !== undefined && pending.leased === (lease !== undefined) && sameTags(pending.tags, tags))
+    if (
+      pending !== undefined &&
+      pending.leased === (lease !== undefined) &&
+      sameTags(pending.tags, tags) &&
+      sameTags(pending.guards, guards)
+    )
       return this.join(ctx, pending)
-    if (pending !== undefined) return lookup(ctx, address, tags, lease)
-    const open: Open = { tags, leased: lease !== undefined, gate: this.nextTick() }
+    if (pending !== undefined) return lookup(ctx, address, tags, lease, guards)
+    const open: Open = { tags, guards, leased: lease !== undefined, gate: this.nextTick() }
     this.open.set(address.storeKey, open)
     return this.send(ctx, address, open, lease)
   }
@@ -51,7 +58,7 @@ export class LookupBatch {
     await open.gate
     // Closed before it is sent: a read that starts from here on sends its own.
     if (this.open.get(address.storeKey) === open) this.open.delete(address.storeKey)
-    open.sent = lookup(ctx, address, open.tags, lease)
+    open.sent = lookup(ctx, address, open.tags, lease, open.guards)
     return open.sent
   }
 

@@ -47,6 +47,8 @@ export async function lookup(
   address: EntryAddress,
   tags: readonly string[],
   lease?: LeaseRef,
+  /** The asked tags an after-load fill replaces by fine tags (post-load.ts guardTags). */
+  guards: readonly string[] = [],
 ): Promise<Lookup> {
   const unknownServer = ctx.lineage.ready()
   if (unknownServer !== undefined) await unknownServer
@@ -98,6 +100,8 @@ export async function lookup(
     valid = isCurrent(head, epoch, current.versions)
     if (known !== undefined) ctx.headTags.delete(address.storeKey)
     else hintable = true
+  } else if (!answers(head.tags, tags, guards)) {
+    valid = false
   } else {
     const own = sameTags(head.tags, read) ? versions.slice(1) : pick(head.tags, read, versions)
     if (own.length === head.tags.length) valid = isCurrent(head, epoch, own)
@@ -135,6 +139,18 @@ export async function lookup(
     return { kind: 'hit', entry, bytes, trips }
   }
   return { kind: 'stale', entry, current, bytes, trips }
+}
+
+/**
+ * Whether an entry stored under `own` tags may answer a read asked with `asked`: only if it
+ * depends on every asked tag, except the guards an after-load fill replaced by the fine tags it
+ * learned (those are judged by their own tags, post-load.ts). Otherwise a caller who adds a tag to
+ * a key (`cache: { tags: ['feed'] }` on a read an untagged call cached) would be served an entry
+ * that `invalidateTags(['feed'])` can never evict.
+ */
+function answers(own: readonly string[], asked: readonly string[], guards: readonly string[]): boolean {
+  for (const tag of asked) if (!own.includes(tag) && !guards.includes(tag)) return false
+  return true
 }
 
 /**
