@@ -2,7 +2,7 @@ import type { ResolvedOptions } from './cache-options.js'
 import { Codec } from './codec.js'
 import { ListenerError, OrmCacheError, StoreError } from './errors.js'
 import { Emitter } from './events.js'
-import type { CacheTracer } from './observe.js'
+import type { CacheTracer, ReadMeter } from './observe.js'
 import { KeySpace, Memo } from './query-key.js'
 import { HitHints } from './read-path/hit-hints.js'
 import { LookupBatch } from './read-path/lookup-batch.js'
@@ -59,6 +59,8 @@ export class CacheContext {
   /** Installed by `@ormcache/core/otel`; undefined (and never called) otherwise. */
   tracer: CacheTracer | undefined
   tracers: readonly CacheTracer[] = []
+  /** Metrics exporters' per-read recorders (addReadMeter); called directly, no event is built. */
+  readMeters: readonly ReadMeter[] = []
   private busConnected = true
   private storeHealthy = true
 

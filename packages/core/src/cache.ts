@@ -12,7 +12,7 @@ import {
 } from './errors.js'
 import type { CacheEventName, CacheListener, CacheReadEvent } from './events.js'
 import { keyHash } from './hash.js'
-import { type ReadScope, registerContext } from './observe.js'
+import { registerContext } from './observe.js'
 import type { EntryAddress } from './query-key.js'
 import { cacheAside, type ReadInfo, type ReadOutcome, type ReadPolicy } from './read-path/cache-aside.js'
 import { type AfterLoad, checkAfterLoad, guardTags } from './read-path/post-load.js'
@@ -257,45 +257,75 @@ class OrmCache implements Cache {
     const model = label('model', options.model)
     const operation = label('operation', options.operation)
     // The plain path allocates nothing extra: observers cost only when installed.
-    if (ctx.tracer === undefined && model === undefined && !ctx.events.has('read')) {
+    if (
+      ctx.tracer === undefined &&
+      model === undefined &&
+      ctx.readMeters.length === 0 &&
+      !ctx.events.has('read')
+    ) {
       const { value, info } = await ctx.operation(() => cacheAside(ctx, this.invalidator, key, load, policy))
       return { value, info }
     }
     const started = performance.now()
-    const run = (scope?: ReadScope) =>
-      ctx.operation(() =>
-        cacheAside(ctx, this.invalidator, key, scope === undefined ? load : () => scope(load), policy),
-      )
+    const trace = ctx.tracer?.startRead({
+      keyHash: this.shortHash(key),
+      model,
+      operation,
+      tagCount: policy.tags.length,
+    })
+    const loader = trace === undefined ? load : () => trace.within(load)
     let outcome: ReadOutcome<T> | undefined
     try {
-      outcome =
-        ctx.tracer === undefined
-          ? await run()
-          : await ctx.tracer.read(
-              { keyHash: this.shortHash(key), model, operation, tagCount: policy.tags.length },
-              run,
-            )
-      return { value: outcome.value, info: outcome.info }
+      outcome = await ctx.operation(() => cacheAside(ctx, this.invalidator, key, loader, policy))
+    } catch (error) {
+      trace?.fail(error)
+      throw error
     } finally {
-      const info = outcome?.info
-      const counted = model === undefined ? undefined : ctx.stats.addModelRead(model, info?.source ?? 'error')
-      if (ctx.events.has('read')) {
-        // Built field by field: spreading optional fields costs an object per field on every read.
-        const event: CacheReadEvent = {
-          key,
-          source: info?.source ?? 'error',
-          tagCount: policy.tags.length,
-          ms: performance.now() - started,
-          bytes: outcome?.bytes ?? 0,
-          roundTrips: outcome?.roundTrips ?? 0,
-        }
-        if (info?.tier !== undefined) event.tier = info.tier
-        if (info?.reason !== undefined) event.reason = info.reason
-        if (counted !== undefined) event.model = counted
-        if (operation !== undefined) event.operation = operation
-        ctx.events.emit('read', event)
+      this.observed(key, model, operation, policy.tags.length, started, outcome)
+    }
+    trace?.end(outcome)
+    return { value: outcome.value, info: outcome.info }
+  }
+
+  /** Tells per-model stats, metrics exporters and `read` listeners about a settled read. */
+  private observed(
+    key: string,
+    model: string | undefined,
+    operation: string | undefined,
+    tagCount: number,
+    started: number,
+    outcome: ReadOutcome<unknown> | undefined,
+  ): void {
+    const ctx = this.ctx
+    const info = outcome?.info
+    const source = info?.source ?? 'error'
+    const counted = model === undefined ? undefined : ctx.stats.addModelRead(model, source)
+    const ms = performance.now() - started
+    const meters = ctx.readMeters
+    for (let i = 0; i < meters.length; i++) {
+      const meter = meters[i]!
+      try {
+        meter(counted, operation, source, info?.tier, ms)
+      } catch (error) {
+        // A metrics SDK that throws must not fail the query it measured.
+        ctx.listenerFailed(meter, 'metrics', error)
       }
     }
+    if (!ctx.events.has('read')) return
+    // Built field by field: spreading optional fields costs an object per field on every read.
+    const event: CacheReadEvent = {
+      key,
+      source,
+      tagCount,
+      ms,
+      bytes: outcome?.bytes ?? 0,
+      roundTrips: outcome?.roundTrips ?? 0,
+    }
+    if (info?.tier !== undefined) event.tier = info.tier
+    if (info?.reason !== undefined) event.reason = info.reason
+    if (counted !== undefined) event.model = counted
+    if (operation !== undefined) event.operation = operation
+    ctx.events.emit('read', event)
   }
 
   async invalidateTags(tags: readonly string[]): Promise<void> {

@@ -25,8 +25,8 @@ export interface CacheEvents {
 }
 
 /**
- * A finished cached read, for metrics exporters. Emitted only while someone listens, so a cache
- * nobody observes pays nothing for it.
+ * A finished cached read, for your own metrics (the built-in exporters record reads without
+ * it). Emitted only while someone listens, so a cache nobody observes pays nothing for it.
  */
 export interface CacheReadEvent {
   key: string

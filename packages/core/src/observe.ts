@@ -1,6 +1,6 @@
 import type { CacheContext } from './cache-context.js'
 import { InvalidOptionError } from './errors.js'
-import type { ReadOutcome } from './read-path/cache-aside.js'
+import type { ReadInfo, ReadOutcome, ReadSource } from './read-path/cache-aside.js'
 
 /** What a tracer learns when a cached read starts. */
 export interface ReadStart {
@@ -20,22 +20,45 @@ export interface InvalidationStart {
   readonly everything: boolean
 }
 
-/** Runs `fn` inside a read's scope (e.g. with the read's span active). */
-export type ReadScope = <R>(fn: () => R) => R
+/**
+ * One read being traced, from `startRead` until `end` or `fail` (exactly one of them). A handle
+ * instead of a wrapper around the read: wrapping would add a promise and an await per read, and
+ * under an AsyncLocalStorage context manager every promise pays for its async hooks.
+ */
+export interface ReadTrace {
+  /**
+   * Runs `fn` inside the read's scope (e.g. with its span active). The cache calls it around the
+   * loader only, so a hit (no loader) never enters a context, and the loader's database spans are
+   * still children of the read's.
+   */
+  within<R>(fn: () => R): R
+  end(outcome: ReadOutcome<unknown>): void
+  /** The read threw at its caller (loader or cache error). */
+  fail(error: unknown): void
+}
 
 /**
- * Runs cache work inside a tracer's scope, e.g. an active OpenTelemetry span, so the loader's own
+ * Starts cache work inside a tracer's scope, e.g. an OpenTelemetry span, so the loader's own
  * database spans nest under it. Internal contract between core and its `otel` entry; a cache
  * without a tracer never calls into one.
  */
 export interface CacheTracer {
-  /**
-   * `run` gets the read's scope: the cache calls it around the loader only, so a hit (no
-   * loader) never enters a context, and the loader's spans are still children of the read's.
-   */
-  read<T>(start: ReadStart, run: (scope: ReadScope) => Promise<ReadOutcome<T>>): Promise<ReadOutcome<T>>
+  startRead(start: ReadStart): ReadTrace
   invalidate<T>(start: InvalidationStart, run: () => Promise<T>): Promise<T>
 }
+
+/**
+ * What a metrics exporter records per settled read. Positional, so recording a read allocates
+ * no event object: `model` is the capped name `stats().models` uses, `source` is `error` when the
+ * read threw at its caller, `ms` is the wall time, loader included.
+ */
+export type ReadMeter = (
+  model: string | undefined,
+  operation: string | undefined,
+  source: ReadSource | 'error',
+  tier: ReadInfo['tier'],
+  ms: number,
+) => void
 
 const contexts = new WeakMap<object, CacheContext>()
 
@@ -60,12 +83,35 @@ export function addTracer(ctx: CacheContext, tracer: CacheTracer): () => void {
   }
 }
 
+/** Installs a metrics exporter's per-read recorder; returns the detach. */
+export function addReadMeter(ctx: CacheContext, meter: ReadMeter): () => void {
+  // Replaced, not mutated: a read that is recording keeps iterating the list it started with.
+  ctx.readMeters = [...ctx.readMeters, meter]
+  return () => {
+    ctx.readMeters = ctx.readMeters.filter((m) => m !== meter)
+  }
+}
+
 function compose(tracers: readonly CacheTracer[]): CacheTracer | undefined {
   if (tracers.length <= 1) return tracers[0]
   return tracers.reduceRight((inner, outer) => ({
     // The inner read starts inside the outer's scope, so its span (and the loader's, under it)
     // nest in the outer's: only a stacked setup pays for entering a scope on a hit.
-    read: (start, run) => outer.read(start, (outerScope) => outerScope(() => inner.read(start, run))),
+    startRead: (start) => {
+      const outerRead = outer.startRead(start)
+      const innerRead = outerRead.within(() => inner.startRead(start))
+      return {
+        within: (fn) => outerRead.within(() => innerRead.within(fn)),
+        end: (outcome) => {
+          innerRead.end(outcome)
+          outerRead.end(outcome)
+        },
+        fail: (error) => {
+          innerRead.fail(error)
+          outerRead.fail(error)
+        },
+      }
+    },
     invalidate: (start, run) => outer.invalidate(start, () => inner.invalidate(start, run)),
   }))
 }

@@ -3,8 +3,8 @@ import type { CacheContext } from '../cache-context.js'
 import { METRICS, READ_SECONDS_BUCKETS } from './metric-names.js'
 import {
   type ChangeStreamSource,
+  LabelSlots,
   onMetricEvents,
-  readLabels,
   sampleGauges,
   type WriteBehindSource,
 } from './sources.js'
@@ -35,27 +35,19 @@ export function otelMetrics(
     description: METRICS.invalidations.help,
   })
   // Counted here and observed at collection: a Map hit per read instead of the SDK hashing an
-  // attribute set per read (the hit path's budget is a few microseconds). Labels are bounded
-  // (models are capped by stats(), operations and sources are fixed vocabularies).
-  const readCounts = new Map<string, { attributes: Attributes; count: number }>()
-  const durationAttributes = new Map<string, Attributes>()
+  // attribute set per read (the hit path's budget is a few microseconds).
+  const readCounts = new LabelSlots((model, operation, source) => ({
+    attributes: { cache, model: model ?? '', operation: operation ?? '', source } as Attributes,
+    count: 0,
+  }))
+  // The histogram's attribute sets are built once each; the SDK still hashes one per record.
+  const durationAttributes = new LabelSlots(
+    (source, tier): Attributes => ({ cache, source: source ?? '', tier: tier ?? '' }),
+  )
   const off = onMetricEvents(ctx, {
-    read: (event) => {
-      const key = `${event.model ?? ''}\u0000${event.operation ?? ''}\u0000${event.source}`
-      let slot = readCounts.get(key)
-      if (slot === undefined) {
-        slot = { attributes: { cache, ...readLabels(event) }, count: 0 }
-        readCounts.set(key, slot)
-      }
-      slot.count += 1
-      const tier = event.tier ?? ''
-      const durationKey = `${event.source}\u0000${tier}`
-      let attributes = durationAttributes.get(durationKey)
-      if (attributes === undefined) {
-        attributes = { cache, source: event.source, tier }
-        durationAttributes.set(durationKey, attributes)
-      }
-      duration.record(event.ms / 1000, attributes)
+    read: (model, operation, source, tier, ms) => {
+      readCounts.get(model, operation, source).count += 1
+      duration.record(ms / 1000, durationAttributes.get(source, tier, ''))
     },
     error: (event) => errors.add(1, { cache, code: event.error.code, operation: event.operation }),
     invalidate: (event) => invalidations.add(event.everything ? 1 : event.tags.length, { cache }),

@@ -1,6 +1,6 @@
 import type * as Api from '@opentelemetry/api'
-import type { Attributes, Span, SpanStatusCode, Tracer } from '@opentelemetry/api'
-import type { CacheTracer, InvalidationStart, ReadScope, ReadStart } from '../observe.js'
+import type { Attributes, Context, Span, SpanStatusCode, Tracer } from '@opentelemetry/api'
+import type { CacheTracer, InvalidationStart, ReadStart, ReadTrace } from '../observe.js'
 import type { ReadOutcome } from '../read-path/cache-aside.js'
 
 const INTERNAL = 0 // SpanKind.INTERNAL
@@ -15,15 +15,14 @@ export interface OtelContextApi {
 /**
  * One span per cached read and one per invalidation, children of the caller's active span. A
  * read's span is made active only around its loader (so the database spans are its children):
- * a hit, which runs no loader, enters no context and allocates no scope. Tags are counted,
- * never spanned: a query with twenty tags costs one span, like a query with one.
+ * a hit, which runs no loader, enters no context. Tags are counted, never spanned: a query with
+ * twenty tags costs one span, like a query with one.
  */
 export function otelTracer(tracer: Tracer, cache: string, api: OtelContextApi): CacheTracer {
   return {
-    async read<T>(
-      start: ReadStart,
-      run: (scope: ReadScope) => Promise<ReadOutcome<T>>,
-    ): Promise<ReadOutcome<T>> {
+    startRead(start: ReadStart): ReadTrace {
+      // A fresh object per read: an SDK may write its sampler's attributes into it (1.x does).
+      // Everything known at the start goes in, so a sampler can decide on it.
       const attributes: Attributes = {
         'ormcache.cache': cache,
         'ormcache.key_hash': start.keyHash,
@@ -33,21 +32,7 @@ export function otelTracer(tracer: Tracer, cache: string, api: OtelContextApi): 
       if (start.operation !== undefined) attributes['ormcache.operation'] = start.operation
       const parent = api.context.active()
       const span = tracer.startSpan('ormcache.read', { kind: INTERNAL, attributes }, parent)
-      let outcome: ReadOutcome<T>
-      try {
-        // One closure per read; the span's context is built only if a loader runs.
-        outcome = await run((fn) => api.context.with(api.trace.setSpan(parent, span), fn))
-      } catch (error) {
-        fail(span, error)
-      }
-      const { info } = outcome
-      span.setAttribute('ormcache.source', info.source)
-      if (info.tier !== undefined) span.setAttribute('ormcache.tier', info.tier)
-      if (info.reason !== undefined) span.setAttribute('ormcache.reason', info.reason)
-      span.setAttribute('ormcache.bytes', outcome.bytes)
-      span.setAttribute('ormcache.round_trips', outcome.roundTrips)
-      span.end()
-      return outcome
+      return new ReadSpan(span, parent, api)
     },
     invalidate<T>(start: InvalidationStart, run: () => Promise<T>): Promise<T> {
       const attributes: Attributes = {
@@ -58,6 +43,38 @@ export function otelTracer(tracer: Tracer, cache: string, api: OtelContextApi): 
       }
       return traced(tracer, 'ormcache.invalidate', attributes, run)
     },
+  }
+}
+
+/** A read's span: one object per read, holding what its loader scope and its end need. */
+class ReadSpan implements ReadTrace {
+  constructor(
+    private readonly span: Span,
+    private readonly parent: Context,
+    private readonly api: OtelContextApi,
+  ) {}
+
+  within<R>(fn: () => R): R {
+    // The span's context is built only when a loader runs.
+    return this.api.context.with(this.api.trace.setSpan(this.parent, this.span), fn)
+  }
+
+  end(outcome: ReadOutcome<unknown>): void {
+    const span = this.span
+    // A sampled-out span drops attributes anyway: skip the calls.
+    if (span.isRecording()) {
+      const info = outcome.info
+      span.setAttribute('ormcache.source', info.source)
+      if (info.tier !== undefined) span.setAttribute('ormcache.tier', info.tier)
+      if (info.reason !== undefined) span.setAttribute('ormcache.reason', info.reason)
+      span.setAttribute('ormcache.bytes', outcome.bytes)
+      span.setAttribute('ormcache.round_trips', outcome.roundTrips)
+    }
+    span.end()
+  }
+
+  fail(error: unknown): void {
+    markFailed(this.span, error)
   }
 }
 
@@ -74,16 +91,18 @@ export function traced<T>(
         span.end()
         return value
       },
-      (error: unknown) => fail(span, error),
+      (error: unknown) => {
+        markFailed(span, error)
+        throw error
+      },
     ),
   )
 }
 
 /** Only the error's type: a driver's message may carry a connection string, and spans leave the process. */
-function fail(span: Span, error: unknown): never {
+function markFailed(span: Span, error: unknown): void {
   const type = error instanceof Error ? ((error as { code?: unknown }).code ?? error.name) : typeof error
   span.setAttribute('error.type', String(type))
   span.setStatus({ code: ERROR })
   span.end()
-  throw error
 }

@@ -9,9 +9,9 @@ import {
   type ChangeStreamSource,
   checkChangeStreams,
   type Gauges,
+  LabelSlots,
   labelOf,
   onMetricEvents,
-  readLabels,
   sampleGauges,
   type WriteBehindSource,
 } from './sources.js'
@@ -70,26 +70,17 @@ export function prometheusMetrics(cache: Cache, options: PrometheusOptions = {})
   }
   const { reads, duration, errors, invalidations, watched } = instruments
   const label = labelOf(options.name, ctx)
-  const readChildren = new Map<string, { inc(): void }>()
-  const durationChildren = new Map<string, { observe(value: number): void }>()
+  // prom-client hashes a label set per call; the bounded label sets' children are kept instead.
+  const readChildren = new LabelSlots((model, operation, source) =>
+    reads.labels({ cache: label, model: model ?? '', operation: operation ?? '', source }),
+  )
+  const durationChildren = new LabelSlots((source, tier) =>
+    duration.labels({ cache: label, source: source ?? '', tier: tier ?? '' }),
+  )
   const off = onMetricEvents(ctx, {
-    read: (event) => {
-      // prom-client hashes a label set per call; the bounded label sets' children are kept instead.
-      const readKey = `${event.model ?? ''}\u0000${event.operation ?? ''}\u0000${event.source}`
-      let counter = readChildren.get(readKey)
-      if (counter === undefined) {
-        counter = reads.labels({ cache: label, ...readLabels(event) })
-        readChildren.set(readKey, counter)
-      }
-      counter.inc()
-      const tier = event.tier ?? ''
-      const durationKey = `${event.source}\u0000${tier}`
-      let histogram = durationChildren.get(durationKey)
-      if (histogram === undefined) {
-        histogram = duration.labels({ cache: label, source: event.source, tier })
-        durationChildren.set(durationKey, histogram)
-      }
-      histogram.observe(event.ms / 1000)
+    read: (model, operation, source, tier, ms) => {
+      readChildren.get(model, operation, source).inc()
+      durationChildren.get(source, tier, '').observe(ms / 1000)
     },
     error: (event) => errors.inc({ cache: label, code: event.error.code, operation: event.operation }),
     invalidate: (event) => invalidations.inc({ cache: label }, event.everything ? 1 : event.tags.length),

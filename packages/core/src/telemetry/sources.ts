@@ -1,6 +1,7 @@
 import type { CacheContext } from '../cache-context.js'
 import { InvalidOptionError, type OrmCacheError } from '../errors.js'
 import type { CacheEvents } from '../events.js'
+import { addReadMeter, type ReadMeter } from '../observe.js'
 import { BREAKER_VALUES } from './metric-names.js'
 
 /** What an exporter needs from one cache: its events, and values it samples on collection. */
@@ -78,11 +79,14 @@ export function checkChangeStreams(streams: unknown): void {
     )
 }
 
-/** Subscribes to the events the push-style metrics count; returns the unsubscribe. */
+/**
+ * Subscribes to what the push-style metrics count; returns the unsubscribe. Reads come through
+ * a ReadMeter, not the `read` event: no event object is built per read for an exporter.
+ */
 export function onMetricEvents(
   ctx: CacheContext,
   handlers: {
-    read: (event: CacheEvents['read']) => void
+    read: ReadMeter
     error: (fault: { error: OrmCacheError; operation: string }) => void
     invalidate: (event: CacheEvents['invalidate']) => void
   },
@@ -90,7 +94,7 @@ export function onMetricEvents(
   // Every fault, not only the one `error` event per run of store faults.
   ctx.faultCounters.add(handlers.error)
   const off = [
-    ctx.events.on('read', handlers.read),
+    addReadMeter(ctx, handlers.read),
     () => ctx.faultCounters.delete(handlers.error),
     ctx.events.on('invalidate', handlers.invalidate),
   ]
@@ -99,9 +103,38 @@ export function onMetricEvents(
   }
 }
 
-/** Metric attributes of a read: bounded labels only (never the key). */
-export function readLabels(event: CacheEvents['read']): { model: string; operation: string; source: string } {
-  return { model: event.model ?? '', operation: event.operation ?? '', source: event.source }
+/**
+ * One value per read label set (model, operation, source; or source, tier), found with Map
+ * lookups on the labels themselves: no key string is built per read. Label sets are bounded
+ * (models are capped by stats(), operations and sources are fixed vocabularies).
+ */
+export class LabelSlots<V> {
+  private readonly slots = new Map<string | undefined, Map<string | undefined, Map<string, V>>>()
+
+  constructor(private readonly make: (a: string | undefined, b: string | undefined, c: string) => V) {}
+
+  get(a: string | undefined, b: string | undefined, c: string): V {
+    let byB = this.slots.get(a)
+    if (byB === undefined) {
+      byB = new Map()
+      this.slots.set(a, byB)
+    }
+    let byC = byB.get(b)
+    if (byC === undefined) {
+      byC = new Map()
+      byB.set(b, byC)
+    }
+    let slot = byC.get(c)
+    if (slot === undefined) {
+      slot = this.make(a, b, c)
+      byC.set(c, slot)
+    }
+    return slot
+  }
+
+  *values(): IterableIterator<V> {
+    for (const byB of this.slots.values()) for (const byC of byB.values()) yield* byC.values()
+  }
 }
 
 /** The `cache` label of a cache's series: `name`, or its namespace. */
