@@ -116,7 +116,7 @@ function canonical(
 const SAFE = /^[A-Za-z0-9._:\-/|@#=+,]+$/
 const SAFE_PREFIX = /^[A-Za-z0-9._:\-/|@#=+,]*/
 /** Longest user key or tag kept readable in the store key; longer ones are hashed. */
-const MAX_DIRECT = 160
+export const MAX_DIRECT = 160
 const MAX_LABEL = 40
 const NAMESPACE = /^[A-Za-z0-9._-]{1,64}$/
 
@@ -135,6 +135,8 @@ export interface EntryAddress {
 export class KeySpace {
   readonly namespace: string
   readonly globalKey: string
+  /** A direct tag's store key is this prefix followed by the tag (read by the Redis LOOKUP script). */
+  readonly tagPrefix: string
 
   constructor(namespace: string) {
     if (!NAMESPACE.test(namespace)) {
@@ -142,6 +144,7 @@ export class KeySpace {
     }
     this.namespace = namespace
     this.globalKey = `${namespace}:g`
+    this.tagPrefix = `${namespace}:t:`
   }
 
   /** Hot keys repeat: their two hashes are computed once (addresses are immutable). */
@@ -169,8 +172,8 @@ export class KeySpace {
     if (known !== undefined) return known
     const storeKey =
       tag.length <= MAX_DIRECT && SAFE.test(tag)
-        ? `${this.namespace}:t:${tag}`
-        : `${this.namespace}:t:${label(tag)}~${keyHash(tag)}`
+        ? `${this.tagPrefix}${tag}`
+        : `${this.tagPrefix}${label(tag)}~${keyHash(tag)}`
     this.tags.set(tag, storeKey)
     return storeKey
   }

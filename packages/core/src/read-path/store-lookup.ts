@@ -36,8 +36,9 @@ export interface DeadEntry {
  * and the miss that follows needs a token to snapshot). With `lease`, a store that can see the
  * entry is dead (Redis) also takes the lease in that trip. The entry's head is checked before its
  * payload is parsed, so a dead entry costs no decode. An entry that depends on other tags than the
- * ones asked for (afterLoad's fine tags, or a plain `get`) is judged by its own tags: their
- * versions are read in the same trip when this process has seen that entry's tags before
+ * ones asked for (afterLoad's fine tags, or a plain `get`) is judged by its own tags: by the
+ * store inside the lookup when it can (single-node Redis, `tagKeyPrefix` / `ownCurrent`); else
+ * their versions are read in the same trip when this process has seen that entry's tags before
  * (ctx.headTags), and by a second read otherwise.
  * `current` is what a miss must snapshot: it was read before any loader runs.
  * Store faults reject; the caller decides how to fail open.
@@ -62,6 +63,7 @@ export async function lookup(
     token: ctx.lineage.token(),
     tagTtlMs: ctx.options.tagTtl,
     lease: lease === undefined ? undefined : { ...lease, ttlMs: leaseTtl(ctx) },
+    tagKeyPrefix: ctx.keys.tagPrefix,
   })
   ctx.stats.readLatency.record(performance.now() - started)
   const versions = reply.versions
@@ -102,6 +104,10 @@ export async function lookup(
     else hintable = true
   } else if (!answers(head.tags, tags, guards)) {
     valid = false
+  } else if (reply.ownCurrent !== undefined) {
+    // The store read the entry's own tags in the same atomic step (no hint needed from now on).
+    valid = reply.ownCurrent
+    if (known !== undefined) ctx.headTags.delete(address.storeKey)
   } else {
     const own = sameTags(head.tags, read) ? versions.slice(1) : pick(head.tags, read, versions)
     if (own.length === head.tags.length) valid = isCurrent(head, epoch, own)

@@ -1,5 +1,6 @@
 import crypto from 'node:crypto'
 import type { Cluster, Redis } from 'ioredis'
+import { MAX_DIRECT } from '../query-key.js'
 
 /**
  * Lua scripts of the Redis store. Each one touches only the keys it declares; on a Cluster the
@@ -11,6 +12,16 @@ export interface Script {
   source: string
   sha: string
 }
+
+/**
+ * KeySpace.tag's direct form, in Lua: a tag of at most MAX_DIRECT characters, all in SAFE
+ * (query-key.ts; a test checks both agree), is stored under prefix .. tag; every other tag is
+ * hashed, which a script cannot redo, so LOOKUP leaves such entries to the caller.
+ */
+const SAFE_LUA = '[A-Za-z0-9._:/|@#=+,%-]'
+const MAX_DIRECT_TAG = MAX_DIRECT
+/** More own tags than this (Lua's unpack limit is ~8000) are judged by the caller. */
+const MAX_OWN_TAGS = 4000
 
 export const script = (source: string): Script => ({
   source,
@@ -112,12 +123,45 @@ return out`)
 /**
  * The whole read of a wrap on a single node. KEYS: entry, lease, waiters, then the version keys
  * (the namespace epoch first). A caller that finds the lease held marks the waiters key, so the
- * holder's FILL wakes it over pub/sub. ARGV: token, tag ttl, lease owner ('' = no lease), lease ttl.
- * Returns { entry or its head, leased (1 taken or ours, 0 held by another, -1 not tried), versions… }.
+ * holder's FILL wakes it over pub/sub. ARGV: token, tag ttl, lease owner ('' = no lease), lease ttl,
+ * tag key prefix ('' = do not judge own tags).
+ * Returns { entry or its head, leased (1 taken or ours, 0 held by another, -1 not tried),
+ * own (1 current by its own tags, 0 dead by them, -1 not judged here), versions… }.
  * An entry whose head (line 1 of entry.ts's layout) shows it is dead (see below) comes back as
  * its two head lines only, and the lease is taken for the caller's load.
+ *
+ * An entry stored under other tags than the caller asks for (an afterLoad list: its pins plus
+ * the rows it loaded) is judged here by its own tags, read in the same atomic script: their
+ * names are on head line 2, and a tag's version key is ARGV[5] .. tag whenever the tag is a
+ * direct key (query-key.ts KeySpace.tag: at most MAX_DIRECT characters of SAFE). So a hit sends
+ * only the asked tags' keys, not every row tag of the list (a 10 x 5 team list: ~750 bytes
+ * instead of ~3.6 KB per hit). An entry with a tag that is not a direct key (hashed) or with too
+ * many tags is left to the caller, as before. These version keys are not declared in KEYS: a
+ * single node allows that; the Cluster never runs this script (LOOKUP_ENTRY + VERSIONS_LIFE).
  */
 export const LOOKUP = script(`
+-- 1 when every own tag's version (names on head line 2) equals the head's, 0 when one differs
+-- or is missing, -1 when they cannot be read here (not direct keys, or a malformed head).
+local function ownTags(raw, nl, count, prefix)
+  local second = string.find(raw, '\\n', nl + 1, true)
+  local ok, meta = pcall(cjson.decode, string.sub(raw, nl + 1, second and second - 1 or #raw))
+  if not ok or type(meta) ~= 'table' or type(meta[2]) ~= 'table' or #meta[2] ~= count then return -1 end
+  local keys = {}
+  for i = 1, count do
+    local tag = meta[2][i]
+    if type(tag) ~= 'string' or #tag > ${MAX_DIRECT_TAG} or not string.find(tag, '^${SAFE_LUA}+$') then return -1 end
+    keys[i] = prefix .. tag
+  end
+  if count == 0 then return 1 end
+  local got = redis.call('MGET', unpack(keys))
+  local i = 0
+  for field in string.gmatch(string.sub(raw, 1, nl - 1), '[^ ]+') do
+    i = i + 1
+    if i >= 4 and got[i - 3] ~= field then return 0 end
+  end
+  return 1
+end
+local own = -1
 local read = redis.call('MGET', KEYS[1], unpack(KEYS, 4))
 local versions = {}
 for i = 4, #KEYS do
@@ -150,9 +194,14 @@ if raw and not current then
       end
     end
   end
-  -- Dead for sure: not an entry, another namespace epoch, or other versions of as many tags.
-  -- An entry of other tags (a plain get) is left for the caller to judge.
-  dead = not magic or epochDiffers or (differs and n - 2 == #versions)
+  -- Dead for sure: not an entry, or another namespace epoch. Otherwise the entry is judged by
+  -- its own tags where they are direct keys; where not, other versions of as many tags as asked
+  -- are taken as dead, and an entry of other tags (a plain get) is left for the caller to judge.
+  dead = not magic or epochDiffers
+  if not dead then
+    if ARGV[5] ~= '' and n - 3 <= ${MAX_OWN_TAGS} then own = ownTags(raw, nl, n - 3, ARGV[5]) end
+    if own == -1 then dead = differs and n - 2 == #versions else dead = own == 0 end
+  end
   if dead and magic then
     local second = string.find(raw, '\\n', nl + 1, true)
     if second then raw = string.sub(raw, 1, second - 1) end
@@ -161,8 +210,8 @@ end
 local leased = -1
 if dead and ARGV[3] ~= '' then${TAKE_LEASE('ARGV[3]', 'ARGV[4]')}
 end
-local out = { raw, leased }
-for i = 1, #versions do out[i + 2] = versions[i] end
+local out = { raw, leased, own }
+for i = 1, #versions do out[i + 3] = versions[i] end
 return out`)
 
 /**

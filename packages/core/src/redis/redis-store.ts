@@ -233,12 +233,14 @@ export class RedisStore implements CacheStore {
       const reply = (await this.run(
         LOOKUP,
         [entryKey, leaseKey, waitKey, ...keys],
-        [request.token, pxArg(request.tagTtlMs), owner, leaseTtl],
-      )) as [string | null, number, ...string[]]
+        [request.token, pxArg(request.tagTtlMs), owner, leaseTtl, request.tagKeyPrefix ?? ''],
+      )) as [string | null, number, number, ...string[]]
+      const own = reply[2]
       return {
         entry: orUndefined(reply[0]),
         leased: leasedOf(reply[1]),
-        versions: reply.slice(2) as string[],
+        versions: reply.slice(3) as string[],
+        ...(own === -1 ? {} : { ownCurrent: own === 1 }),
       }
     }
     const [entry, versions] = await Promise.all([

@@ -110,6 +110,12 @@ export interface LookupRequest extends VersionRead {
    * versions. A lease already held by the same owner counts as taken.
    */
   lease: (LeaseRef & { ttlMs: number }) | undefined
+  /**
+   * The store key of tag `t` is `tagKeyPrefix + t` whenever `t` is a direct key (KeySpace.tag).
+   * A store that can read versions atomically with the entry may use it to judge an entry stored
+   * under other tags than `keys` by its own tags, and report it in `ownCurrent`.
+   */
+  tagKeyPrefix?: string
 }
 
 export interface LookupReply {
@@ -119,6 +125,12 @@ export interface LookupReply {
   versions: string[]
   /** true: the caller holds the lease; false: another owner does; undefined: not decided. */
   leased: boolean | undefined
+  /**
+   * Set only when the store judged an entry whose tags differ from the asked ones by its own tags
+   * (see `tagKeyPrefix`), in the same atomic read as the entry: true when every one of its
+   * versions is current (the namespace epoch included), false when one is not.
+   */
+  ownCurrent?: boolean
 }
 
 export interface Guard {

@@ -1,0 +1,147 @@
+import crypto from 'node:crypto'
+import type { Redis } from 'ioredis'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { columnTag, rowTag } from '../src/exports/adapter.js'
+import { createCache } from '../src/exports/index.js'
+import { redisStore } from '../src/exports/redis.js'
+import { KeySpace } from '../src/query-key.js'
+import type { CacheStore, LookupReply, LookupRequest } from '../src/store/types.js'
+import { connectRedis } from './support/services.js'
+
+/**
+ * The single-node Redis LOOKUP judges an entry stored under other tags than its readers ask for
+ * (an afterLoad list) by the entry's own tags, read inside the same script: a hit sends only the
+ * asked tags, whatever number of rows the list depends on, and a write to any of those rows is
+ * still seen by a process that never read the list before.
+ */
+type Row = { id: number; v: number }
+const PIN = [columnTag('users', 'team_id', 7)]
+const afterLoad = {
+  tables: ['users'],
+  tags: (rows: Row[]) => rows.map((r) => rowTag('users', { id: r.id })),
+}
+
+interface Seen {
+  keys: number
+  reply: LookupReply
+}
+
+/** A Redis store whose lookups are recorded (the request's key count and the reply). */
+function recorded(client: Redis, seen: Seen[]): CacheStore {
+  const store = redisStore({ client })
+  const lookup = store.lookup!.bind(store)
+  store.lookup = async (request: LookupRequest) => {
+    const reply = await lookup(request)
+    seen.push({ keys: request.keys.length, reply })
+    return reply
+  }
+  return store
+}
+
+let client: Redis
+const closers: (() => Promise<unknown>)[] = []
+beforeAll(async () => {
+  client = await connectRedis()
+})
+afterAll(async () => {
+  for (const close of closers) await close()
+  client.disconnect()
+})
+
+const namespace = () => `owntags-${crypto.randomBytes(5).toString('hex')}`
+
+function open(ns: string, seen: Seen[] = []) {
+  const cache = createCache({ store: recorded(client, seen), namespace: ns, l1: false })
+  closers.push(() => cache.close())
+  return cache
+}
+
+describe('Redis lookup judges an entry by its own tags', () => {
+  it('a hit on a 50-row list sends only the asked tags, even in a process that never read it', async () => {
+    const ns = namespace()
+    const rows: Row[] = Array.from({ length: 50 }, (_, i) => ({ id: i + 1, v: 0 }))
+    const writer = open(ns)
+    await writer.wrap('team:7', async () => rows.map((r) => ({ ...r })), { tags: PIN, afterLoad })
+
+    const seen: Seen[] = []
+    const reader = open(ns, seen)
+    const read = await reader.wrapWithInfo('team:7', async () => [] as Row[], { tags: PIN, afterLoad })
+    expect(read.info.source).toBe('hit')
+    expect(read.value).toEqual(rows)
+    // The namespace epoch, the pin and the table tag that guards the after-load tags; not the 50 row tags.
+    expect(seen).toHaveLength(1)
+    expect(seen[0]).toMatchObject({ keys: 3, reply: { ownCurrent: true } })
+  })
+
+  it('a write to one loaded row is a miss for a reader that never saw the list', async () => {
+    const ns = namespace()
+    let rows: Row[] = [
+      { id: 1, v: 0 },
+      { id: 2, v: 0 },
+    ]
+    const load = async () => rows.map((r) => ({ ...r }))
+    const writer = open(ns)
+    await writer.wrap('team:7', load, { tags: PIN, afterLoad })
+    rows = [
+      { id: 1, v: 0 },
+      { id: 2, v: 1 },
+    ]
+    await writer.invalidateTags([rowTag('users', { id: 2 })])
+
+    const seen: Seen[] = []
+    const reader = open(ns, seen)
+    const read = await reader.wrapWithInfo('team:7', load, { tags: PIN, afterLoad })
+    expect(read).toMatchObject({ value: rows, info: { source: 'miss', reason: 'invalidated' } })
+    expect(seen[0]!.reply.ownCurrent).toBe(false)
+    // The dead entry came back as its head only: its payload never crossed the network.
+    expect(seen[0]!.reply.entry!.split('\n')).toHaveLength(2)
+    expect((await reader.wrapWithInfo('team:7', load, { tags: PIN, afterLoad })).info.source).toBe('hit')
+  })
+
+  it('an evicted version of an own tag is a miss', async () => {
+    const ns = namespace()
+    const rows: Row[] = [{ id: 3, v: 0 }]
+    const cache = open(ns)
+    await cache.wrap('team:7', async () => rows, { tags: PIN, afterLoad })
+    await client.del(new KeySpace(ns).tag(rowTag('users', { id: 3 })))
+    const read = await cache.wrapWithInfo('team:7', async () => rows, { tags: PIN, afterLoad })
+    expect(read.info).toMatchObject({ source: 'miss', reason: 'invalidated' })
+  })
+
+  it('the script reads exactly the tags KeySpace stores directly, and leaves hashed ones to the caller', async () => {
+    const ns = namespace()
+    const keys = new KeySpace(ns)
+    // Row tags of table t (after-load tags must be fine tags of a guarded table) with every
+    // character KeySpace keeps readable, and with ones it hashes; 160 and 161 characters long.
+    const suffixes = [
+      'abcXYZ019._:-/|@#=+,',
+      'x'.repeat(156),
+      'x'.repeat(157),
+      'with space',
+      'caf\u00e9',
+      'semi;colon',
+      'star*',
+      'percent%',
+      'quote"',
+      'new\nline',
+    ]
+    const cases = suffixes.map((suffix) => `r:t:${suffix}`)
+    for (const own of cases) {
+      const seen: Seen[] = []
+      const cache = open(ns, seen)
+      const key = `k:${crypto.randomBytes(4).toString('hex')}`
+      const tagged = { tables: ['t'], tags: () => [own] }
+      await cache.wrap(key, async () => 1, { tags: ['pin'], afterLoad: tagged })
+      seen.length = 0
+      const hit = await cache.wrapWithInfo(key, async () => 2, { tags: ['pin'], afterLoad: tagged })
+      expect({ own, ...hit }).toMatchObject({ own, value: 1, info: { source: 'hit' } })
+      const direct = keys.tag(own) === `${keys.tagPrefix}${own}`
+      expect({ own, judged: seen[0]!.reply.ownCurrent !== undefined }).toEqual({ own, judged: direct })
+      // Judged here or by the caller, a write to the tag is seen.
+      await cache.invalidateTags([own])
+      expect((await cache.wrapWithInfo(key, async () => 2, { tags: ['pin'], afterLoad: tagged })).value).toBe(
+        2,
+      )
+    }
+  })
+})
