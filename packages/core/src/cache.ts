@@ -233,6 +233,7 @@ class OrmCache implements Cache {
     // one result object less per read, which the hit path of many concurrent callers feels.
     if (
       ctx.tracer === undefined &&
+      ctx.readMeters.length === 0 &&
       options.model === undefined &&
       options.operation === undefined &&
       !ctx.events.has('read')
