@@ -38,6 +38,12 @@ export function defineEntities(dialect: Dialect) {
     id!: number
     @Column({ type: 'varchar', length: 100 })
     label!: string
+    /** The inverse side of Post.tags: the same junction, read from the tag. */
+    @ManyToMany(
+      () => Post,
+      (post) => post.tags,
+    )
+    posts!: Post[]
   }
 
   @Entity({ name: 'app_users' })
@@ -85,7 +91,10 @@ export function defineEntities(dialect: Dialect) {
     authorId!: number
     @ManyToOne(() => Category, { eager: true, nullable: true, onDelete: 'SET NULL' })
     category!: Category | null
-    @ManyToMany(() => Tag)
+    @ManyToMany(
+      () => Tag,
+      (tag) => tag.posts,
+    )
     @JoinTable({ name: 'app_post_tags' })
     tags!: Tag[]
   }
