@@ -38,10 +38,14 @@ export function defineEntities(dialect: Dialect) {
     id!: number
     @Column({ type: 'varchar', length: 100 })
     label!: string
-    /** The inverse side of Post.tags: the same junction, read from the tag. */
+    /**
+     * The inverse side of Post.tags: the same junction, read from the tag. TypeORM 0.3 gives the
+     * inverse foreign key NO ACTION unless this side says CASCADE (1.x defaults to CASCADE).
+     */
     @ManyToMany(
       () => Post,
       (post) => post.tags,
+      { onDelete: 'CASCADE' },
     )
     posts!: Post[]
   }
