@@ -57,15 +57,29 @@ export function preciseRead(
     }
   }
   const parts = new Map<string, Part>()
+  /** Junction tables: their table tags guard the after-load tags too. */
+  const extraTables = new Set<string>()
   const rootPart = part(shape, shape.alias, root)
   if (rootPart === undefined) return undefined
   parts.set(shape.alias, rootPart)
-  const joins: { child: Part; column: string; kind: 'integer' | 'boolean'; parentOutput: string }[] = []
-  for (const join of shape.joins) {
+  const joins: Join[] = []
+  for (let j = 0; j < shape.joins.length; j++) {
+    const join = shape.joins[j]!
     const table = schema.table(join.table)
     // A join back to the root table would guard the table the root list also depends on.
     if (table === undefined || table.tree || normalizeTable(table.name) === normalizeTable(root.name))
       return undefined
+    const pair = junctionPair(shape, j, table, root, schema)
+    if (pair !== undefined) {
+      parts.set(shape.joins[j + 1]!.alias, pair.child)
+      joins.push(pair)
+      tags.add(bulkTag(table.name))
+      tags.add(columnAnyTag(table.name, join.column))
+      tags.add(bulkTag(pair.child.table.name))
+      extraTables.add(table.name)
+      j++
+      continue
+    }
     const kind = table.pinnable.get(join.column.toLowerCase())
     const parentOutput = shape.outputs.get(`${join.parentAlias}.${join.parentColumn.toLowerCase()}`)
     const child = part(shape, join.alias, table)
@@ -75,7 +89,7 @@ export function preciseRead(
     tags.add(bulkTag(table.name))
     tags.add(columnAnyTag(table.name, join.column))
   }
-  const tables = [...new Set([...parts.values()].map((p) => p.table.name))]
+  const tables = [...new Set([...[...parts.values()].map((p) => p.table.name), ...extraTables])]
   return {
     tags: [...tags],
     label: root.name,
@@ -102,19 +116,89 @@ export function preciseRead(
             const join = joins[j]!
             const parent = raw[join.parentOutput]
             // A null parent value (or a parent row the LEFT JOIN did not find) matches no row.
-            if (parent !== null && parent !== undefined) {
-              const value = pinValue(join.kind, parent)
-              if (value === undefined) throw malformed('a joined value is not canonical')
-              if (first(`p${j}|${value}`)) out.add(columnTag(join.child.table.name, join.column, value))
-            }
+            const value = parent === null || parent === undefined ? undefined : pinValue(join.kind, parent)
+            if (value === undefined && parent !== null && parent !== undefined)
+              throw malformed('a joined value is not canonical')
+            if (value !== undefined && first(`p${j}|${value}`))
+              out.add(columnTag(join.junction?.table.name ?? join.child.table.name, join.column, value))
             const child = rowKey(join.child, raw)
             if (child !== undefined && first(`c${j}|${keyId(child)}`))
               out.add(rowTag(join.child.table.name, child))
+            // The junction row linking this parent to this child: its key is both halves.
+            if (join.junction !== undefined && child !== undefined && value !== undefined) {
+              const { table, column, other } = join.junction
+              if (first(`j${j}|${value}|${keyId(child)}`))
+                out.add(rowTag(table.name, { [column]: value, [other]: child[join.junction.childKey] }))
+            }
           }
         }
         return [...out]
       },
     },
+  }
+}
+
+/**
+ * One LEFT JOIN loading rows for the rows of an earlier alias. With `junction`, the pair
+ * `LEFT JOIN J j ON j.column = p.d LEFT JOIN U u ON u.k = j.other`: `column` is then J's, and
+ * `child` is U (docs/design.md, "Many-to-many relations").
+ */
+interface Join {
+  child: Part
+  column: string
+  kind: 'integer' | 'boolean'
+  parentOutput: string
+  junction?: { table: TableInfo; column: string; other: string; childKey: string }
+}
+
+/**
+ * The many-to-many pair starting at `shape.joins[j]`, or undefined: a junction TypeORM created
+ * for a `@JoinTable` whose key is exactly its two integer columns, each with a foreign key, joined
+ * on one of them to a selected column of an earlier alias, directly followed by the join of the
+ * table the other column references, on that column, which is the target's whole (integer) key.
+ * The junction's columns are not selected, but each loaded target row *is* a junction row's other
+ * half: the foreign key guarantees that every junction row names an existing target row.
+ */
+function junctionPair(
+  shape: ListShape,
+  j: number,
+  table: TableInfo,
+  root: TableInfo,
+  schema: SchemaIndex,
+): (Join & { junction: NonNullable<Join['junction']> }) | undefined {
+  const join = shape.joins[j]!
+  const next = shape.joins[j + 1]
+  if (table.junction === undefined || next === undefined || next.parentAlias !== join.alias) return undefined
+  const keys = table.primary
+  if (keys.length !== 2 || keys.some((c) => c.kind !== 'integer')) return undefined
+  const column = keys.find((c) => c.name.toLowerCase() === join.column.toLowerCase())
+  const other = keys.find((c) => c !== column)
+  if (
+    column === undefined ||
+    other === undefined ||
+    other.name.toLowerCase() !== next.parentColumn.toLowerCase()
+  )
+    return undefined
+  const kind = table.pinnable.get(column.name.toLowerCase())
+  const parentOutput = shape.outputs.get(`${join.parentAlias}.${join.parentColumn.toLowerCase()}`)
+  const target = schema.table(next.table)
+  const reference = table.junction.get(other.name.toLowerCase())
+  if (kind !== 'integer' || parentOutput === undefined || target === undefined || reference === undefined)
+    return undefined
+  if (target.tree || normalizeTable(target.name) === normalizeTable(root.name)) return undefined
+  if (normalizeTable(reference.table) !== normalizeTable(target.name)) return undefined
+  const targetKey = target.primary
+  if (targetKey.length !== 1 || targetKey[0]!.name.toLowerCase() !== reference.column.toLowerCase())
+    return undefined
+  if (next.column.toLowerCase() !== reference.column.toLowerCase()) return undefined
+  const child = part(shape, next.alias, target)
+  if (child === undefined) return undefined
+  return {
+    child,
+    column: column.name,
+    kind,
+    parentOutput,
+    junction: { table, column: column.name, other: other.name, childKey: targetKey[0]!.name },
   }
 }
 

@@ -31,6 +31,12 @@ export interface TableInfo {
   onDelete: Set<string>
   /** Referenced column (lower case) → tables the database changes when it is updated. */
   onUpdate: Map<string, Set<string>>
+  /**
+   * A junction table TypeORM created for a `@JoinTable`, with a foreign key on each of its
+   * columns: column (lower case) → the table and column it references. Every junction row then
+   * names an existing row on both sides (docs/design.md, "Many-to-many relations").
+   */
+  junction?: Map<string, { table: string; column: string }>
 }
 
 const INTEGER_TYPES = new Set([
@@ -77,6 +83,7 @@ export class SchemaIndex {
         tree: metadata.treeType !== undefined,
         onDelete: new Set(),
         onUpdate: new Map(),
+        junction: metadata.isJunction ? junctionReferences(metadata) : undefined,
       })
     }
     for (const metadata of metadatas) {
@@ -145,6 +152,22 @@ export class SchemaIndex {
     }
     return [...seen]
   }
+}
+
+/** Each column of a junction with its single-column foreign key, or undefined when one lacks it. */
+function junctionReferences(
+  metadata: EntityMetadata,
+): Map<string, { table: string; column: string }> | undefined {
+  const references = new Map<string, { table: string; column: string }>()
+  for (const fk of metadata.foreignKeys) {
+    if (fk.columns.length !== 1 || fk.referencedColumns.length !== 1) return undefined
+    references.set(fk.columns[0]!.databaseName.toLowerCase(), {
+      table: fk.referencedEntityMetadata.tableName,
+      column: fk.referencedColumns[0]!.databaseName,
+    })
+  }
+  const columns = metadata.columns.map((c) => c.databaseName.toLowerCase())
+  return columns.length === 2 && columns.every((c) => references.has(c)) ? references : undefined
 }
 
 function changesRows(action: string | undefined): boolean {

@@ -38,6 +38,16 @@ export function defineEntities(dialect: Dialect) {
     id!: number
     @Column({ type: 'varchar', length: 100 })
     label!: string
+    /**
+     * The inverse side of Post.tags: the same junction, read from the tag. TypeORM 0.3 gives the
+     * inverse foreign key NO ACTION unless this side says CASCADE (1.x defaults to CASCADE).
+     */
+    @ManyToMany(
+      () => Post,
+      (post) => post.tags,
+      { onDelete: 'CASCADE' },
+    )
+    posts!: Post[]
   }
 
   @Entity({ name: 'app_users' })
@@ -85,7 +95,10 @@ export function defineEntities(dialect: Dialect) {
     authorId!: number
     @ManyToOne(() => Category, { eager: true, nullable: true, onDelete: 'SET NULL' })
     category!: Category | null
-    @ManyToMany(() => Tag)
+    @ManyToMany(
+      () => Tag,
+      (tag) => tag.posts,
+    )
     @JoinTable({ name: 'app_post_tags' })
     tags!: Tag[]
   }
