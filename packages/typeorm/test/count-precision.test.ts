@@ -1,8 +1,8 @@
-import { memoryStore } from '@ormcache/core'
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { DIALECTS } from './support/databases.js'
-import { countQueries, type Harness, openHarness, param, type Seeded, seed, wipe } from './support/harness.js'
+import { countQueries, type Harness, param, type Seeded } from './support/harness.js'
 import { QueryProbe } from './support/probes.js'
+import { seededHarness } from './support/seeded-harness.js'
 import { gate } from './support/stores.js'
 
 /** Counts over pins (docs/design.md, "Counts: rows that leave a pin"). */
@@ -12,20 +12,9 @@ describe.each(DIALECTS)('precise counts on %s', (dialect) => {
   let h: Harness
   let s: Seeded
   const probe = new QueryProbe()
-  beforeAll(async () => {
-    h = await openHarness(dialect, {
-      cache: { store: memoryStore(), namespace: `typeorm-counts-${process.pid}-${dialect}` },
-      adapter: { alwaysEnabled: true },
-      subscribers: [probe.subscriber()],
-    })
-  })
-  afterAll(async () => {
-    await h?.close()
-  })
-  beforeEach(async () => {
-    await wipe(h)
-    s = await seed(h)
-    await h.cache.clear()
+  seededHarness(dialect, 'typeorm-counts', probe, (harness, seeded) => {
+    h = harness
+    s = seeded
   })
 
   const posts = () => h.ds.getRepository(h.e.Post)

@@ -1,9 +1,9 @@
-import { memoryStore } from '@ormcache/core'
 import { In } from 'typeorm'
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { DIALECTS } from './support/databases.js'
-import { countQueries, type Harness, openHarness, type Seeded, seed, wipe } from './support/harness.js'
+import { countQueries, type Harness, type Seeded } from './support/harness.js'
 import { QueryProbe } from './support/probes.js'
+import { seededHarness } from './support/seeded-harness.js'
 import { gate } from './support/stores.js'
 
 /** @ManyToMany loads through the junction TypeORM created (docs/design.md, "Many-to-many relations"). */
@@ -11,21 +11,10 @@ describe.each(DIALECTS)('many-to-many loads on %s', (dialect) => {
   let h: Harness
   let s: Seeded
   const probe = new QueryProbe()
-  beforeAll(async () => {
-    h = await openHarness(dialect, {
-      cache: { store: memoryStore(), namespace: `typeorm-m2m-${process.pid}-${dialect}` },
-      adapter: { alwaysEnabled: true },
-      subscribers: [probe.subscriber()],
-    })
-  })
-  afterAll(async () => {
-    await h?.close()
-  })
-  beforeEach(async () => {
-    await wipe(h)
-    // p1 has tags red and blue, p2 red, p3 none (harness.ts).
-    s = await seed(h)
-    await h.cache.clear()
+  // p1 has tags red and blue, p2 red, p3 none (harness.ts).
+  seededHarness(dialect, 'typeorm-m2m', probe, (harness, seeded) => {
+    h = harness
+    s = seeded
   })
 
   const posts = () => h.ds.getRepository(h.e.Post)

@@ -1,7 +1,6 @@
-import { bulkTag, columnAnyTag, columnLeftTag, columnTag } from '@ormcache/core/adapter'
 import type { ModelInfo } from '../schema/data-model.js'
 import { isRecord } from '../schema/primary-key.js'
-import { disjunction, PAGING } from './pins.js'
+import { disjunction, PAGING, pinTags } from './pins.js'
 
 /**
  * The tags of a count over a filter that is only pins (docs/design.md, "Counts: rows that leave a
@@ -40,16 +39,7 @@ export function pinnedCountTags(
   if (branches === undefined || branches.some((branch) => branch.size === 0)) return undefined
   // Each group is then a pinned set; a row can change group only by changing a pinned column.
   if (by.some((field) => branches.some((branch) => !branch.has(field)))) return undefined
-  const tags = new Set<string>([bulkTag(model.table)])
-  for (const branch of branches) {
-    for (const [field, value] of branch) {
-      const column = model.columns.get(field)!
-      tags.add(columnTag(model.table, column, value))
-      tags.add(columnAnyTag(model.table, column))
-      tags.add(columnLeftTag(model.table, column))
-    }
-  }
-  return [...tags]
+  return pinTags(model, branches, true)
 }
 
 /**

@@ -1,4 +1,4 @@
-import { bulkTag, columnAnyTag, columnTag, isTaggableValue } from '@ormcache/core/adapter'
+import { bulkTag, columnAnyTag, columnLeftTag, columnTag, isTaggableValue } from '@ormcache/core/adapter'
 import type { ModelInfo } from '../schema/data-model.js'
 import { isRecord } from '../schema/primary-key.js'
 
@@ -20,12 +20,21 @@ export function pinnedListTags(model: ModelInfo, args: Record<string, unknown>):
   if (PAGING.some((name) => args[name] !== undefined)) return undefined
   const branches = disjunction(model, args.where)
   if (branches === undefined || branches.some((branch) => branch.size === 0)) return undefined
+  return pinTags(model, branches, false)
+}
+
+/**
+ * `b:T`, and for every pinned column of `branches` the column-value tag of each pin and the
+ * column-any tag; with `leaving`, also the column-left tag (counts: "Counts: rows that leave a pin").
+ */
+export function pinTags(model: ModelInfo, branches: readonly Branch[], leaving: boolean): string[] {
   const tags = new Set<string>([bulkTag(model.table)])
   for (const branch of branches) {
     for (const [field, value] of branch) {
       const column = model.columns.get(field)!
       tags.add(columnTag(model.table, column, value))
       tags.add(columnAnyTag(model.table, column))
+      if (leaving) tags.add(columnLeftTag(model.table, column))
     }
   }
   return [...tags]

@@ -1,4 +1,5 @@
 import { isPunct, isWord, type SqlToken as Token } from '@ormcache/core/adapter'
+import { aliased } from './list-shape.js'
 import { statementAnalysis } from './memo.js'
 import { type Branch, parsePredicate } from './predicate.js'
 import { NOT_PLAIN_SELECT } from './statements.js'
@@ -113,25 +114,4 @@ function argument(
   }
   if (!isPunct(tokens[i], ')')) return undefined
   return { column: c.text, alias: q.text.toLowerCase(), next: i + 1 }
-}
-
-/** `[schema.]table alias` (TypeORM always names an alias), lower-cased alias. */
-function aliased(
-  tokens: readonly Token[],
-  start: number,
-): { table: string; alias: string; next: number } | undefined {
-  let i = start
-  let table: string | undefined
-  while (true) {
-    const t = tokens[i]
-    if (t === undefined || !(t.kind === 'ident' || t.kind === 'word')) return undefined
-    table = t.text
-    i++
-    if (isPunct(tokens[i], '.')) i++
-    else break
-  }
-  if (isWord(tokens[i], 'AS')) i++
-  const alias = tokens[i]
-  if (alias?.kind !== 'ident' && !(alias?.kind === 'word' && alias.upper !== 'WHERE')) return undefined
-  return { table, alias: alias.text.toLowerCase(), next: i + 1 }
 }

@@ -96,7 +96,7 @@ function analyse(tokens: readonly Token[]): ListShape | undefined {
 }
 
 /** `[schema.]table alias` (TypeORM always names an alias), lower-cased alias. */
-function aliased(
+export function aliased(
   tokens: readonly Token[],
   start: number,
 ): { table: string; alias: string; next: number } | undefined {
