@@ -228,22 +228,13 @@ class OrmCache implements Cache {
   }
 
   async wrap<T>(key: string, load: () => Promise<T> | T, options: WrapOptions<T> = {}): Promise<T> {
-    const ctx = this.ctx
-    // The plain path (nothing observes reads) skips wrapWithInfo's layer: one async frame and
-    // one result object less per read, which the hit path of many concurrent callers feels.
-    if (
-      ctx.tracer === undefined &&
-      ctx.readMeters.length === 0 &&
-      options.model === undefined &&
-      options.operation === undefined &&
-      !ctx.events.has('read')
-    ) {
-      this.ensureOpen()
-      if (typeof load !== 'function') throw new InvalidOptionError('load', 'must be a function')
-      const policy = this.policy(options as WrapOptions)
-      return (await ctx.operation(() => cacheAside(ctx, this.invalidator, key, load, policy))).value
-    }
-    return (await this.wrapWithInfo(key, load, options)).value
+    // Unobserved reads skip wrapWithInfo's layer: one async frame and one result object less per
+    // read, which the hit path of many concurrent callers feels. Labelled reads take it, and have
+    // their labels validated there.
+    if (options.operation !== undefined || this.observed(options.model))
+      return (await this.wrapWithInfo(key, load, options)).value
+    const policy = this.readPolicy(load, options)
+    return (await this.ctx.operation(() => cacheAside(this.ctx, this.invalidator, key, load, policy))).value
   }
 
   async wrapWithInfo<T>(
@@ -251,19 +242,12 @@ class OrmCache implements Cache {
     load: () => Promise<T> | T,
     options: WrapOptions<T> = {},
   ): Promise<{ value: T; info: ReadInfo }> {
-    this.ensureOpen()
-    if (typeof load !== 'function') throw new InvalidOptionError('load', 'must be a function')
-    const policy = this.policy(options as WrapOptions)
+    const policy = this.readPolicy(load, options)
     const ctx = this.ctx
     const model = label('model', options.model)
     const operation = label('operation', options.operation)
-    // The plain path allocates nothing extra: observers cost only when installed.
-    if (
-      ctx.tracer === undefined &&
-      model === undefined &&
-      ctx.readMeters.length === 0 &&
-      !ctx.events.has('read')
-    ) {
+    // Observers cost only when installed.
+    if (!this.observed(model)) {
       const { value, info } = await ctx.operation(() => cacheAside(ctx, this.invalidator, key, load, policy))
       return { value, info }
     }
@@ -282,14 +266,32 @@ class OrmCache implements Cache {
       trace?.fail(error)
       throw error
     } finally {
-      this.observed(key, model, operation, policy.tags.length, started, outcome)
+      this.report(key, model, operation, policy.tags.length, started, outcome)
     }
     trace?.end(outcome)
     return { value: outcome.value, info: outcome.info }
   }
 
+  /**
+   * Whether a read needs its outcome reported: a tracer, a metrics exporter, a `read` listener,
+   * or a model to count it under. `operation` alone only labels what those report.
+   */
+  private observed(model: string | undefined): boolean {
+    const ctx = this.ctx
+    return (
+      ctx.tracer !== undefined || model !== undefined || ctx.readMeters.length > 0 || ctx.events.has('read')
+    )
+  }
+
+  /** The checks every read starts with, and its policy. */
+  private readPolicy<T>(load: unknown, options: WrapOptions<T>): ReadPolicy {
+    this.ensureOpen()
+    if (typeof load !== 'function') throw new InvalidOptionError('load', 'must be a function')
+    return this.policy(options as WrapOptions)
+  }
+
   /** Tells per-model stats, metrics exporters and `read` listeners about a settled read. */
-  private observed(
+  private report(
     key: string,
     model: string | undefined,
     operation: string | undefined,

@@ -17,23 +17,13 @@ export function otelMetrics(
   writers: readonly WriteBehindSource[],
   streams: readonly ChangeStreamSource[] = [],
 ): () => void {
-  const reads = meter.createObservableCounter(METRICS.reads.otel, {
-    unit: METRICS.reads.unit,
-    description: METRICS.reads.help,
-  })
+  const reads = meter.createObservableCounter(METRICS.reads.otel, options(METRICS.reads))
   const duration = meter.createHistogram(METRICS.readDuration.otel, {
-    unit: METRICS.readDuration.unit,
-    description: METRICS.readDuration.help,
+    ...options(METRICS.readDuration),
     advice: { explicitBucketBoundaries: READ_SECONDS_BUCKETS },
   })
-  const errors = meter.createCounter(METRICS.errors.otel, {
-    unit: METRICS.errors.unit,
-    description: METRICS.errors.help,
-  })
-  const invalidations = meter.createCounter(METRICS.invalidations.otel, {
-    unit: METRICS.invalidations.unit,
-    description: METRICS.invalidations.help,
-  })
+  const errors = meter.createCounter(METRICS.errors.otel, options(METRICS.errors))
+  const invalidations = meter.createCounter(METRICS.invalidations.otel, options(METRICS.invalidations))
   // Counted here and observed at collection: a Map hit per read instead of the SDK hashing an
   // attribute set per read (the hit path's budget is a few microseconds).
   const readCounts = new LabelSlots((model, operation, source) => ({
@@ -53,30 +43,21 @@ export function otelMetrics(
     invalidate: (event) => invalidations.add(event.everything ? 1 : event.tags.length, { cache }),
   })
 
-  const breaker = meter.createObservableGauge(METRICS.breakerState.otel, {
-    unit: METRICS.breakerState.unit,
-    description: METRICS.breakerState.help,
-  })
-  const l1 = meter.createObservableGauge(METRICS.l1Entries.otel, {
-    unit: METRICS.l1Entries.unit,
-    description: METRICS.l1Entries.help,
-  })
-  const depth = meter.createObservableGauge(METRICS.writeBehindDepth.otel, {
-    unit: METRICS.writeBehindDepth.unit,
-    description: METRICS.writeBehindDepth.help,
-  })
-  const dead = meter.createObservableCounter(METRICS.writeBehindDeadLetters.otel, {
-    unit: METRICS.writeBehindDeadLetters.unit,
-    description: METRICS.writeBehindDeadLetters.help,
-  })
-  const lagBytes = meter.createObservableGauge(METRICS.changeStreamLagBytes.otel, {
-    unit: METRICS.changeStreamLagBytes.unit,
-    description: METRICS.changeStreamLagBytes.help,
-  })
-  const lagMs = meter.createObservableGauge(METRICS.changeStreamLagMs.otel, {
-    unit: METRICS.changeStreamLagMs.unit,
-    description: METRICS.changeStreamLagMs.help,
-  })
+  const breaker = meter.createObservableGauge(METRICS.breakerState.otel, options(METRICS.breakerState))
+  const l1 = meter.createObservableGauge(METRICS.l1Entries.otel, options(METRICS.l1Entries))
+  const depth = meter.createObservableGauge(METRICS.writeBehindDepth.otel, options(METRICS.writeBehindDepth))
+  const dead = meter.createObservableCounter(
+    METRICS.writeBehindDeadLetters.otel,
+    options(METRICS.writeBehindDeadLetters),
+  )
+  const lagBytes = meter.createObservableGauge(
+    METRICS.changeStreamLagBytes.otel,
+    options(METRICS.changeStreamLagBytes),
+  )
+  const lagMs = meter.createObservableGauge(
+    METRICS.changeStreamLagMs.otel,
+    options(METRICS.changeStreamLagMs),
+  )
   const observables: Observable[] = [reads, breaker, l1, depth, dead, lagBytes, lagMs]
   const collect = async (result: BatchObservableResult): Promise<void> => {
     const gauges = await sampleGauges(ctx, writers, streams)
@@ -96,4 +77,9 @@ export function otelMetrics(
     off()
     meter.removeBatchObservableCallback(collect, observables)
   }
+}
+
+/** An instrument's OpenTelemetry options from its entry in METRICS (one name table for both exporters). */
+function options(metric: { unit: string; help: string }): { unit: string; description: string } {
+  return { unit: metric.unit, description: metric.help }
 }
