@@ -14,6 +14,7 @@ import { readDependencies } from './read-deps/read-deps.js'
 import { announceRead, forgetRead, type StructuredResult } from './read-intercept.js'
 import { schemaOf } from './schema/entity-schema.js'
 import { ReadVerdicts } from './sql/read-safety.js'
+import { installWriteThrough } from './write-through/install.js'
 
 /** The object form of TypeORM's `cache` DataSource option. */
 export type CacheSetting = Exclude<DataSourceOptions['cache'], boolean | undefined>
@@ -70,6 +71,27 @@ export class OrmcacheQueryResultCache implements QueryResultCache {
   /** Called by `dataSource.initialize()`. */
   async connect(): Promise<void> {
     if (this.settings.closeCache && this.release === undefined) this.release = holdCache(this.settings.cache)
+    installWriteThrough(this.dataSource, {
+      cache: this.settings.cache,
+      ttl: this.settings.ttl,
+      entryOf: (sql, parameters) => this.entryOf(sql, parameters),
+    })
+  }
+
+  /**
+   * The key and tags `read` caches `sql` under when the query names no cache id, or undefined if
+   * it would not be cached: write-through fills exactly that entry.
+   */
+  entryOf(sql: string, parameters: readonly unknown[]): { key: string; tags: readonly string[] } | undefined {
+    const dependencies = readDependencies(
+      sql,
+      parameters as unknown[],
+      this.dialect,
+      schemaOf(this.dataSource),
+      this.settings.views,
+    )
+    if (dependencies.afterLoad !== undefined || !this.verdicts.of(sql).cacheable) return undefined
+    return { key: queryKey(this.keyScope(), dependencies.label, sql, parameters), tags: dependencies.tags }
   }
 
   /**

@@ -4,6 +4,7 @@
  */
 import { TransactionBuffer } from '@ormcache/core/adapter'
 import type { QueryRunner } from 'typeorm'
+import type { PendingWriteThrough } from './write-through/install.js'
 
 /** What the adapter remembers per TypeORM QueryRunner (one database connection). */
 export class RunnerState {
@@ -21,6 +22,8 @@ export class RunnerState {
    * afterQuery on MySQL and SQLite; the entity events that follow are awaited, so they wait here.
    */
   inflight: Promise<unknown> = Promise.resolve()
+  /** A write-through begun for the statement now running on this connection (write-through/install.ts). */
+  writeThrough: PendingWriteThrough | undefined = undefined
 }
 
 const states = new WeakMap<QueryRunner, RunnerState>()

@@ -33,7 +33,13 @@ export class WriteTracker {
       const state = stateOf(runner)
       for (const table of effect.tables) state.written.add(table)
       if (effect.everything) state.written.add('*')
-      const applying = this.apply(runner, effect.tags, effect.everything)
+      // The statement write-through widened: its intent commits these tags with the fill.
+      const pending = state.writeThrough?.sql === event.query ? state.writeThrough : undefined
+      if (pending !== undefined) state.writeThrough = undefined
+      const applying =
+        pending !== undefined && !runner.isTransactionActive
+          ? pending.commit(effect, event.success ? event.rawResults : undefined)
+          : this.apply(runner, effect.tags, effect.everything)
       state.inflight = Promise.all([state.inflight, applying.catch(() => undefined)])
       await applying
     } catch (error) {
