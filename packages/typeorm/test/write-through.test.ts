@@ -134,6 +134,27 @@ describe.each(DIALECTS)('write-through on %s', (dialect) => {
     expect(cost).toBeGreaterThan(0)
   })
 
+  it.each(['ROLLBACK', 'COMMIT'])(
+    'does not fill inside a transaction opened with raw BEGIN (then %s)',
+    async (end) => {
+      const s = await fresh()
+      await cached(s.alice.id)
+      const runner = h.ds.createQueryRunner()
+      try {
+        await runner.query('BEGIN')
+        await runner.query(`UPDATE app_users SET name = ${param(h, 1)} WHERE id = ${param(h, 2)}`, [
+          'uncommitted',
+          s.alice.id,
+        ])
+        await runner.query(end)
+      } finally {
+        await runner.release()
+      }
+      expect(await lookupAfterWrite(s.alice.id)).toBe(1)
+      expect((await cached(s.alice.id))?.name).toBe(end === 'COMMIT' ? 'uncommitted' : 'alice')
+    },
+  )
+
   it('a write that lands between the snapshot and the fill wins: never stale', async () => {
     const s = await fresh()
     await cached(s.alice.id)

@@ -106,7 +106,10 @@ async function writeThrough(
         // The write must bump the row tag the fill is guarded by (it does unless the analysis
         // of the statement gave up: then nothing is filled).
         const guarded = !write.everything && write.tags.includes(plan.fillTags[1]!)
-        fill = raw === undefined || !guarded ? undefined : plan.build(raw)
+        // A transaction opened with raw `BEGIN` is invisible to TypeORM: only a connection that
+        // is idle after the statement proves it committed (node-postgres: ReadyForQuery 'I').
+        const committed = transactionStatus(runner) === 'I'
+        fill = raw === undefined || !guarded || !committed ? undefined : plan.build(raw)
       } catch (error) {
         host.cache.reportError(error, 'typeorm:write-through')
       }
@@ -228,4 +231,13 @@ function entityOf(dataSource: DataSource, table: string): EntityMetadata | undef
     (m) => m.tableType !== 'view' && normalizeTable(m.tableName) === name,
   )
   return found.length === 1 ? found[0] : undefined
+}
+
+/** node-postgres's transaction status of the runner's connection after its last statement. */
+function transactionStatus(runner: QueryRunner): unknown {
+  const connection = (runner as { databaseConnection?: { getTransactionStatus?: () => unknown } })
+    .databaseConnection
+  return typeof connection?.getTransactionStatus === 'function'
+    ? connection.getTransactionStatus()
+    : undefined
 }
