@@ -1,6 +1,7 @@
 import type { CacheContext } from '../cache-context.js'
 import { type Entry, readHead, readValue } from '../entry.js'
 import type { EntryAddress } from '../query-key.js'
+import type { Budget } from '../store/budget.js'
 import { isCurrent, sameTags } from '../tags/versions.js'
 import type { Lookup } from './store-lookup.js'
 
@@ -32,12 +33,13 @@ export function expectsHit(ctx: CacheContext, address: EntryAddress, tags: reado
 /** The plain hit read of a key `expectsHit` accepted; undefined when it is not a fresh hit. */
 export async function plainHit(
   ctx: CacheContext,
+  budget: Budget | undefined,
   address: EntryAddress,
   tags: readonly string[],
 ): Promise<Lookup | undefined> {
   const since = ctx.hitHints.now()
   const started = performance.now()
-  const values = await ctx.store.readHit!(address.storeKey, ctx.tags.storeKeys(tags))
+  const values = await ctx.store.readHit!(address.storeKey, ctx.tags.storeKeys(tags), budget)
   ctx.stats.readLatency.record(performance.now() - started)
   const entry = judge(ctx, address, tags, values)
   if (entry === undefined) {
