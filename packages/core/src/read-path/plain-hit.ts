@@ -18,7 +18,8 @@ import type { Lookup } from './store-lookup.js'
  * A plain read is offered only by a store that has one (`readHit`: Redis, a GETEX and an MGET,
  * held under CLIENT PAUSE WRITE like the script) and where a plain read of versions is as
  * trustworthy as the script's: not on a Redis Cluster, whose scripts judge versions per shard
- * life (`readVersionsOnly`). Stores without a fused lookup read plainly anyway (store-ops.ts).
+ * life (`readVersionsOnly`). Memcached offers one too (its multi-get of the same keys): its lookup
+ * is that same read, composed (store-ops.ts), but a hit then also skips the lookup batch's tick.
  */
 export function expectsHit(ctx: CacheContext, address: EntryAddress, tags: readonly string[]): boolean {
   const store = ctx.store
