@@ -8,7 +8,7 @@ import { HitHints } from './read-path/hit-hints.js'
 import { LookupBatch } from './read-path/lookup-batch.js'
 import { SingleFlight } from './read-path/single-flight.js'
 import { StatsRecorder } from './stats.js'
-import { newBudget, withinBudget } from './store/budget.js'
+import { type Budget, newBudget } from './store/budget.js'
 import { GuardedStore } from './store/guarded-store.js'
 import { EpochLineage } from './tags/lineage.js'
 import { newToken, TagVersions } from './tags/versions.js'
@@ -155,9 +155,12 @@ export class CacheContext {
     else this.reportError(typed, 'listener')
   }
 
-  /** Runs one user operation under its total store budget (`timeouts.operation`, see budget.ts). */
-  operation<T>(fn: () => T): T {
-    return withinBudget(newBudget(this.options.operationTimeoutMs), fn)
+  /**
+   * The total store budget of one user operation starting now (`timeouts.operation`, see
+   * budget.ts); undefined when unlimited. The operation passes it to each of its store calls.
+   */
+  budget(): Budget | undefined {
+    return newBudget(this.options.operationTimeoutMs)
   }
 
   /** TTL with random jitter taken off, so entries filled together do not expire together. */

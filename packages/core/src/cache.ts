@@ -18,6 +18,7 @@ import { cacheAside, type ReadInfo, type ReadOutcome, type ReadPolicy } from './
 import { type AfterLoad, checkAfterLoad, guardTags } from './read-path/post-load.js'
 import { lookup } from './read-path/store-lookup.js'
 import type { CacheStats } from './stats.js'
+import type { Budget } from './store/budget.js'
 import type { CacheStore } from './store/types.js'
 import { CLOSE_DEADLINE_MS, Invalidator } from './tags/invalidation.js'
 import type { InvalidationBus } from './tiers/bus.js'
@@ -161,16 +162,16 @@ class OrmCache implements Cache {
 
   async get<T>(key: string): Promise<T | undefined> {
     this.ensureOpen()
-    return this.ctx.operation(() => this.read<T>(key))
+    return this.read<T>(key, this.ctx.budget())
   }
 
-  private async read<T>(key: string): Promise<T | undefined> {
+  private async read<T>(key: string, budget: Budget | undefined): Promise<T | undefined> {
     const address = this.ctx.keys.entry(key)
-    if (this.invalidator.pending && !(await this.invalidator.settle())) return undefined
+    if (this.invalidator.pending && !(await this.invalidator.settle(budget))) return undefined
     const recovery = this.ctx.recoveringUntil
     if (recovery > 0 && performance.now() < recovery) return undefined
     try {
-      const found = await lookup(this.ctx, address, [])
+      const found = await lookup(this.ctx, budget, address, [])
       if (this.ctx.recoveringUntil !== recovery || found.kind === 'untrusted') return undefined
       if (found.kind === 'hit') {
         this.ctx.stats.add('hits')
@@ -194,7 +195,7 @@ class OrmCache implements Cache {
     )
     const tags = normalizeTags(options.tags)
     const encoded = this.ctx.codec.encode(value)
-    return this.ctx.operation(() => this.write(key, address, tags, ttl, encoded))
+    return this.write(key, address, tags, ttl, encoded, this.ctx.budget())
   }
 
   private async write(
@@ -203,15 +204,17 @@ class OrmCache implements Cache {
     tags: readonly string[],
     ttl: number,
     encoded: Encoded,
+    budget: Budget | undefined,
   ): Promise<void> {
-    if (this.invalidator.pending && !(await this.invalidator.settle())) return
+    if (this.invalidator.pending && !(await this.invalidator.settle(budget))) return
     try {
-      const snapshot = await this.ctx.tags.snapshot(this.ctx.store, tags)
+      const store = this.ctx.store.within(budget)
+      const snapshot = await this.ctx.tags.snapshot(store, tags)
       const raw = writeEntry(
         { identity: address.identity, freshUntil: Date.now() + ttl, ...snapshot },
         encoded,
       )
-      await this.ctx.store.set(address.storeKey, raw, ttl)
+      await store.set(address.storeKey, raw, ttl)
       this.ctx.stats.add('sets')
       this.ctx.events.emit('set', { key, bytes: raw.length })
     } catch (error) {
@@ -222,7 +225,7 @@ class OrmCache implements Cache {
   async delete(key: string): Promise<void> {
     this.ensureOpen()
     const address = this.ctx.keys.entry(key)
-    await this.ctx.operation(() => this.invalidator.delete(address.storeKey))
+    await this.invalidator.delete(address.storeKey, this.ctx.budget())
     this.ctx.stats.add('deletes')
     this.ctx.events.emit('delete', { key })
   }
@@ -234,7 +237,7 @@ class OrmCache implements Cache {
     if (options.operation !== undefined || this.observed(options.model))
       return (await this.wrapWithInfo(key, load, options)).value
     const policy = this.readPolicy(load, options)
-    return (await this.ctx.operation(() => cacheAside(this.ctx, this.invalidator, key, load, policy))).value
+    return (await cacheAside(this.ctx, this.ctx.budget(), this.invalidator, key, load, policy)).value
   }
 
   async wrapWithInfo<T>(
@@ -248,7 +251,7 @@ class OrmCache implements Cache {
     const operation = label('operation', options.operation)
     // Observers cost only when installed.
     if (!this.observed(model)) {
-      const { value, info } = await ctx.operation(() => cacheAside(ctx, this.invalidator, key, load, policy))
+      const { value, info } = await cacheAside(ctx, ctx.budget(), this.invalidator, key, load, policy)
       return { value, info }
     }
     const started = performance.now()
@@ -261,7 +264,7 @@ class OrmCache implements Cache {
     const loader = trace === undefined ? load : () => trace.within(load)
     let outcome: ReadOutcome<T> | undefined
     try {
-      outcome = await ctx.operation(() => cacheAside(ctx, this.invalidator, key, loader, policy))
+      outcome = await cacheAside(ctx, ctx.budget(), this.invalidator, key, loader, policy)
     } catch (error) {
       trace?.fail(error)
       throw error
@@ -334,7 +337,7 @@ class OrmCache implements Cache {
   async invalidateTags(tags: readonly string[]): Promise<void> {
     this.ensureOpen()
     const list = normalizeTags(tags)
-    if (list.length > 0) await this.ctx.operation(() => this.invalidator.invalidate(list))
+    if (list.length > 0) await this.invalidator.invalidate(list, false, this.ctx.budget())
   }
 
   /** True only when the store applied `tags` (and every invalidation pending before them). */
@@ -342,15 +345,16 @@ class OrmCache implements Cache {
     this.ensureOpen()
     const list = normalizeTags(tags)
     if (list.length === 0 && !everything) return true
-    if ((await this.invalidator.invalidate(list, everything)) !== undefined) return true
+    // No operation budget: a consumer that waits for confirmation waits for the store's answer.
+    if ((await this.invalidator.invalidate(list, everything, undefined)) !== undefined) return true
     // After a fault, invalidate() only records (an outage must stay O(1) per call); a consumer
     // that waits for confirmation gets one probe-then-replay attempt instead.
-    return this.invalidator.settle()
+    return this.invalidator.settle(undefined)
   }
 
   async clear(): Promise<void> {
     this.ensureOpen()
-    await this.ctx.operation(() => this.invalidator.invalidate([], true))
+    await this.invalidator.invalidate([], true, this.ctx.budget())
   }
 
   async beginWrite(fillTags: readonly string[]): Promise<WriteIntent> {

@@ -63,6 +63,20 @@ describe('plain hit read on Redis', () => {
     expect({ trips, commands }).toEqual({ trips: 1, commands: ['getex', 'mget'] })
   })
 
+  it('the hits of one tick share one GETEX and one MGET, each read getting its own entry', async () => {
+    const keys = Array.from({ length: 16 }, () => unique())
+    for (const [i, key] of keys.entries()) await reader.wrap(key, async () => `v${i}`, { tags })
+    for (const key of keys) await reader.wrap(key, async () => 'never', { tags }) // hinted now
+    const { trips, commands } = await counter.during(async () => {
+      const read = await Promise.all(
+        keys.map((key) => reader.wrapWithInfo(key, async () => 'never', { tags })),
+      )
+      expect(read.map((r) => r.value)).toEqual(keys.map((_, i) => `v${i}`))
+      expect(read.every((r) => r.info.source === 'hit')).toBe(true)
+    })
+    expect({ trips, commands }).toEqual({ trips: 1, commands: ['getex', 'mget'] })
+  })
+
   it("another process's invalidation is seen by the plain read: a miss that loads the new value", async () => {
     const key = unique()
     let row = 'old'

@@ -3,13 +3,14 @@ import { afterEach, describe, expect, it } from 'vitest'
 import {
   type Cache,
   type CacheEvents,
+  type CacheStore,
   type CircuitChange,
   createCache,
   memoryStore,
   type OrmCacheError,
 } from '../src/exports/index.js'
 import { redisStore } from '../src/exports/redis.js'
-import { Budget, withinBudget } from '../src/store/budget.js'
+import { Budget } from '../src/store/budget.js'
 import { GuardedStore } from '../src/store/guarded-store.js'
 import { FaultyStore } from './support/faulty-store.js'
 import { freePort } from './support/services.js'
@@ -26,6 +27,25 @@ function track(cache: Cache) {
   cache.on('error', (event) => errors.push(event))
   cache.on('circuit', (change) => changes.push(change))
   return { cache, errors, changes }
+}
+
+/** `inner`, answering every call after `delayMs`: slow, never failing. */
+function slowStore(inner: CacheStore, delayMs: number): CacheStore {
+  const slow = <T>(run: () => Promise<T>): Promise<T> => sleep(delayMs).then(run)
+  return {
+    name: 'slow',
+    capabilities: inner.capabilities,
+    get: (key) => slow(() => inner.get(key)),
+    getMany: (keys) => slow(() => inner.getMany(keys)),
+    set: (key, value, ttlMs) => slow(() => inner.set(key, value, ttlMs)),
+    setMany: (entries) => slow(() => inner.setMany(entries)),
+    add: (key, value, ttlMs) => slow(() => inner.add(key, value, ttlMs)),
+    compareAndSet: (key, expected, value, ttlMs) =>
+      slow(() => inner.compareAndSet(key, expected, value, ttlMs)),
+    delete: (key) => slow(() => inner.delete(key)),
+    deleteIfEquals: (key, value) => slow(() => inner.deleteIfEquals(key, value)),
+    close: () => inner.close(),
+  }
 }
 
 /** Polls `check` until it holds, at most `polls` times: bounded by count, not by a clock assert. */
@@ -157,9 +177,8 @@ describe('one budget per operation', () => {
       onStateChange: (change) => changes.push(change),
     })
     const failures: OrmCacheError[] = []
-    await withinBudget(new Budget(100), async () => {
-      for (let i = 0; i < 3; i++) await guarded.get('k').catch((error: OrmCacheError) => failures.push(error))
-    })
+    const operation = guarded.within(new Budget(100))
+    for (let i = 0; i < 3; i++) await operation.get('k').catch((error: OrmCacheError) => failures.push(error))
     expect(failures.map((f) => f.code)).toEqual([
       'ERR_STORE_TIMEOUT',
       'ERR_STORE_TIMEOUT',
@@ -179,6 +198,31 @@ describe('one budget per operation', () => {
       expect(error.timeoutMs).toBe(60)
     })
     await guarded.close()
+  })
+
+  it("bounds a read's lookup and fill together, not each by its own timeout", async () => {
+    // Every call answers after 40 ms, far inside the 5 s read and write timeouts: only the
+    // 100 ms operation budget can cut the miss's third sequential call (the fill).
+    const { cache, errors } = track(
+      createCache({
+        store: slowStore(memoryStore(), 40),
+        namespace: 'health-read-budget',
+        timeouts: { read: 5_000, write: 5_000, operation: 100 },
+        circuitBreaker: false,
+        recoveryGrace: 0,
+      }),
+    )
+    // The read still answers, from the loader.
+    expect(await cache.wrap('k', () => 1, { tags: ['t'] })).toBe(1)
+    const cut = errors.filter((e) => e.error.code === 'ERR_STORE_TIMEOUT')
+    expect(cut.length).toBeGreaterThan(0)
+    for (const { error } of cut) {
+      const timeout = error as OrmCacheError & { timeoutMs: number; budget: boolean }
+      // Skipped outright, or given only what was left of the operation's 100 ms.
+      expect(timeout.budget || timeout.timeoutMs < 100).toBe(true)
+    }
+    // The next read is a new operation with a budget of its own.
+    expect(await cache.wrap('other', () => 2)).toBe(2)
   })
 
   it('keeps a write that ran out of budget pending and delivers it once the store answers', async () => {

@@ -162,6 +162,21 @@ export class MemcachedStore implements CacheStore {
     return wires.map((wire, i) => byBatch.get(batches[i]!)!.get(wire))
   }
 
+  /**
+   * The plain read of a key expected to hit (read-path/plain-hit.ts): the entry and `keys` in the
+   * same per-server multi-get as a lookup, which on memcached is exactly this read (no scripts:
+   * store-ops.ts composes the lookup from getMany). Offering it lets a hit skip the lookup batch's
+   * extra tick and the miss bookkeeping of the full lookup; anything but a fresh, current hit still
+   * takes the full lookup.
+   */
+  readHit(entryKey: string, keys: readonly string[]): Promise<(string | undefined)[]> {
+    const count = keys.length
+    const asked = new Array<string>(count + 1)
+    asked[0] = entryKey
+    for (let i = 0; i < count; i++) asked[i + 1] = keys[i]!
+    return this.getMany(asked)
+  }
+
   async set(key: string, value: string, ttlMs?: number): Promise<void> {
     const write = this.prepare(key, value, ttlMs)
     const status = await write.node.store(Opcode.set, write.wire, write.bytes, write.expiration)

@@ -1,7 +1,7 @@
 import type { CacheContext } from '../cache-context.js'
 import type { MissReason } from '../events.js'
 import type { EntryAddress } from '../query-key.js'
-import { detached } from '../store/budget.js'
+import type { Budget } from '../store/budget.js'
 import type { Invalidator } from '../tags/invalidation.js'
 import type { Snapshot } from '../tags/versions.js'
 import { copyFor, type FillPolicy, flightKey, guardsOf, loadAndFill, loadShared, timedLoad } from './fill.js'
@@ -46,17 +46,18 @@ export type ReadPolicy = FillPolicy
  * keep those versions as the snapshot, run the loader once per (key, snapshot) in this process
  * (and once per fleet under a lease), and store the result under the snapshot. An invalidation
  * that lands while the loader runs makes the stored entry invalid, so a slow reader can never
- * leave a stale entry behind.
+ * leave a stale entry behind. `budget` bounds the read's store calls in total (budget.ts).
  */
 export async function cacheAside<T>(
   ctx: CacheContext,
+  budget: Budget | undefined,
   invalidator: Invalidator,
   key: string,
   load: () => Promise<T> | T,
   policy: ReadPolicy,
 ): Promise<ReadOutcome<T>> {
   const address = ctx.keys.entry(key)
-  if (invalidator.pending && !(await invalidator.settle())) {
+  if (invalidator.pending && !(await invalidator.settle(budget))) {
     // Only a successful flush of the pending invalidations makes the store trustworthy again.
     return bypass(ctx, address, load, 'invalidation-pending')
   }
@@ -70,7 +71,7 @@ export async function cacheAside<T>(
   const localEpoch = ctx.localEpoch
   try {
     if (ctx.l1 !== undefined) {
-      const near = await readL1(ctx, address, policy.tags)
+      const near = await readL1(ctx, budget, address, policy.tags)
       // A call that was the half-open probe of a recovering store must not trust what it read.
       if (ctx.recoveringUntil !== recovery) return bypass(ctx, address, load, 'store-recovering')
       if (near !== undefined) return hit(ctx, key, ctx.codec.clone(near.value as T), 'l1')
@@ -80,10 +81,11 @@ export async function cacheAside<T>(
     // A key expected to hit is read plainly (plain-hit.ts), outside the lookup batch: a hit
     // needs no lease and no merging. Anything else takes the full lookup, batched as before.
     const plain = expectsHit(ctx, address, policy.tags)
-    let found = plain ? await plainHit(ctx, address, policy.tags) : undefined
+    let found = plain ? await plainHit(ctx, budget, address, policy.tags) : undefined
     if (found === undefined) {
       found = await ctx.lookups.lookup(
         ctx,
+        budget,
         address,
         policy.tags,
         leaseOf(ctx, address.storeKey),
@@ -123,7 +125,7 @@ export async function cacheAside<T>(
   ctx.stats.add('misses')
   ctx.events.emit('miss', { key, reason })
   const flight = ctx.flights.run(flightKey(address, snapshot), () =>
-    loadShared(ctx, address, load, snapshot, policy, localEpoch, leased, missedAt),
+    loadShared(ctx, budget, address, load, snapshot, policy, localEpoch, leased, missedAt),
   )
   const outcome = await flight.promise
   // The lookup, plus the fill when this call stored the value it loaded.
@@ -188,9 +190,7 @@ function refreshInBackground<T>(
   if (ctx.flights.has(key)) return
   // Not part of the caller's operation: it gets its own store budget.
   ctx.flights
-    .run(key, () =>
-      detached(() => ctx.operation(() => loadAndFill(ctx, address, load, snapshot, policy, localEpoch))),
-    )
+    .run(key, () => loadAndFill(ctx, ctx.budget(), address, load, snapshot, policy, localEpoch))
     .promise.catch((error: unknown) => {
       ctx.reportError(error, 'refresh', address.key)
     })

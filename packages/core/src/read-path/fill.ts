@@ -2,6 +2,7 @@ import type { CacheContext } from '../cache-context.js'
 import { decodeEntry, type Entry, encodeEntry, readHead, readValue } from '../entry.js'
 import { OrmCacheError } from '../errors.js'
 import type { EntryAddress } from '../query-key.js'
+import type { Budget } from '../store/budget.js'
 import { fillEntry } from '../store/store-ops.js'
 import type { LeaseRef } from '../store/types.js'
 import { isCurrent, type Snapshot } from '../tags/versions.js'
@@ -51,6 +52,7 @@ const RECHECK_AFTER_MS = 2
  */
 export async function loadShared<T>(
   ctx: CacheContext,
+  budget: Budget | undefined,
   address: EntryAddress,
   load: () => Promise<T> | T,
   snapshot: Snapshot,
@@ -60,12 +62,12 @@ export async function loadShared<T>(
   missedAt: number,
 ): Promise<LoadOutcome<T>> {
   const lease = leaseOf(ctx, address.storeKey)
-  const alone = () => loadAndFill(ctx, address, load, snapshot, policy, localEpoch, undefined)
+  const alone = () => loadAndFill(ctx, budget, address, load, snapshot, policy, localEpoch, undefined)
   if (lease === undefined) return alone()
   let held = leased
   if (held === undefined) {
     try {
-      held = await takeLease(ctx, lease)
+      held = await takeLease(ctx, budget, lease)
     } catch (error) {
       ctx.reportError(error, 'lease', address.key)
       return alone()
@@ -73,8 +75,9 @@ export async function loadShared<T>(
     // A previous holder may have stored its value and let go between our miss and our take.
     // That takes a whole load, so only a lease won well after the miss is worth a re-check.
     if (held && performance.now() - missedAt > RECHECK_AFTER_MS) {
-      const peer = (await peerValue<T>(ctx, address, policy, snapshot, undefined).catch(() => undefined))
-        ?.peer
+      const peer = (
+        await peerValue<T>(ctx, budget, address, policy, snapshot, undefined).catch(() => undefined)
+      )?.peer
       if (peer !== undefined) {
         releaseLease(ctx, lease)
         return peer
@@ -89,17 +92,17 @@ export async function loadShared<T>(
     if (peer !== undefined) return peer
     let next: boolean | undefined
     try {
-      const look = await peerValue<T>(ctx, address, policy, snapshot, lease)
+      const look = await peerValue<T>(ctx, budget, address, policy, snapshot, lease)
       if (look.peer !== undefined) return look.peer
       next = look.leased
-      if (next === undefined) next = await takeLease(ctx, lease)
+      if (next === undefined) next = await takeLease(ctx, budget, lease)
     } catch (error) {
       ctx.reportError(error, 'lease', address.key)
       return alone()
     }
     held = next
   }
-  return loadAndFill(ctx, address, load, snapshot, policy, localEpoch, lease)
+  return loadAndFill(ctx, budget, address, load, snapshot, policy, localEpoch, lease)
 }
 
 /**
@@ -109,18 +112,19 @@ export async function loadShared<T>(
  */
 async function peerValue<T>(
   ctx: CacheContext,
+  budget: Budget | undefined,
   address: EntryAddress,
   policy: FillPolicy,
   snapshot: Snapshot,
   lease: LeaseRef | undefined,
 ): Promise<{ peer?: LoadOutcome<T>; leased?: boolean }> {
-  const found = await lookup(ctx, address, policy.tags, lease, guardsOf(policy))
+  const found = await lookup(ctx, budget, address, policy.tags, lease, guardsOf(policy))
   if (found.kind === 'hit') return { peer: { value: found.entry.value as T, raw: undefined, fromPeer: true } }
   if (found.kind !== 'miss') return {}
   const leased = found.leased
   if (found.entry === undefined || !sameVersions(found.entry.head, snapshot))
     return leased === undefined ? {} : { leased }
-  const peer = await deadValue(ctx, address, found.entry)
+  const peer = await deadValue(ctx, budget, address, found.entry)
   if (peer === undefined) return leased === undefined ? {} : { leased }
   if (leased === true && lease !== undefined) releaseLease(ctx, lease)
   return { peer: { value: peer.value as T, raw: undefined, fromPeer: true } }
@@ -148,6 +152,7 @@ function announcedValue<T>(
 
 export async function loadAndFill<T>(
   ctx: CacheContext,
+  budget: Budget | undefined,
   address: EntryAddress,
   load: () => Promise<T> | T,
   snapshot: Snapshot,
@@ -168,7 +173,7 @@ export async function loadAndFill<T>(
   }
   if (
     ctx.localEpoch !== localEpoch &&
-    !(await stillCurrent(ctx, withoutGuards(snapshot, policy.afterLoad)))
+    !(await stillCurrent(ctx, budget, withoutGuards(snapshot, policy.afterLoad)))
   ) {
     // This process invalidated something while we loaded. If it hit our tags, the value is
     // already outdated: storing it would only overwrite a fresher entry a later reader stored.
@@ -180,7 +185,7 @@ export async function loadAndFill<T>(
   const negativeTtl = ctx.options.negativeTtl
   if (negative && negativeTtl === false) return skip()
   const ttl = ctx.jittered(negative ? Math.min(negativeTtl as number, policy.ttl) : policy.ttl)
-  const log = policy.afterLoad === undefined ? undefined : writeLogFor(ctx, policy.afterLoad)
+  const log = policy.afterLoad === undefined ? undefined : writeLogFor(ctx, budget, policy.afterLoad)
   if (log !== undefined) {
     // Checked and stored in one store operation; it releases the lease when it stores.
     const timing = { freshUntil: Date.now() + ttl, ttlMs: ttl + policy.staleWhileRevalidate }
@@ -194,7 +199,9 @@ export async function loadAndFill<T>(
     return { value, raw: logged.raw }
   }
   const stored =
-    policy.afterLoad === undefined ? snapshot : await settleAfterLoad(ctx, snapshot, value, policy.afterLoad)
+    policy.afterLoad === undefined
+      ? snapshot
+      : await settleAfterLoad(ctx, budget, snapshot, value, policy.afterLoad)
   if (stored === undefined) return skip()
   const entry: Entry = {
     identity: address.identity,
@@ -216,7 +223,7 @@ export async function loadAndFill<T>(
   try {
     // The fill and the lease release travel together.
     await fillEntry(
-      ctx.store,
+      ctx.store.within(budget),
       { key: address.storeKey, value: raw, ttlMs: ttl + policy.staleWhileRevalidate },
       lease,
     )
@@ -271,9 +278,13 @@ export function flightKey(address: EntryAddress, snapshot: Snapshot): string {
   return `${address.storeKey}|${snapshot.epoch}|${snapshot.versions.join('|')}`
 }
 
-async function stillCurrent(ctx: CacheContext, snapshot: Snapshot): Promise<boolean> {
+async function stillCurrent(
+  ctx: CacheContext,
+  budget: Budget | undefined,
+  snapshot: Snapshot,
+): Promise<boolean> {
   try {
-    const current = await ctx.store.getMany(ctx.tags.storeKeys(snapshot.tags))
+    const current = await ctx.store.getMany(ctx.tags.storeKeys(snapshot.tags), budget)
     return isCurrent(snapshot, current[0], current.slice(1))
   } catch {
     return false

@@ -1,6 +1,7 @@
 import type { CacheContext } from '../cache-context.js'
 import type { Entry } from '../entry.js'
 import type { EntryAddress } from '../query-key.js'
+import type { Budget } from '../store/budget.js'
 import { isCurrent, sameTags } from '../tags/versions.js'
 
 /**
@@ -11,6 +12,7 @@ import { isCurrent, sameTags } from '../tags/versions.js'
  */
 export async function readL1(
   ctx: CacheContext,
+  budget: Budget | undefined,
   address: EntryAddress,
   tags: readonly string[],
 ): Promise<Entry | undefined> {
@@ -28,7 +30,7 @@ export async function readL1(
     l1.delete(address.storeKey)
     return undefined
   }
-  const current = await ctx.tags.current(ctx.store, tags)
+  const current = await ctx.tags.current(ctx.store.within(budget), tags)
   if (ctx.lineage.trusted(current[0]) && isCurrent(entry, current[0], current.slice(1))) return entry
   l1.delete(address.storeKey)
   return undefined

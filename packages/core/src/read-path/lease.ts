@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { CacheContext } from '../cache-context.js'
+import type { Budget } from '../store/budget.js'
 import type { LeaseRef } from '../store/types.js'
 
 const FIRST_POLL_MS = 2
@@ -32,12 +33,19 @@ export function leaseWait(ctx: CacheContext): number {
 }
 
 /** true if this cache holds the lease now. Store faults reject. */
-export async function takeLease(ctx: CacheContext, lease: LeaseRef): Promise<boolean> {
-  if (await ctx.store.add(lease.key, lease.owner, leaseTtl(ctx))) return true
-  return (await ctx.store.get(lease.key)) === lease.owner
+export async function takeLease(
+  ctx: CacheContext,
+  budget: Budget | undefined,
+  lease: LeaseRef,
+): Promise<boolean> {
+  if (await ctx.store.add(lease.key, lease.owner, leaseTtl(ctx), budget)) return true
+  return (await ctx.store.get(lease.key, budget)) === lease.owner
 }
 
-/** Fire and forget: a lease that cannot be released expires on its own. */
+/**
+ * Fire and forget: a lease that cannot be released expires on its own. Nobody waits for it, so it
+ * draws from no operation's budget: a reader that spent its own still lets the lease go.
+ */
 export function releaseLease(ctx: CacheContext, lease: LeaseRef): void {
   ctx.store
     .deleteIfEquals(lease.key, lease.owner)

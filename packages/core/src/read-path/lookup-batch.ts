@@ -1,5 +1,6 @@
 import type { CacheContext } from '../cache-context.js'
 import type { EntryAddress } from '../query-key.js'
+import type { Budget } from '../store/budget.js'
 import type { LeaseRef } from '../store/types.js'
 import { sameTags } from '../tags/versions.js'
 import { type Lookup, lookup } from './store-lookup.js'
@@ -28,8 +29,10 @@ export class LookupBatch {
   private readonly open = new Map<string, Open>()
   private gate: Promise<void> | undefined
 
+  /** A joined read waits within the budget of the read that sends the lookup, as it shares its reply. */
   lookup(
     ctx: CacheContext,
+    budget: Budget | undefined,
     address: EntryAddress,
     tags: readonly string[],
     lease: LeaseRef | undefined,
@@ -43,14 +46,15 @@ export class LookupBatch {
       sameTags(pending.guards, guards)
     )
       return this.join(ctx, pending)
-    if (pending !== undefined) return lookup(ctx, address, tags, lease, guards)
+    if (pending !== undefined) return lookup(ctx, budget, address, tags, lease, guards)
     const open: Open = { tags, guards, leased: lease !== undefined, gate: this.nextTick() }
     this.open.set(address.storeKey, open)
-    return this.send(ctx, address, open, lease)
+    return this.send(ctx, budget, address, open, lease)
   }
 
   private async send(
     ctx: CacheContext,
+    budget: Budget | undefined,
     address: EntryAddress,
     open: Open,
     lease: LeaseRef | undefined,
@@ -58,7 +62,7 @@ export class LookupBatch {
     await open.gate
     // Closed before it is sent: a read that starts from here on sends its own.
     if (this.open.get(address.storeKey) === open) this.open.delete(address.storeKey)
-    open.sent = lookup(ctx, address, open.tags, lease, open.guards)
+    open.sent = lookup(ctx, budget, address, open.tags, lease, open.guards)
     return open.sent
   }
 

@@ -1,6 +1,7 @@
 import type { CacheContext } from '../cache-context.js'
 import { type Entry, readHead, readValue } from '../entry.js'
 import type { EntryAddress } from '../query-key.js'
+import type { Budget } from '../store/budget.js'
 import { isCurrent, sameTags } from '../tags/versions.js'
 import type { Lookup } from './store-lookup.js'
 
@@ -17,7 +18,8 @@ import type { Lookup } from './store-lookup.js'
  * A plain read is offered only by a store that has one (`readHit`: Redis, a GETEX and an MGET,
  * held under CLIENT PAUSE WRITE like the script) and where a plain read of versions is as
  * trustworthy as the script's: not on a Redis Cluster, whose scripts judge versions per shard
- * life (`readVersionsOnly`). Stores without a fused lookup read plainly anyway (store-ops.ts).
+ * life (`readVersionsOnly`). Memcached offers one too (its multi-get of the same keys): its lookup
+ * is that same read, composed (store-ops.ts), but a hit then also skips the lookup batch's tick.
  */
 export function expectsHit(ctx: CacheContext, address: EntryAddress, tags: readonly string[]): boolean {
   const store = ctx.store
@@ -32,12 +34,13 @@ export function expectsHit(ctx: CacheContext, address: EntryAddress, tags: reado
 /** The plain hit read of a key `expectsHit` accepted; undefined when it is not a fresh hit. */
 export async function plainHit(
   ctx: CacheContext,
+  budget: Budget | undefined,
   address: EntryAddress,
   tags: readonly string[],
 ): Promise<Lookup | undefined> {
   const since = ctx.hitHints.now()
   const started = performance.now()
-  const values = await ctx.store.readHit!(address.storeKey, ctx.tags.storeKeys(tags))
+  const values = await ctx.store.readHit!(address.storeKey, ctx.tags.storeKeys(tags), budget)
   ctx.stats.readLatency.record(performance.now() - started)
   const entry = judge(ctx, address, tags, values)
   if (entry === undefined) {

@@ -2,6 +2,7 @@ import type { CacheContext } from '../cache-context.js'
 import { type Entry, encodeEntry } from '../entry.js'
 import { InvalidOptionError, InvalidTagError } from '../errors.js'
 import type { EntryAddress } from '../query-key.js'
+import type { Budget } from '../store/budget.js'
 import type { LeaseRef } from '../store/types.js'
 import { newToken, type Snapshot } from '../tags/versions.js'
 import { isFineTagOf, normalizeTable, tableOfTag, tableTag } from '../tags/vocabulary.js'
@@ -68,6 +69,7 @@ export function withoutGuards(snapshot: Snapshot, afterLoad: AfterLoad | undefin
  */
 export async function settleAfterLoad<T>(
   ctx: CacheContext,
+  budget: Budget | undefined,
   snapshot: Snapshot,
   value: T,
   afterLoad: AfterLoad<T>,
@@ -79,15 +81,16 @@ export async function settleAfterLoad<T>(
     const coarseKeys = ctx.tags.storeKeys(coarse).slice(1)
     let fineRead: (string | undefined)[]
     let coarseRead: (string | undefined)[]
-    if (ctx.store.capabilities.orderedBatches === true) {
+    const store = ctx.store.within(budget)
+    if (store.capabilities.orderedBatches === true) {
       // One atomic read: fine and coarse versions from the same instant.
-      const read = await ctx.store.getMany([...fineKeys, ...coarseKeys])
+      const read = await store.getMany([...fineKeys, ...coarseKeys])
       fineRead = read.slice(0, fineKeys.length)
       coarseRead = read.slice(fineKeys.length)
     } else {
       // The coarse read must start after the fine read returned.
-      fineRead = await ctx.store.getMany(fineKeys)
-      coarseRead = await ctx.store.getMany(coarseKeys)
+      fineRead = await store.getMany(fineKeys)
+      coarseRead = await store.getMany(coarseKeys)
     }
     const moved =
       fineRead[0] !== snapshot.epoch ||
@@ -99,7 +102,7 @@ export async function settleAfterLoad<T>(
       ctx.stats.add('fillsSkipped')
       return undefined
     }
-    const fineSnapshot = await ctx.tags.resolve(ctx.store, fine, fineKeys, fineRead)
+    const fineSnapshot = await ctx.tags.resolve(store, fine, fineKeys, fineRead)
     const tags: string[] = []
     const versions: string[] = []
     snapshot.tags.forEach((tag, i) => {
@@ -133,8 +136,12 @@ function fineTags<T>(snapshot: Snapshot, value: T, afterLoad: AfterLoad<T>): str
  * The write log that can settle this read, if the store keeps one and every guarded table's name
  * is one the log is keyed by exactly (vocabulary.ts tableOfTag): otherwise the coarse guard.
  */
-export function writeLogFor(ctx: CacheContext, afterLoad: AfterLoad): WriteLog | undefined {
-  const log = ctx.store.writeLog
+export function writeLogFor(
+  ctx: CacheContext,
+  budget: Budget | undefined,
+  afterLoad: AfterLoad,
+): WriteLog | undefined {
+  const log = ctx.store.within(budget).writeLog
   if (log === undefined || afterLoad.tables.some((table) => normalizeTable(table).includes(':')))
     return undefined
   return log

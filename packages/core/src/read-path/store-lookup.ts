@@ -2,6 +2,7 @@ import type { CacheContext } from '../cache-context.js'
 import { type Entry, type EntryHead, readHead, readValue } from '../entry.js'
 import type { MissReason } from '../events.js'
 import type { EntryAddress } from '../query-key.js'
+import type { Budget } from '../store/budget.js'
 import { lookupEntry } from '../store/store-ops.js'
 import type { LeaseRef } from '../store/types.js'
 import { isCurrent, type Snapshot, sameTags } from '../tags/versions.js'
@@ -41,10 +42,11 @@ export interface DeadEntry {
  * their versions are read in the same trip when this process has seen that entry's tags before
  * (ctx.headTags), and by a second read otherwise.
  * `current` is what a miss must snapshot: it was read before any loader runs.
- * Store faults reject; the caller decides how to fail open.
+ * Store faults reject; the caller decides how to fail open. `budget` bounds its store calls.
  */
 export async function lookup(
   ctx: CacheContext,
+  budget: Budget | undefined,
   address: EntryAddress,
   tags: readonly string[],
   lease?: LeaseRef,
@@ -57,7 +59,8 @@ export async function lookup(
   const known = ctx.headTags.get(address.storeKey)
   const since = ctx.hitHints.now()
   const read = known === undefined ? tags : readList(tags, known)
-  const reply = await lookupEntry(ctx.store, {
+  const store = ctx.store.within(budget)
+  const reply = await lookupEntry(store, {
     entryKey: address.storeKey,
     keys: ctx.tags.storeKeys(read),
     token: ctx.lineage.token(),
@@ -113,9 +116,9 @@ export async function lookup(
     if (own.length === head.tags.length) valid = isCurrent(head, epoch, own)
     else {
       reread = true
-      const fresh = ctx.store.capabilities.readVersionsOnly
-        ? (await ctx.tags.current(ctx.store, head.tags)).slice(1)
-        : await ctx.store.getMany(ctx.tags.storeKeys(head.tags).slice(1))
+      const fresh = store.capabilities.readVersionsOnly
+        ? (await ctx.tags.current(store, head.tags)).slice(1)
+        : await store.getMany(ctx.tags.storeKeys(head.tags).slice(1))
       valid = isCurrent(head, epoch, fresh)
     }
     ctx.headTags.set(address.storeKey, head.tags)
@@ -127,7 +130,7 @@ export async function lookup(
   try {
     // The store trimmed an entry it judged dead by the asked-for tags, yet by its own tags it is
     // current (the caller changed the tags of this key): fetch it whole.
-    const full = body === -1 ? await ctx.store.get(address.storeKey) : raw
+    const full = body === -1 ? await store.get(address.storeKey) : raw
     const at = body === -1 ? wholeBody(full, address, head) : body
     entry = { ...head, value: readValue(ctx.codec, full ?? '', at, address.storeKey) }
     bytes = full?.length ?? 0
@@ -189,11 +192,12 @@ function pick(wanted: readonly string[], read: readonly string[], versions: read
  */
 export async function deadValue(
   ctx: CacheContext,
+  budget: Budget | undefined,
   address: EntryAddress,
   dead: DeadEntry,
 ): Promise<{ value: unknown } | undefined> {
   if (dead.body !== -1) return { value: readValue(ctx.codec, dead.raw, dead.body, address.storeKey) }
-  const raw = await ctx.store.get(address.storeKey)
+  const raw = await ctx.store.get(address.storeKey, budget)
   if (raw === undefined) return undefined
   const { head, body } = readHead(raw, address.storeKey, address.identity)
   if (!sameVersions(head, dead.head)) return undefined

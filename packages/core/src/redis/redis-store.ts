@@ -16,6 +16,7 @@ import type { InvalidationBus } from '../tiers/bus.js'
 import { knownKeys } from '../validate.js'
 import { RedisBus } from './redis-bus.js'
 import { connect, type RedisUrlOptions } from './redis-connect.js'
+import { HitBatches } from './redis-hit-batch.js'
 import { RedisLineage } from './redis-lineage.js'
 import {
   BUMP_GUARDED,
@@ -254,7 +255,8 @@ export class RedisStore implements CacheStore {
 
   /**
    * The hit read on a single node (read-path/plain-hit.ts): GETEX of the entry, then MGET of the
-   * versions, pipelined on the one connection. GETEX without options only reads, but Redis counts
+   * versions, pipelined on the one connection, shared by the hit reads of one tick
+   * (redis-hit-batch.ts). GETEX without options only reads, but Redis counts
    * it as a write, so under CLIENT PAUSE WRITE it is held like the LOOKUP script it replaces, and
    * the MGET behind it on the connection with it: a process whose invalidation is held cannot
    * have its old entry served elsewhere meanwhile (test/client-pause.test.ts). Not on a Cluster,
@@ -262,23 +264,12 @@ export class RedisStore implements CacheStore {
    */
   async readHit(entryKey: string, keys: readonly string[]): Promise<(string | undefined)[]> {
     if (this.cluster) throw new InvalidOptionError('readHit', 'not on a Redis Cluster')
-    // A server without GETEX (Redis < 6.2, or renamed away): nothing read, so every lookup
-    // takes the script, as before there was a plain read.
-    if (this.noGetex) return []
-    let entry: string | null
-    let versions: (string | null)[]
-    try {
-      ;[entry, versions] = await Promise.all([this.client.getex(entryKey), this.client.mget(...keys)])
-    } catch (error) {
-      if (!(error instanceof Error) || !/unknown command/i.test(error.message)) throw error
-      this.noGetex = true
-      return []
-    }
-    const out = new Array<string | undefined>(versions.length + 1)
-    out[0] = entry ?? undefined
-    for (let i = 0; i < versions.length; i++) out[i + 1] = versions[i] ?? undefined
-    return out
+    this.hits ??= new HitBatches(this.client as Redis)
+    return this.hits.read(entryKey, keys)
   }
+
+  /** The hit reads of each tick go out together (redis-hit-batch.ts); single node only. */
+  private hits: HitBatches | undefined
 
   /** Entry and lease share a slot (keys.ts), so this is one script on a Cluster as well. */
   async fill(write: StoreWrite, lease: LeaseRef | undefined): Promise<void> {
@@ -321,7 +312,6 @@ export class RedisStore implements CacheStore {
   }
 
   private waker: RedisWaker | undefined
-  private noGetex = false
   private connectionError: unknown
 
   unavailable(): unknown {

@@ -1,7 +1,7 @@
 import { CircuitOpenError, OrmCacheError, StoreError, StoreTimeoutError } from '../errors.js'
-import type { WriteLog } from '../tags/write-log.js'
-import { currentBudget } from './budget.js'
+import type { Budget } from './budget.js'
 import type { CircuitBreakerOptions, CircuitState } from './circuit-breaker.js'
+import { type BudgetedWriteLog, OperationStore, type StoreHandle } from './operation-store.js'
 import { type CircuitChange, StoreBreaker } from './store-breaker.js'
 import { withTimeout } from './timeout.js'
 import type {
@@ -38,21 +38,29 @@ export class GuardedStore implements CacheStore {
   readonly name: string
   readonly capabilities: StoreCapabilities
   private readonly breaker: StoreBreaker | undefined
-  readonly readVersions?: (request: VersionRead) => Promise<string[]>
-  readonly lookup?: (request: LookupRequest) => Promise<LookupReply>
-  readonly readHit?: (entryKey: string, keys: readonly string[]) => Promise<(string | undefined)[]>
-  readonly fill?: (write: StoreWrite, lease: LeaseRef | undefined) => Promise<void>
+  // Each call takes the budget of the user operation it belongs to (budget.ts); none: no total limit.
+  readonly readVersions?: (request: VersionRead, budget?: Budget) => Promise<string[]>
+  readonly lookup?: (request: LookupRequest, budget?: Budget) => Promise<LookupReply>
+  readonly readHit?: (
+    entryKey: string,
+    keys: readonly string[],
+    budget?: Budget,
+  ) => Promise<(string | undefined)[]>
+  readonly fill?: (write: StoreWrite, lease: LeaseRef | undefined, budget?: Budget) => Promise<void>
   readonly bumpGuarded?: (
     writes: readonly StoreWrite[],
     guards: readonly Guard[],
     entry: StoreWrite,
+    budget?: Budget,
   ) => Promise<boolean>
   readonly waitForFill?: (
     entryKey: string,
     ms: number,
     since: number,
   ) => Promise<string | undefined> | undefined
-  readonly writeLog?: WriteLog
+  readonly writeLog?: BudgetedWriteLog
+  /** Calls made on the store itself carry no operation budget (see `within`). */
+  readonly budget: Budget | undefined = undefined
 
   constructor(
     readonly inner: CacheStore,
@@ -71,31 +79,45 @@ export class GuardedStore implements CacheStore {
     // The fused operations exist only where the inner store has them (store-ops.ts composes the rest).
     const { readTimeoutMs, writeTimeoutMs } = options
     if (inner.readVersions)
-      this.readVersions = (request) =>
-        this.guard('readVersions', writeTimeoutMs, () => inner.readVersions!(request))
+      this.readVersions = (request, budget) =>
+        this.guard('readVersions', writeTimeoutMs, () => inner.readVersions!(request), budget)
     if (inner.lookup)
-      this.lookup = (request) => this.guard('lookup', readTimeoutMs, () => inner.lookup!(request))
+      this.lookup = (request, budget) =>
+        this.guard('lookup', readTimeoutMs, () => inner.lookup!(request), budget)
     if (inner.readHit)
-      this.readHit = (entryKey, keys) =>
-        this.guard('readHit', readTimeoutMs, () => inner.readHit!(entryKey, keys))
+      this.readHit = (entryKey, keys, budget) =>
+        this.guard('readHit', readTimeoutMs, () => inner.readHit!(entryKey, keys), budget)
     if (inner.fill)
-      this.fill = (write, lease) => this.guard('fill', writeTimeoutMs, () => inner.fill!(write, lease))
+      this.fill = (write, lease, budget) =>
+        this.guard('fill', writeTimeoutMs, () => inner.fill!(write, lease), budget)
     // Waiting never fails (it times out into a poll), so it needs no guard.
     if (inner.waitForFill) this.waitForFill = (key, ms, since) => inner.waitForFill!(key, ms, since)
     if (inner.bumpGuarded)
-      this.bumpGuarded = (writes, guards, entry) =>
-        this.guard('bumpGuarded', writeTimeoutMs, () => inner.bumpGuarded!(writes, guards, entry))
+      this.bumpGuarded = (writes, guards, entry, budget) =>
+        this.guard('bumpGuarded', writeTimeoutMs, () => inner.bumpGuarded!(writes, guards, entry), budget)
     const log = inner.writeLog
     if (log !== undefined)
       this.writeLog = {
-        bump: (coarse, logged, fine) =>
-          this.guard('writeLog.bump', writeTimeoutMs, () => log.bump(coarse, logged, fine)),
-        bumpGuarded: (coarse, logged, fine, guards, entry) =>
-          this.guard('writeLog.bumpGuarded', writeTimeoutMs, () =>
-            log.bumpGuarded(coarse, logged, fine, guards, entry),
+        bump: (coarse, logged, fine, budget) =>
+          this.guard('writeLog.bump', writeTimeoutMs, () => log.bump(coarse, logged, fine), budget),
+        bumpGuarded: (coarse, logged, fine, guards, entry, budget) =>
+          this.guard(
+            'writeLog.bumpGuarded',
+            writeTimeoutMs,
+            () => log.bumpGuarded(coarse, logged, fine, guards, entry),
+            budget,
           ),
-        settle: (request) => this.guard('writeLog.settle', writeTimeoutMs, () => log.settle(request)),
+        settle: (request, budget) =>
+          this.guard('writeLog.settle', writeTimeoutMs, () => log.settle(request), budget),
       }
+  }
+
+  /**
+   * This store as one user operation sees it: every call draws from `budget` (budget.ts). The
+   * store itself when there is no budget, so an unlimited operation allocates nothing.
+   */
+  within(budget: Budget | undefined): StoreHandle {
+    return budget === undefined ? this : new OperationStore(this, budget)
   }
 
   get state(): CircuitState {
@@ -107,32 +129,38 @@ export class GuardedStore implements CacheStore {
     return this.breaker?.faultStreak ?? -2
   }
 
-  get(key: string) {
-    return this.guard('get', this.options.readTimeoutMs, () => this.inner.get(key))
+  get(key: string, budget?: Budget) {
+    return this.guard('get', this.options.readTimeoutMs, () => this.inner.get(key), budget)
   }
-  getMany(keys: readonly string[]) {
-    return this.guard('getMany', this.options.readTimeoutMs, () => this.inner.getMany(keys))
+  getMany(keys: readonly string[], budget?: Budget) {
+    return this.guard('getMany', this.options.readTimeoutMs, () => this.inner.getMany(keys), budget)
   }
-  set(key: string, value: string, ttlMs?: number) {
-    return this.guard('set', this.options.writeTimeoutMs, () => this.inner.set(key, value, ttlMs))
+  set(key: string, value: string, ttlMs?: number, budget?: Budget) {
+    return this.guard('set', this.options.writeTimeoutMs, () => this.inner.set(key, value, ttlMs), budget)
   }
-  setMany(entries: readonly StoreWrite[]) {
-    return this.guard('setMany', this.options.writeTimeoutMs, () => this.inner.setMany(entries))
+  setMany(entries: readonly StoreWrite[], budget?: Budget) {
+    return this.guard('setMany', this.options.writeTimeoutMs, () => this.inner.setMany(entries), budget)
   }
-  add(key: string, value: string, ttlMs?: number) {
-    return this.guard('add', this.options.writeTimeoutMs, () => this.inner.add(key, value, ttlMs))
+  add(key: string, value: string, ttlMs?: number, budget?: Budget) {
+    return this.guard('add', this.options.writeTimeoutMs, () => this.inner.add(key, value, ttlMs), budget)
   }
-  compareAndSet(key: string, expected: string, value: string, ttlMs?: number) {
-    return this.guard('compareAndSet', this.options.writeTimeoutMs, () =>
-      this.inner.compareAndSet(key, expected, value, ttlMs),
+  compareAndSet(key: string, expected: string, value: string, ttlMs?: number, budget?: Budget) {
+    return this.guard(
+      'compareAndSet',
+      this.options.writeTimeoutMs,
+      () => this.inner.compareAndSet(key, expected, value, ttlMs),
+      budget,
     )
   }
-  delete(key: string) {
-    return this.guard('delete', this.options.writeTimeoutMs, () => this.inner.delete(key))
+  delete(key: string, budget?: Budget) {
+    return this.guard('delete', this.options.writeTimeoutMs, () => this.inner.delete(key), budget)
   }
-  deleteIfEquals(key: string, value: string) {
-    return this.guard('deleteIfEquals', this.options.writeTimeoutMs, () =>
-      this.inner.deleteIfEquals(key, value),
+  deleteIfEquals(key: string, value: string, budget?: Budget) {
+    return this.guard(
+      'deleteIfEquals',
+      this.options.writeTimeoutMs,
+      () => this.inner.deleteIfEquals(key, value),
+      budget,
     )
   }
   close() {
@@ -153,7 +181,12 @@ export class GuardedStore implements CacheStore {
     }
   }
 
-  private async guard<T>(operation: string, timeoutMs: number, run: () => Promise<T>): Promise<T> {
+  private async guard<T>(
+    operation: string,
+    timeoutMs: number,
+    run: () => Promise<T>,
+    budget: Budget | undefined,
+  ): Promise<T> {
     const breaker = this.breaker
     if (breaker !== undefined && !breaker.allow()) throw new CircuitOpenError(operation, breaker.cause)
     const down = this.inner.unavailable?.()
@@ -163,7 +196,6 @@ export class GuardedStore implements CacheStore {
       breaker?.failure(error)
       throw error
     }
-    const budget = currentBudget()
     let limit = timeoutMs
     if (budget !== undefined) {
       const left = Math.floor(budget.remaining())

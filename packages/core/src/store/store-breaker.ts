@@ -1,5 +1,4 @@
 import type { OrmCacheError } from '../errors.js'
-import { detached } from './budget.js'
 import type { CircuitBreakerOptions, CircuitState } from './circuit-breaker.js'
 
 /** One breaker state change, with what happened since the previous one. */
@@ -93,8 +92,8 @@ export class StoreBreaker {
   private open(): void {
     this.change('open')
     if (this.stopped) return
-    // The probe timer must not carry the budget of the user operation whose failure opened us.
-    this.timer = detached(() => setTimeout(() => void this.runProbe(), this.resetAfterMs))
+    // The probe is no user operation's: it runs without a budget (guard() gets none from here).
+    this.timer = setTimeout(() => void this.runProbe(), this.resetAfterMs)
     this.timer.unref?.()
   }
 

@@ -53,7 +53,7 @@ export interface CacheStore {
   lookup?(request: LookupRequest): Promise<LookupReply>
   /**
    * The plain read of a key expected to hit (read-path/plain-hit.ts), for a store whose `lookup`
-   * costs more than a read: the entry at `entryKey` and each of `keys`, in one round trip, and
+   * (its own, or the one store-ops.ts composes) costs more than a read: the entry at `entryKey` and each of `keys`, in one round trip, and
    * held wherever `lookup` would be held (Redis holds scripts, not reads, under CLIENT PAUSE
    * WRITE, so a read must not be answered while the writes it should see are held).
    */

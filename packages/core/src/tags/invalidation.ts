@@ -1,6 +1,6 @@
 import type { CacheContext } from '../cache-context.js'
 import { StoreTimeoutError } from '../errors.js'
-import { detached, outOfBudget, waitWithinBudget } from '../store/budget.js'
+import { type Budget, outOfBudget, waitWithinBudget } from '../store/budget.js'
 import { bumpGuarded } from '../store/store-ops.js'
 import { withTimeout } from '../store/timeout.js'
 import type { Guard, StoreWrite } from '../store/types.js'
@@ -82,22 +82,28 @@ export class Invalidator {
    * Bumps `tags` (and the namespace epoch when `everything`). Resolves once the store has
    * applied it, or once it is recorded as pending after a store fault (reported as an error).
    * Returns the new tokens when applied, so write-through can fill under exactly these versions.
+   * `budget`: the calling operation's store budget (budget.ts), undefined for none.
    */
-  invalidate(tags: readonly string[], everything = false): Promise<Map<string, string> | undefined> {
+  invalidate(
+    tags: readonly string[],
+    everything: boolean,
+    budget: Budget | undefined,
+  ): Promise<Map<string, string> | undefined> {
     const tracer = this.ctx.tracer
-    if (tracer === undefined) return this.apply(tags, everything)
+    if (tracer === undefined) return this.apply(tags, everything, budget)
     const start = { kind: 'invalidate', tagCount: tags.length, everything } as const
-    return tracer.invalidate(start, () => this.apply(tags, everything))
+    return tracer.invalidate(start, () => this.apply(tags, everything, budget))
   }
 
   private async apply(
     tags: readonly string[],
     everything: boolean,
+    budget: Budget | undefined,
   ): Promise<Map<string, string> | undefined> {
     this.begin(tags, everything)
     this.record(tags, undefined, everything)
-    const applied = this.failing ? undefined : await this.flush()
-    await this.publish({ tags, keys: [], everything })
+    const applied = this.failing ? undefined : await this.flush(budget)
+    await this.publish({ tags, keys: [], everything }, budget)
     return applied
   }
 
@@ -105,10 +111,10 @@ export class Invalidator {
    * True when nothing is pending, after applying what is if the store is believed to answer.
    * During an outage (the last attempt failed) it answers at once, without a store call.
    */
-  async settle(): Promise<boolean> {
+  async settle(budget: Budget | undefined): Promise<boolean> {
     if (!this.pending) return true
-    if (this.failing && !(await this.probe())) return false
-    return (await this.flush()) !== undefined && !this.pending
+    if (this.failing && !(await this.probe(budget))) return false
+    return (await this.flush(budget)) !== undefined && !this.pending
   }
 
   private probing: Promise<boolean> | undefined
@@ -117,8 +123,9 @@ export class Invalidator {
    * One small read (shared by concurrent callers) that says whether the store answers again,
    * so a read during an outage costs O(1) instead of a replay of every pending tag.
    */
-  private probe(): Promise<boolean> {
-    this.probing ??= this.ctx.store.get(this.ctx.keys.globalKey).then(
+  private probe(budget: Budget | undefined): Promise<boolean> {
+    // Shared: the budget of the caller that sends it bounds it, as the first caller's would.
+    this.probing ??= this.ctx.store.get(this.ctx.keys.globalKey, budget).then(
       () => true,
       () => false,
     )
@@ -164,18 +171,27 @@ export class Invalidator {
    * row could be stored under the token that also stands for the newer write. With invalidations
    * pending (an outage), it is a plain `invalidate` and nothing is filled.
    */
-  invalidateGuarded(tags: readonly string[], fill: GuardedFill): Promise<Applied | undefined> {
+  invalidateGuarded(
+    tags: readonly string[],
+    fill: GuardedFill,
+    budget: Budget | undefined,
+  ): Promise<Applied | undefined> {
     const tracer = this.ctx.tracer
-    if (tracer === undefined) return this.applyGuarded(tags, fill)
+    if (tracer === undefined) return this.applyGuarded(tags, fill, budget)
     const start = { kind: 'write-through', tagCount: tags.length, everything: false } as const
-    return tracer.invalidate(start, () => this.applyGuarded(tags, fill))
+    return tracer.invalidate(start, () => this.applyGuarded(tags, fill, budget))
   }
 
-  private async applyGuarded(tags: readonly string[], fill: GuardedFill): Promise<Applied | undefined> {
+  private async applyGuarded(
+    tags: readonly string[],
+    fill: GuardedFill,
+    budget: Budget | undefined,
+  ): Promise<Applied | undefined> {
     if (this.pending) {
-      const tokens = await this.apply(tags, false)
+      const tokens = await this.apply(tags, false, budget)
       return tokens === undefined ? undefined : { tokens, filled: false }
     }
+    const store = this.ctx.store.within(budget)
     this.begin(tags, false)
     const plan = this.ctx.tags.plan(tags)
     const { fresh } = plan
@@ -183,16 +199,16 @@ export class Invalidator {
     try {
       const guarded = fill(fresh)
       let filled = false
-      const log = this.ctx.store.writeLog
-      if (guarded === undefined) await applyPlan(this.ctx.store, plan)
+      const log = store.writeLog
+      if (guarded === undefined) await applyPlan(store, plan)
       else if (log !== undefined && plan.logged.length > 0) {
         filled = await log.bumpGuarded(plan.unlogged, plan.logged, plan.fine, guarded.guards, guarded.entry)
-      } else if (mustSplit(this.ctx.store, plan)) {
+      } else if (mustSplit(store, plan)) {
         // Coarse tokens must be visible before any fine one (TagVersions.plan); the guards are
         // on fine (row) tags, so the coarse batch goes first on its own.
-        await this.ctx.store.setMany(plan.coarse)
-        filled = await bumpGuarded(this.ctx.store, plan.fine, guarded.guards, guarded.entry)
-      } else filled = await bumpGuarded(this.ctx.store, plan.writes, guarded.guards, guarded.entry)
+        await store.setMany(plan.coarse)
+        filled = await bumpGuarded(store, plan.fine, guarded.guards, guarded.entry)
+      } else filled = await bumpGuarded(store, plan.writes, guarded.guards, guarded.entry)
       applied = { tokens: fresh, filled }
     } catch (error) {
       this.ctx.reportError(error, 'write-through')
@@ -200,7 +216,7 @@ export class Invalidator {
       this.failing = true
       this.scheduleRetry()
     }
-    await this.publish({ tags, keys: [], everything: false })
+    await this.publish({ tags, keys: [], everything: false }, budget)
     return applied
   }
 
@@ -214,13 +230,13 @@ export class Invalidator {
     this.ctx.events.emit('invalidate', { tags, everything })
   }
 
-  async delete(storeKey: string): Promise<void> {
+  async delete(storeKey: string, budget: Budget | undefined): Promise<void> {
     this.ctx.localEpoch += 1
     this.ctx.hitHints.missed(storeKey)
     this.ctx.l1?.delete(storeKey)
     this.record([], storeKey, false)
-    if (!this.failing) await this.flush()
-    await this.publish({ tags: [], keys: [storeKey], everything: false })
+    if (!this.failing) await this.flush(budget)
+    await this.publish({ tags: [], keys: [storeKey], everything: false }, budget)
   }
 
   /**
@@ -230,7 +246,7 @@ export class Invalidator {
    * connection must not hold up a mutation — subscribers that lose their connection turn their
    * L1 off, and bounded mode allows lag up to maxStaleness.
    */
-  private publish(message: Omit<BusMessage, 'origin'>): Promise<void> {
+  private publish(message: Omit<BusMessage, 'origin'>, budget: Budget | undefined): Promise<void> {
     const bus = this.ctx.bus
     if (bus === undefined) return Promise.resolve()
     if (this.publishing >= MAX_PUBLISHING) {
@@ -242,7 +258,7 @@ export class Invalidator {
       this.publishing -= 1
     })
     // Waiting for it counts against the operation's store budget (the publish itself goes on).
-    return this.ctx.store.state === 'closed' ? waitWithinBudget(sent) : Promise.resolve()
+    return this.ctx.store.state === 'closed' ? waitWithinBudget(sent, budget) : Promise.resolve()
   }
 
   private publishing = 0
@@ -265,21 +281,22 @@ export class Invalidator {
   /**
    * Applies everything pending; one attempt runs at a time. Resolves to the tokens written by
    * the attempt that ran for this caller (empty if nothing was pending), or undefined on failure.
+   * `budget`: the calling operation's (none for retries, recovery and close).
    */
-  async flush(): Promise<Map<string, string> | undefined> {
+  async flush(budget?: Budget): Promise<Map<string, string> | undefined> {
     while (this.flushing !== undefined) {
       // Another attempt (maybe a background retry against a hung store) is running: waiting for
       // it counts against this operation's budget. Out of budget, this caller's invalidations stay
       // pending — not lost — and a retry is scheduled to deliver them.
       const other = this.flushing
-      await waitWithinBudget(other.then(noop, noop))
-      if (this.flushing === other && outOfBudget()) {
+      await waitWithinBudget(other.then(noop, noop), budget)
+      if (this.flushing === other && outOfBudget(budget)) {
         this.scheduleRetry()
         return undefined
       }
     }
     if (!this.pending) return new Map()
-    const attempt = this.attempt()
+    const attempt = this.attempt(budget)
     this.flushing = attempt
     try {
       return await attempt
@@ -327,7 +344,9 @@ export class Invalidator {
 
   private replayed = 0
 
-  private async attempt(): Promise<Map<string, string> | undefined> {
+  /** One attempt, its store calls bounded by the budget of the caller that started it. */
+  private async attempt(budget: Budget | undefined): Promise<Map<string, string> | undefined> {
+    const store = this.ctx.store.within(budget)
     const everything = this.pendingEverything
     const generation = this.everythingGeneration
     // An epoch move kills every entry: the tags it covers need no bump of their own.
@@ -337,8 +356,8 @@ export class Invalidator {
     const deletes = deleteEntries.map(([key]) => key)
     try {
       this.replayed += tags.length
-      const tokens = await this.ctx.tags.bump(this.ctx.store, tags, everything)
-      for (const key of deletes) await this.ctx.store.delete(key)
+      const tokens = await this.ctx.tags.bump(store, tags, everything)
+      for (const key of deletes) await store.delete(key)
       for (const [tag, recorded] of tagEntries)
         if (this.pendingTags.get(tag) === recorded) this.pendingTags.delete(tag)
       for (const [key, recorded] of deleteEntries)
@@ -360,13 +379,11 @@ export class Invalidator {
     if (this.retryTimer !== undefined || this.ctx.closed) return
     const delay = this.retryDelay
     this.retryDelay = Math.min(MAX_RETRY_MS, this.retryDelay * 2)
-    // Detached: the retry must not inherit the (possibly spent) budget of the operation that failed.
-    this.retryTimer = detached(() =>
-      setTimeout(() => {
-        this.retryTimer = undefined
-        void this.flush()
-      }, delay),
-    )
+    // No budget: the retry is no user operation's (the one that failed may have spent its own).
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined
+      void this.flush()
+    }, delay)
     this.retryTimer.unref?.()
   }
 }

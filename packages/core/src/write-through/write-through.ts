@@ -1,6 +1,6 @@
 import type { CacheContext } from '../cache-context.js'
 import { writeEntry } from '../entry.js'
-import { type Budget, newBudget, withinBudget } from '../store/budget.js'
+import type { Budget } from '../store/budget.js'
 import type { StoreWrite } from '../store/types.js'
 import type { GuardedFill, Invalidator } from '../tags/invalidation.js'
 import type { Snapshot } from '../tags/versions.js'
@@ -46,8 +46,7 @@ export function beginWrite(
 ): Promise<WriteIntent> {
   // One budget for the whole write: the snapshot before it and the invalidation after it
   // (the database write in between is not store time and is not counted).
-  const budget = newBudget(ctx.options.operationTimeoutMs)
-  return withinBudget(budget, () => begin(ctx, invalidator, fillTags, budget))
+  return begin(ctx, invalidator, fillTags, ctx.budget())
 }
 
 async function begin(
@@ -59,17 +58,17 @@ async function begin(
   let snapshot: Snapshot | undefined
   let faulted = false
   // Like get/set: apply pending invalidations first; if the store refuses them, skip the fill.
-  if (fillTags.length > 0 && invalidator.pending) faulted = !(await invalidator.settle())
+  if (fillTags.length > 0 && invalidator.pending) faulted = !(await invalidator.settle(budget))
   if (fillTags.length > 0 && !faulted) {
     try {
-      snapshot = await ctx.tags.snapshot(ctx.store, fillTags)
+      snapshot = await ctx.tags.snapshot(ctx.store.within(budget), fillTags)
     } catch (error) {
       ctx.reportError(error, 'write-snapshot')
       faulted = true
     }
   }
   return {
-    commit: (result) => withinBudget(budget, () => commitWrite(ctx, invalidator, snapshot, faulted, result)),
+    commit: (result) => commitWrite(ctx, budget, invalidator, snapshot, faulted, result),
   }
 }
 
@@ -81,6 +80,7 @@ async function begin(
  */
 async function commitWrite(
   ctx: CacheContext,
+  budget: Budget | undefined,
   invalidator: Invalidator,
   snapshot: Snapshot | undefined,
   snapshotFaulted: boolean,
@@ -91,7 +91,7 @@ async function commitWrite(
   const fill = result.fill
   if (snapshot === undefined || fill === undefined || everything) {
     if (invalidate.length === 0 && !everything) return snapshotFaulted ? 'unavailable' : 'skipped'
-    const applied = await invalidator.invalidate(invalidate, everything)
+    const applied = await invalidator.invalidate(invalidate, everything, budget)
     return applied === undefined || snapshotFaulted ? 'unavailable' : 'skipped'
   }
 
@@ -125,7 +125,8 @@ async function commitWrite(
     }
   } catch (error) {
     ctx.reportError(error, 'write-through', fill.key)
-    const applied = invalidate.length === 0 ? new Map() : await invalidator.invalidate(invalidate)
+    const applied =
+      invalidate.length === 0 ? new Map() : await invalidator.invalidate(invalidate, false, budget)
     return applied === undefined ? 'unavailable' : 'skipped'
   }
 
@@ -134,14 +135,14 @@ async function commitWrite(
     const unguarded = build(new Map())
     try {
       if (unguarded !== undefined)
-        await ctx.store.set(unguarded.entry.key, unguarded.entry.value, unguarded.entry.ttlMs)
+        await ctx.store.set(unguarded.entry.key, unguarded.entry.value, unguarded.entry.ttlMs, budget)
     } catch (error) {
       ctx.reportError(error, 'write-through', fill.key)
       return 'unavailable'
     }
     return noteFilled(ctx, fill.key, unguarded?.entry)
   }
-  const applied = await invalidator.invalidateGuarded(invalidate, build)
+  const applied = await invalidator.invalidateGuarded(invalidate, build, budget)
   if (applied === undefined) return 'unavailable'
   return applied.filled ? noteFilled(ctx, fill.key, entry) : 'skipped'
 }
