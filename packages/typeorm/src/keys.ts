@@ -14,8 +14,13 @@ export function defaultScope(dataSource: DataSource): string {
   return `${dataSource.options.type}/${part(driver.database)}/${part(driver.schema)}`
 }
 
-export function queryKey(scope: string, label: string, sql: string, parameters: readonly unknown[]): string {
-  return `typeorm:${label.replace(LABEL, '_').slice(0, 40)}:${buildKey([scope, sql, parameters])}`
+/**
+ * `digest` names the scope and SQL text (read-memo.ts), `parameters` is `buildKey` of the bound
+ * values. Neither the label (no `:`) nor the digest (base64url) contains a `:`, so the parts
+ * cannot run into each other.
+ */
+export function queryKey(label: string, digest: string, parameters: string): string {
+  return `typeorm:${label.replace(LABEL, '_').slice(0, 40)}:${digest}:${parameters}`
 }
 
 /** Entries cached under TypeORM's `cache: { id }` are keyed by that id alone, as TypeORM does. */

@@ -9,10 +9,9 @@ import {
 } from '@ormcache/core/adapter'
 import type { DataSource, DataSourceOptions, QueryRunner } from 'typeorm'
 import { dialectOf } from './dialect.js'
-import { defaultScope, identifierKey, identifierTag, identifierTags, queryKey } from './keys.js'
-import { readDependencies } from './read-deps/read-deps.js'
+import { defaultScope, identifierKey, identifierTag, identifierTags } from './keys.js'
 import { announceRead, forgetRead, type StructuredResult } from './read-intercept.js'
-import { schemaOf } from './schema/entity-schema.js'
+import { ReadMemo } from './read-memo.js'
 import { ReadVerdicts } from './sql/read-safety.js'
 import { installWriteThrough } from './write-through/install.js'
 
@@ -55,7 +54,7 @@ export interface ProviderSettings {
  */
 export class OrmcacheQueryResultCache implements QueryResultCache {
   private readonly dialect: SqlDialect
-  private readonly verdicts: ReadVerdicts
+  private readonly memo: ReadMemo
   private scope: string | undefined
 
   constructor(
@@ -63,7 +62,8 @@ export class OrmcacheQueryResultCache implements QueryResultCache {
     private readonly settings: ProviderSettings,
   ) {
     this.dialect = dialectOf(dataSource)
-    this.verdicts = new ReadVerdicts(this.dialect, { volatileFunctions: settings.volatileFunctions })
+    const verdicts = new ReadVerdicts(this.dialect, { volatileFunctions: settings.volatileFunctions })
+    this.memo = new ReadMemo(dataSource, this.dialect, verdicts, settings.views)
   }
 
   private release: (() => Promise<void>) | undefined
@@ -81,17 +81,12 @@ export class OrmcacheQueryResultCache implements QueryResultCache {
   /**
    * The key and tags `read` caches `sql` under when the query names no cache id, or undefined if
    * it would not be cached: write-through fills exactly that entry.
+   * @internal
    */
   entryOf(sql: string, parameters: readonly unknown[]): { key: string; tags: readonly string[] } | undefined {
-    const dependencies = readDependencies(
-      sql,
-      parameters as unknown[],
-      this.dialect,
-      schemaOf(this.dataSource),
-      this.settings.views,
-    )
-    if (dependencies.afterLoad !== undefined || !this.verdicts.of(sql).cacheable) return undefined
-    return { key: queryKey(this.keyScope(), dependencies.label, sql, parameters), tags: dependencies.tags }
+    const shape = this.memo.shape(this.keyScope(), sql, parameters)
+    if (shape.dependencies.afterLoad !== undefined || !shape.verdict.cacheable) return undefined
+    return { key: shape.key, tags: shape.dependencies.tags }
   }
 
   /**
@@ -170,13 +165,8 @@ export class OrmcacheQueryResultCache implements QueryResultCache {
     let model: string
     try {
       const scope = this.keyScope()
-      const dependencies = readDependencies(
-        sql,
-        parameters,
-        this.dialect,
-        schemaOf(this.dataSource),
-        this.settings.views,
-      )
+      const shape = this.memo.shape(scope, sql, parameters)
+      const dependencies = shape.dependencies
       afterLoad = dependencies.afterLoad
       model = dependencies.label
       const identifier = options.identifier
@@ -184,13 +174,13 @@ export class OrmcacheQueryResultCache implements QueryResultCache {
         key = identifierKey(scope, identifier)
         tags = [...dependencies.tags, ...identifierTags(scope, identifier)]
       } else {
-        key = queryKey(scope, dependencies.label, sql, parameters)
+        key = shape.key
         tags = dependencies.tags
       }
       // Writes, locks, volatile functions and reads of no table reach the database (design §3).
       plan = planRead(cache, {
         key,
-        verdict: this.verdicts.of(sql),
+        verdict: shape.verdict,
         dependencies: dependencies.tags,
         explicit: this.isExplicit(options),
       })

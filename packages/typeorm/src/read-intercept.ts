@@ -66,8 +66,21 @@ function interceptQueries(runner: QueryRunner, list: PendingRead[]): void {
 /** The id TypeORM's SelectQueryBuilder gives a query (bigints written as their digits). */
 export function queryIdOf(sql: string, parameters: readonly unknown[]): string | undefined {
   try {
-    return `${sql} -- PARAMETERS: ${JSON.stringify(parameters, (_, value) => (typeof value === 'bigint' ? value.toString() : value))}`
+    // The replacer only changes bigints; flat parameters without one (the common case) give the
+    // same text without a callback per value.
+    const json = flatWithoutBigint(parameters)
+      ? JSON.stringify(parameters)
+      : JSON.stringify(parameters, (_, value) => (typeof value === 'bigint' ? value.toString() : value))
+    return `${sql} -- PARAMETERS: ${json}`
   } catch {
     return undefined
   }
+}
+
+function flatWithoutBigint(parameters: readonly unknown[]): boolean {
+  for (let i = 0; i < parameters.length; i++) {
+    const type = typeof parameters[i]
+    if (type !== 'string' && type !== 'number' && type !== 'boolean' && parameters[i] !== null) return false
+  }
+  return true
 }

@@ -81,7 +81,7 @@ export async function cacheAside<T>(
     // A key expected to hit is read plainly (plain-hit.ts), outside the lookup batch: a hit
     // needs no lease and no merging. Anything else takes the full lookup, batched as before.
     const plain = expectsHit(ctx, address, policy.tags)
-    let found = plain ? await plainHit(ctx, budget, address, policy.tags) : undefined
+    let found = plain ? await plainHit(ctx, budget, address, policy.tags, guardsOf(policy)) : undefined
     if (found === undefined) {
       found = await ctx.lookups.lookup(
         ctx,

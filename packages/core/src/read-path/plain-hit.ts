@@ -3,7 +3,7 @@ import { type Entry, readHead, readValue } from '../entry.js'
 import type { EntryAddress } from '../query-key.js'
 import type { Budget } from '../store/budget.js'
 import { isCurrent, sameTags } from '../tags/versions.js'
-import type { Lookup } from './store-lookup.js'
+import { answers, type Lookup } from './store-lookup.js'
 
 /**
  * The hit read (docs/design.md "The hit read"). A store's fused lookup (the Redis LOOKUP script)
@@ -26,8 +26,7 @@ export function expectsHit(ctx: CacheContext, address: EntryAddress, tags: reado
   return (
     store.readHit !== undefined &&
     store.capabilities.readVersionsOnly !== true &&
-    ctx.hitHints.expects(address.storeKey, tags) &&
-    ctx.headTags.get(address.storeKey) === undefined
+    ctx.hitHints.expects(address.storeKey, ctx.headTags.get(address.storeKey) ?? tags)
   )
 }
 
@@ -37,12 +36,19 @@ export async function plainHit(
   budget: Budget | undefined,
   address: EntryAddress,
   tags: readonly string[],
+  guards: readonly string[] = [],
 ): Promise<Lookup | undefined> {
   const since = ctx.hitHints.now()
   const started = performance.now()
-  const values = await ctx.store.readHit!(address.storeKey, ctx.tags.storeKeys(tags), budget)
+  // An entry whose own tags differ from the asked ones (an after-load fill stored fine tags in
+  // place of its guards) is read with, and judged by, its own tags, as the full lookup does; it
+  // answers only if it depends on every asked tag but the guards (store-lookup.ts `answers`).
+  const own = ctx.headTags.get(address.storeKey)
+  if (own !== undefined && !answers(own, tags, guards)) return undefined
+  const read = own ?? tags
+  const values = await ctx.store.readHit!(address.storeKey, ctx.tags.storeKeys(read), budget)
   ctx.stats.readLatency.record(performance.now() - started)
-  const entry = judge(ctx, address, tags, values)
+  const entry = judge(ctx, address, read, values)
   if (entry === undefined) {
     ctx.hitHints.missed(address.storeKey)
     return undefined

@@ -108,9 +108,11 @@ export async function lookup(
   } else if (!answers(head.tags, tags, guards)) {
     valid = false
   } else if (reply.ownCurrent !== undefined) {
-    // The store read the entry's own tags in the same atomic step (no hint needed from now on).
+    // The store read the entry's own tags in the same atomic step. They are remembered all the
+    // same: the next read of this key may then be a plain read of them (plain-hit.ts).
     valid = reply.ownCurrent
-    if (known !== undefined) ctx.headTags.delete(address.storeKey)
+    ctx.headTags.set(address.storeKey, head.tags)
+    hintable = true
   } else {
     const own = sameTags(head.tags, read) ? versions.slice(1) : pick(head.tags, read, versions)
     if (own.length === head.tags.length) valid = isCurrent(head, epoch, own)
@@ -122,6 +124,7 @@ export async function lookup(
       valid = isCurrent(head, epoch, fresh)
     }
     ctx.headTags.set(address.storeKey, head.tags)
+    hintable = true
   }
   if (!valid) return { kind: 'miss', reason: 'invalidated', current, entry: { head, raw, body }, leased }
 
@@ -157,7 +160,11 @@ export async function lookup(
  * a key (`cache: { tags: ['feed'] }` on a read an untagged call cached) would be served an entry
  * that `invalidateTags(['feed'])` can never evict.
  */
-function answers(own: readonly string[], asked: readonly string[], guards: readonly string[]): boolean {
+export function answers(
+  own: readonly string[],
+  asked: readonly string[],
+  guards: readonly string[],
+): boolean {
   for (const tag of asked) if (!own.includes(tag) && !guards.includes(tag)) return false
   return true
 }

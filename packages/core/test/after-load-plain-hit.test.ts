@@ -1,0 +1,94 @@
+import { afterAll, describe, expect, it } from 'vitest'
+import { columnTag, rowTag } from '../src/exports/adapter.js'
+import { createCache } from '../src/exports/index.js'
+import { redisStore } from '../src/exports/redis.js'
+import type { CacheStore } from '../src/store/types.js'
+import { connectRedis } from './support/services.js'
+
+/**
+ * Issue 12: a list cached under after-load fine tags (its rows) is read on a hit with the plain
+ * read of its own tags (plain-hit.ts), not with the lookup script, which parsed the head and read
+ * every row tag's version on the server for each hit. The plain read must judge it exactly as
+ * the full lookup does: by its own tags, and only for reads whose asked tags it depends on.
+ */
+type Row = { id: number; v: number }
+const PIN = [columnTag('users', 'team_id', 7)]
+const afterLoad = {
+  tables: ['users'],
+  tags: (rows: Row[]) => rows.map((r) => rowTag('users', { id: r.id })),
+}
+
+const closers: (() => Promise<unknown>)[] = []
+afterAll(async () => {
+  for (const close of closers) await close()
+})
+
+/** The real Redis store, with its lookups and plain reads counted. */
+async function countedStore(): Promise<{ store: CacheStore; calls: { lookup: number; readHit: number } }> {
+  const inner = redisStore({ client: await connectRedis(), ownsClient: true })
+  const calls = { lookup: 0, readHit: 0 }
+  const store = Object.create(inner) as CacheStore
+  store.lookup = (request) => {
+    calls.lookup++
+    return inner.lookup!(request)
+  }
+  store.readHit = (entryKey, keys) => {
+    calls.readHit++
+    return inner.readHit!(entryKey, keys)
+  }
+  return { store, calls }
+}
+
+describe('after-load entries on the plain hit read (Redis)', () => {
+  it('hits without the script, and still sees writes to its rows from another process', async () => {
+    const namespace = `alplain-${Math.random().toString(36).slice(2)}`
+    const { store, calls } = await countedStore()
+    const a = createCache({ store, namespace, l1: false })
+    const b = createCache({
+      store: redisStore({ client: await connectRedis(), ownsClient: true }),
+      namespace,
+    })
+    closers.push(
+      () => a.close(),
+      () => b.close(),
+    )
+    let rows: Row[] = [
+      { id: 1, v: 0 },
+      { id: 2, v: 0 },
+    ]
+    const load = async () => rows.map((r) => ({ ...r }))
+    const read = () => a.wrapWithInfo('team:7', load, { tags: PIN, afterLoad })
+    expect((await read()).info.source).toBe('miss')
+    expect((await read()).info.source).toBe('hit') // the lookup learns the entry's own tags
+    const before = { ...calls }
+    for (let i = 0; i < 3; i++) expect(await read()).toMatchObject({ value: rows, info: { source: 'hit' } })
+    expect(calls.lookup).toBe(before.lookup)
+    expect(calls.readHit).toBe(before.readHit + 3)
+
+    // Another process writes row 2: the plain read sees its version move, and the read loads.
+    rows = [
+      { id: 1, v: 0 },
+      { id: 2, v: 1 },
+    ]
+    await b.invalidateTags([rowTag('users', { id: 2 })])
+    expect(await read()).toMatchObject({ value: rows, info: { source: 'miss', reason: 'invalidated' } })
+    expect(await read()).toMatchObject({ value: rows, info: { source: 'hit' } })
+  })
+
+  it('does not answer a read that asks for a tag the entry does not depend on', async () => {
+    const namespace = `alplain-${Math.random().toString(36).slice(2)}`
+    const { store } = await countedStore()
+    const a = createCache({ store, namespace, l1: false })
+    closers.push(() => a.close())
+    const load = async () => [{ id: 1, v: 0 }]
+    await a.wrap('team:7', load, { tags: PIN, afterLoad })
+    expect((await a.wrapWithInfo('team:7', load, { tags: PIN, afterLoad })).info.source).toBe('hit')
+    // Same key, with a caller tag: the entry would never be evicted by invalidating 'feed'.
+    const tagged = await a.wrapWithInfo('team:7', load, { tags: [...PIN, 'feed'], afterLoad })
+    expect(tagged.info.source).toBe('miss')
+    await a.invalidateTags(['feed'])
+    expect((await a.wrapWithInfo('team:7', load, { tags: [...PIN, 'feed'], afterLoad })).info.source).toBe(
+      'miss',
+    )
+  })
+})
