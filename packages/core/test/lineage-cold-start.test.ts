@@ -51,3 +51,20 @@ describe('a write first on a cold Redis connection', () => {
     expect(await cache.get('keep')).toBe('me')
   })
 })
+
+describe('learning the run id on a new connection', () => {
+  it('costs no round trip of its own: the id is known when the connection turns ready', async () => {
+    // INFO travels during the handshake (with ioredis's ready check), not one trip after it:
+    // a fresh process's first lookup waits for the id (issue 12, stampede of fresh processes).
+    const store = redisStore({ url: redisUrl })
+    try {
+      const client = store.client as import('ioredis').Redis
+      const seen = new Promise<string | undefined>((resolve) =>
+        client.once('ready', () => resolve(store.lineage?.())),
+      )
+      expect(await seen).toMatch(/^[0-9a-f]{16}$/)
+    } finally {
+      await store.close()
+    }
+  })
+})

@@ -13,6 +13,8 @@ interface Open {
   gate: Promise<void>
   /** Set by the first reader the moment it sends the lookup. */
   sent?: Promise<Lookup>
+  /** The sent lookup as the joined readers await it: one promise for all of them. */
+  joined?: Promise<Lookup>
 }
 
 /**
@@ -66,10 +68,12 @@ export class LookupBatch {
     return open.sent
   }
 
-  private async join(ctx: CacheContext, open: Open): Promise<Lookup> {
+  private join(ctx: CacheContext, open: Open): Promise<Lookup> {
     // Joined after the first reader awaited the same gate: its continuation runs first and sends.
-    await open.gate
-    return ownCopy(ctx, await open.sent!)
+    // A stampede joins hundreds of readers: they share one continuation, and only a value they
+    // will see gets copied per reader.
+    open.joined ??= open.gate.then(() => open.sent!)
+    return open.joined.then((found) => ownCopy(ctx, found))
   }
 
   private nextTick(): Promise<void> {

@@ -38,7 +38,12 @@ export function connect(options: RedisUrlOptions): Redis | Cluster {
     client = new ioredis.Cluster(nodes, {
       enableAutoPipelining: true,
       ...cluster,
-      redisOptions: { maxRetriesPerRequest: 0, ...nodeOptions, ...cluster?.redisOptions },
+      redisOptions: {
+        maxRetriesPerRequest: 0,
+        disableClientInfo: true,
+        ...nodeOptions,
+        ...cluster?.redisOptions,
+      },
     })
   } else if (/^rediss?:\/\//.test(url)) {
     client = newRedis(ioredis, url, redisOptions)
@@ -54,10 +59,18 @@ export function connect(options: RedisUrlOptions): Redis | Cluster {
   return client
 }
 
+/**
+ * `disableClientInfo`: ioredis otherwise reads its own package.json from disk and sends CLIENT
+ * SETINFO on every connection before its ready check, a file read and a round trip ahead of the
+ * first lookup (a fresh process's first reads wait for them; on a busy host that is ms). The
+ * library name in CLIENT LIST is all it buys; pass `disableClientInfo: false` to keep it.
+ */
+const OWNED_DEFAULTS = { enableAutoPipelining: true, maxRetriesPerRequest: 0, disableClientInfo: true }
+
 /** ioredis parses the URL itself and may throw with the URL in its message: refuse it redacted. */
 function newRedis(ioredis: typeof import('ioredis'), url: string, options: RedisOptions): Redis {
   try {
-    return new ioredis.Redis(url, { enableAutoPipelining: true, maxRetriesPerRequest: 0, ...options })
+    return new ioredis.Redis(url, { ...OWNED_DEFAULTS, ...options })
   } catch (error) {
     throw new InvalidOptionError(
       'url',

@@ -15,11 +15,20 @@ export class RedisLineage {
   /** Moves on every lost connection; an INFO reply counts only for the connection it was sent on. */
   private connection = 0
   private waiters: (() => void)[] = []
+  /** The connection whose INFO is on its way (or answered); -1 when none is. */
+  private asked = -1
 
   constructor(private readonly client: Redis) {
     client.on('close', () => this.forget())
     client.on('end', () => this.forget())
-    client.on('ready', () => this.learn())
+    // INFO may travel during the handshake (ioredis lets it through before 'ready'), so it goes
+    // out together with the handshake's own commands instead of one round trip after them: a
+    // fresh process's first lookup waits for the id, and on a busy host each trip is ms.
+    client.on('connect', () => this.learn())
+    // A client handed to us mid-handshake, or a handshake INFO that failed: ask once ready.
+    client.on('ready', () => {
+      if (this.id === undefined && this.asked !== this.connection) this.learn()
+    })
     if (client.status === 'ready') this.learn()
   }
 
@@ -48,6 +57,7 @@ export class RedisLineage {
    */
   private learn(): void {
     const connection = this.connection
+    this.asked = connection
     const { Command } = loadPeer<typeof import('ioredis')>('ioredis', '@ormcache/core/redis')
     const command = new Command('info', ['server'], { replyEncoding: 'utf8' })
     this.client.sendCommand(command)
@@ -62,7 +72,9 @@ export class RedisLineage {
         this.waiters = []
         for (const wake of waiters) wake()
       },
-      () => {},
+      () => {
+        if (this.asked === connection) this.asked = -1
+      },
     )
   }
 }

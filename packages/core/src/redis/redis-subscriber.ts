@@ -18,7 +18,12 @@ export function subscribeDuplicate(
   onMessage: (message: string) => void,
   onState: (live: boolean) => void,
 ): ChannelSubscriber {
-  const subscriber = client.duplicate()
+  // Only SUBSCRIBE travels on it, which Redis answers while it loads: no ready check (an INFO
+  // round trip) and no CLIENT SETINFO (a file read and a round trip) before the subscription.
+  // A waiter's first wait opens it, and waits until it is live.
+  const subscriber = client.isCluster
+    ? client.duplicate()
+    : (client as Redis).duplicate({ enableReadyCheck: false, disableClientInfo: true })
   let closed = false
   subscriber.on('error', () => {}) // connection trouble shows up as state changes below
   subscriber.on('message', (from: string, message: string) => {
