@@ -262,8 +262,9 @@ export class RedisStore implements CacheStore {
    * have its old entry served elsewhere meanwhile (test/client-pause.test.ts). Not on a Cluster,
    * whose versions are read through VERSIONS_LIFE only.
    */
-  async readHit(entryKey: string, keys: readonly string[]): Promise<(string | undefined)[]> {
-    if (this.cluster) throw new InvalidOptionError('readHit', 'not on a Redis Cluster')
+  readHit(entryKey: string, keys: readonly string[]): Promise<(string | undefined)[]> {
+    // Not async: the batch's promise is returned as is, one promise and one hop less per hit.
+    if (this.cluster) return Promise.reject(new InvalidOptionError('readHit', 'not on a Redis Cluster'))
     this.hits ??= new HitBatches(this.client as Redis)
     return this.hits.read(entryKey, keys)
   }
