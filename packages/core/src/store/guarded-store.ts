@@ -1,6 +1,7 @@
 import { CircuitOpenError, OrmCacheError, StoreError, StoreTimeoutError } from '../errors.js'
 import type { Budget } from './budget.js'
 import type { CircuitBreakerOptions, CircuitState } from './circuit-breaker.js'
+import { storeDeadlines } from './deadlines.js'
 import { type BudgetedWriteLog, OperationStore, type StoreHandle } from './operation-store.js'
 import { type CircuitChange, StoreBreaker } from './store-breaker.js'
 import { withTimeout } from './timeout.js'
@@ -181,47 +182,73 @@ export class GuardedStore implements CacheStore {
     }
   }
 
-  private async guard<T>(
+  /**
+   * One store call under its timeout, the operation's budget and the breaker. Not an async
+   * function around `withTimeout`: one promise settled from the call's own callbacks, with the
+   * deadline on the shared timer (deadlines.ts), because every cache hit pays for this wrapper.
+   */
+  private guard<T>(
     operation: string,
     timeoutMs: number,
     run: () => Promise<T>,
     budget: Budget | undefined,
   ): Promise<T> {
     const breaker = this.breaker
-    if (breaker !== undefined && !breaker.allow()) throw new CircuitOpenError(operation, breaker.cause)
+    if (breaker !== undefined && !breaker.allow())
+      return Promise.reject(new CircuitOpenError(operation, breaker.cause))
     const down = this.inner.unavailable?.()
     if (down !== undefined) {
       // A refused or closed connection: fail now with its cause rather than wait for a timeout.
       const error = new StoreError(operation, down)
       breaker?.failure(error)
-      throw error
+      return Promise.reject(error)
     }
     let limit = timeoutMs
     if (budget !== undefined) {
       const left = Math.floor(budget.remaining())
       // An operation that spent its budget skips its remaining store calls; the store was not
       // asked, so this says nothing about its health.
-      if (left <= 0) throw new StoreTimeoutError(operation, budget.limitMs, { budget: true })
+      if (left <= 0) return Promise.reject(new StoreTimeoutError(operation, budget.limitMs, { budget: true }))
       limit = timeoutMs > 0 ? Math.min(timeoutMs, left) : left
     }
     const started = budget === undefined ? 0 : performance.now()
+    let pending: Promise<T>
     try {
-      const result = await withTimeout(run(), limit, () => {
-        const cause = this.inner.unavailable?.()
-        return new StoreTimeoutError(operation, limit, cause === undefined ? {} : { cause })
-      })
-      breaker?.success()
-      return result
+      pending = run()
     } catch (error) {
-      // When the connection is known to be down, its error (ECONNREFUSED…) is the real cause.
-      const typed = OrmCacheError.is(error)
-        ? error
-        : new StoreError(operation, this.inner.unavailable?.() ?? error)
-      // A value the store refuses by size says nothing about the store's health.
-      if (breaker !== undefined && typed.code !== 'ERR_VALUE_TOO_LARGE') breaker.failure(typed)
-      throw typed
-    } finally {
-      budget?.spend(performance.now() - started)
+      pending = Promise.reject(error)
     }
+    return new Promise<T>((resolve, reject) => {
+      let settled = false
+      const fail = (error: unknown) => {
+        if (settled) return
+        settled = true
+        if (deadline !== undefined) storeDeadlines.cancel(deadline)
+        budget?.spend(performance.now() - started)
+        // When the connection is known to be down, its error (ECONNREFUSED…) is the real cause.
+        const typed = OrmCacheError.is(error)
+          ? error
+          : new StoreError(operation, this.inner.unavailable?.() ?? error)
+        // A value the store refuses by size says nothing about the store's health.
+        if (breaker !== undefined && typed.code !== 'ERR_VALUE_TOO_LARGE') breaker.failure(typed)
+        reject(typed)
+      }
+      // The call itself may still complete later; past its deadline it counts as a failure.
+      const deadline =
+        limit > 0
+          ? storeDeadlines.add(limit, () => {
+              const cause = this.inner.unavailable?.()
+              fail(new StoreTimeoutError(operation, limit, cause === undefined ? {} : { cause }))
+            })
+          : undefined
+      pending.then((value) => {
+        if (settled) return
+        settled = true
+        if (deadline !== undefined) storeDeadlines.cancel(deadline)
+        budget?.spend(performance.now() - started)
+        breaker?.success()
+        resolve(value)
+      }, fail)
+    })
   }
 }
