@@ -152,7 +152,9 @@ function hit<T>(
 ): ReadOutcome<T> {
   ctx.stats.add('hits')
   if (tier === 'l1') ctx.stats.add('l1Hits')
-  ctx.events.emit('hit', { key })
+  // The event object only when someone listens: a hit is the hot path, and nobody listening is
+  // the common case.
+  if (ctx.events.has('hit')) ctx.events.emit('hit', { key })
   return { value, info: { source: 'hit', tier }, bytes, roundTrips }
 }
 
