@@ -4,6 +4,7 @@ import { DIALECTS } from './support/databases.js'
 import type { Fixture } from './support/fixtures.js'
 import { queriesAfter } from './support/queries-after.js'
 import { seededSuite } from './support/seeded-suite.js'
+import { expectWriteDuringFillNeverStale } from './support/write-during-fill.js'
 
 /** Counts over pins (docs/design.md, "Counts: rows that leave a pin"). */
 describe.each(DIALECTS)('precise counts on %s', (dialect) => {
@@ -122,21 +123,13 @@ describe.each(DIALECTS)('precise counts on %s', (dialect) => {
     it.each(Object.entries(raced))(
       'race: %s between the snapshot and the fill — never stale',
       async (_n, write) => {
-        const before = await read(db())
-        const paused = h.probe.pauseNext(/COUNT/i, { after: true })
-        const reader = read(h.prisma)
-        await paused.reached // snapshot taken, count read, fill pending
-        await write()
-        paused.release()
-        expect(await reader).toEqual(before)
-        // Nothing valid was stored: the next read loads again and is fresh; the one after is a hit.
-        h.probe.reset()
-        expect(await read(h.prisma)).toEqual(await read(db()))
-        expect(h.probe.count).toBeGreaterThan(0)
-        expect(await read(h.prisma)).not.toEqual(before)
-        h.probe.reset()
-        expect(await read(h.prisma)).toEqual(await read(db()))
-        expect(h.probe.count).toBe(0)
+        await expectWriteDuringFillNeverStale(
+          h.probe,
+          /COUNT/i,
+          () => read(h.prisma),
+          () => read(db()),
+          write,
+        )
       },
     )
   })

@@ -4,6 +4,7 @@ import { DIALECTS } from './support/databases.js'
 import type { Fixture } from './support/fixtures.js'
 import { queriesAfter } from './support/queries-after.js'
 import { seededSuite } from './support/seeded-suite.js'
+import { expectWriteDuringFillNeverStale } from './support/write-during-fill.js'
 
 /** The statement that reads the join table (with or without the children). */
 const READS_JOIN = /_PostToTag/
@@ -161,20 +162,13 @@ describe.each(DIALECTS)('many-to-many loads on %s', (dialect) => {
   it.each(Object.entries(raced))(
     'race: %s between the snapshot and the fill — never stale',
     async (_n, write) => {
-      const before = await postsWithTags(db())
-      const paused = h.probe.pauseNext(READS_JOIN, { after: true })
-      const reader = postsWithTags(h.prisma)
-      await paused.reached // snapshot taken, join rows and tags read, fill pending
-      await write()
-      paused.release()
-      expect(await reader).toEqual(before)
-      h.probe.reset()
-      expect(await postsWithTags(h.prisma)).toEqual(await postsWithTags(db()))
-      expect(h.probe.count).toBeGreaterThan(0)
-      expect(await postsWithTags(h.prisma)).not.toEqual(before)
-      h.probe.reset()
-      expect(await postsWithTags(h.prisma)).toEqual(await postsWithTags(db()))
-      expect(h.probe.count).toBe(0)
+      await expectWriteDuringFillNeverStale(
+        h.probe,
+        READS_JOIN,
+        () => postsWithTags(h.prisma),
+        () => postsWithTags(db()),
+        write,
+      )
     },
   )
 
