@@ -1,0 +1,124 @@
+/**
+ * Per-operation cost of the TypeORM Zipf subjects (issue #12), counted rather than timed:
+ * store commands (as ioredis sends them), SQL statements and process CPU per op, for
+ * the hit of findOneBy, the hit of the team list, and the mixed 95/5 sequence.
+ *
+ *   node --import tsx src/tools/typeorm-zipf-profile.ts [subject-id ...] [--ops N]
+ *
+ * Run under the shared lock; add --cpu-prof to node for a profile. Not part of the suite.
+ */
+import { setImmediate } from 'node:timers/promises'
+import { Redis } from 'ioredis'
+import { redisUrl } from '../config.js'
+import { postsOf, prepareDatabase, teamOf, USERS } from '../db/schema.js'
+import { seededRandom, zipf } from '../runner/random.js'
+import type { OrmSubject } from '../subjects/orm.js'
+import { TYPEORM_SUBJECTS } from '../subjects/typeorm.js'
+
+const args = process.argv.slice(2)
+const opsAt = args.indexOf('--ops')
+const OPS = opsAt === -1 ? 4000 : Number(args[opsAt + 1])
+const wanted = args.filter((a, i) => !a.startsWith('--') && (opsAt === -1 || i !== opsAt + 1))
+const CONCURRENCY = 16
+
+type Op = () => Promise<unknown>
+
+/**
+ * Commands this process sent, counted in ioredis (both caches use it). INFO commandstats and
+ * MONITOR would see the other processes sharing the server too.
+ */
+const counts = new Map<string, number>()
+const send = Redis.prototype.sendCommand
+Redis.prototype.sendCommand = function (this: Redis, command, stream) {
+  const name = (command as { name: string }).name.toLowerCase()
+  counts.set(name, (counts.get(name) ?? 0) + 1)
+  return send.call(this, command, stream)
+} as typeof send
+async function commandStats(_redis: Redis): Promise<Map<string, number>> {
+  return new Map(counts)
+}
+
+async function measure(subject: OrmSubject, redis: Redis, label: string, ops: Op[]) {
+  const before = await commandStats(redis)
+  const sql = subject.queries.total
+  const reads = subject.queries.reads
+  const cpu = process.cpuUsage()
+  const started = performance.now()
+  let next = 0
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      while (next < ops.length) {
+        await ops[next++]!()
+        await setImmediate()
+      }
+    }),
+  )
+  const wall = performance.now() - started
+  const used = process.cpuUsage(cpu)
+  const after = await commandStats(redis)
+  const n = ops.length
+  const cmds: string[] = []
+  let total = 0
+  for (const [name, calls] of after) {
+    const delta = calls - (before.get(name) ?? 0)
+    if (delta > 0) {
+      total += delta
+      cmds.push(`${name} ${(delta / n).toFixed(2)}`)
+    }
+  }
+  console.log(
+    `${subject.id.padEnd(24)} ${label.padEnd(10)} cpu ${(((used.user + used.system) / n) | 0).toString().padStart(5)} µs/op` +
+      `  ${((n / wall) * 1000).toFixed(0).padStart(6)} ops/s  sql ${((subject.queries.total - sql) / n).toFixed(3)}` +
+      ` (reads ${((subject.queries.reads - reads) / n).toFixed(3)})  redis ${(total / n).toFixed(2)}/op: ${cmds.join(', ')}`,
+  )
+}
+
+async function main() {
+  const redis = new Redis(redisUrl)
+  const database = await prepareDatabase()
+  try {
+    const factories = TYPEORM_SUBJECTS.filter((f) => wanted.length === 0 || wanted.includes(f.id))
+    for (const factory of factories) {
+      const subject = await factory.create(`profile.${process.pid}.${factory.id}`, database.url)
+      try {
+        const random = seededRandom(7)
+        const user = zipf(USERS, 0.99, random)
+        const mixed = (count: number, readShare: number): Op[] =>
+          Array.from({ length: count }, () => {
+            const u = user()
+            const read = random() < readShare
+            const pick = random()
+            if (read) return pick < 0.7 ? () => subject.findUser(u) : () => subject.findTeam(teamOf(u))
+            if (pick < 0.5) return () => subject.updateUser(u)
+            const posts = postsOf(u)
+            const post = posts[Math.floor(random() * posts.length)]!
+            return () => subject.updatePost(post)
+          })
+        // Warm: every hot user and team read once.
+        await measure(subject, redis, 'warm', mixed(OPS, 0.95))
+        const hot = Array.from({ length: 50 }, (_, i) => i + 1)
+        await measure(
+          subject,
+          redis,
+          'find-hit',
+          Array.from({ length: OPS }, (_, i) => () => subject.findUser(hot[i % 50]!)),
+        )
+        await measure(
+          subject,
+          redis,
+          'team-hit',
+          Array.from({ length: OPS }, (_, i) => () => subject.findTeam(teamOf(hot[i % 50]!))),
+        )
+        await measure(subject, redis, 'mix 95/5', mixed(OPS, 0.95))
+        await measure(subject, redis, 'mix 80/20', mixed(OPS, 0.8))
+      } finally {
+        await subject.close()
+      }
+    }
+  } finally {
+    await database.release()
+    redis.disconnect()
+  }
+}
+
+await main()
