@@ -1,4 +1,4 @@
-import { COMPOSES_READS, type Cache } from '../cache.js'
+import { type Cache, COMPOSES_READS } from '../cache.js'
 
 type Composing = Cache & { [COMPOSES_READS]?: () => boolean }
 
