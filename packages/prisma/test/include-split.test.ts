@@ -44,8 +44,9 @@ describe.each(DIALECTS.flatMap((d) => stores.map(([name, options]) => [d, name, 
     // The bench's team list: parents pinned, every post of each, no ordering of the children.
     const team = (p: CachedClient) =>
       p.user.findMany({ where: { id: { in: [f.alice, f.bob, f.carol] } }, include: { posts: true } })
-    const cachedTeam = () => team(h.prisma)
-    const freshTeam = () => team(db())
+    // async: a Prisma promise runs only once awaited, and the races need the read started.
+    const cachedTeam = async () => team(h.prisma)
+    const freshTeam = async () => team(db())
 
     it('a write to a post of the list reloads only the posts: 1 SELECT, fresh', async () => {
       await cachedTeam()
@@ -232,8 +233,8 @@ describe.each(DIALECTS.flatMap((d) => stores.map(([name, options]) => [d, name, 
       expect(await cachedTeam()).toEqual(await freshTeam())
     })
 
-    it('race: the children are cached while a write is between its commit and its invalidation', async () => {
-      // The child read is a hit that predates the write; the outer fill must not outlive it.
+    it('race: a post write during the parents’ load while the children’s entry was cached before', async () => {
+      // The child read may find an entry from before the write; the outer fill must not outlive it.
       await h.prisma.post.findMany({ where: { authorId: { in: [f.alice, f.bob, f.carol] } } })
       const paused = h.probe.pauseNext(SELECT_USERS, { after: true })
       const reader = cachedTeam()

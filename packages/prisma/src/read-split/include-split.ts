@@ -180,7 +180,7 @@ async function childrenOf(
   if (values.size === 0) return grouped
   const rows = (await readChildren(relation.target, {
     ...relation.childArgs,
-    where: { [relation.childField]: { in: [...values.values()] } },
+    where: { [relation.childField]: { in: [...values.values()].sort(ascending) } },
   })) as Record<string, unknown>[]
   for (const row of rows) {
     const key = pinKey(row[relation.childField])
@@ -190,6 +190,18 @@ async function childrenOf(
     else list.push(row)
   }
   return grouped
+}
+
+/**
+ * The child read's key names the parent values in ascending order, so a parent read that comes
+ * back reordered (an update moved a row in the heap) still hits it. The rows' order does not
+ * depend on the list's order: PostgreSQL sorts the values of `IN` for an index scan and returns
+ * heap order otherwise; SQLite iterates an `IN` list through a sorted ephemeral index or scans
+ * the table.
+ */
+function ascending(a: unknown, b: unknown): number {
+  if (typeof a === 'number' && typeof b === 'number') return a - b
+  return a === b ? 0 : (a as number | bigint | boolean) < (b as number | bigint | boolean) ? -1 : 1
 }
 
 /** Pinnable values are integers (number or bigint) and booleans: equal values, equal strings. */
