@@ -159,14 +159,18 @@ function assemble(
   call: OperationCall,
   plan: SplitPlan,
 ): Promise<unknown> {
+  // Stitching writes into the parts: copies, since a part this call loaded is also what
+  // concurrent readers of its key share.
   const nested =
     (target: ModelInfo, operation: string, query: OperationCall['query']) =>
-    (args: Record<string, unknown>) =>
-      cachedRead(
-        ctx,
-        target,
-        { model: target.name, operation, args, query, transaction: undefined, dataPath: [] },
-        args,
+    async (args: Record<string, unknown>) =>
+      ctx.cache.codec.clone(
+        await cachedRead(
+          ctx,
+          target,
+          { model: target.name, operation, args, query, transaction: undefined, dataPath: [] },
+          args,
+        ),
       )
   return assembleSplit(
     plan,
