@@ -112,7 +112,9 @@ describe.each(DIALECTS.flatMap((d) => stores.map(([name, options]) => [d, name, 
       await h.db.post.update({ where: { id: 907 }, data: { views: 3 } })
       const daves = (p: CachedClient) => p.user.findMany({ where: { id: dave.id }, include: { posts: true } })
       const expected = await daves(db())
-      expect(expected[0]!.posts.map((p) => p.id)).not.toEqual([901, 903, 905, 907])
+      // PostgreSQL returns heap order; SQLite reads through the author_id index, in rowid order.
+      if (dialect === 'postgres')
+        expect(expected[0]!.posts.map((p) => p.id)).not.toEqual([901, 903, 905, 907])
       expect(await daves(h.prisma)).toEqual(expected)
       // Same order (and key order of each object) after a reload of only the children.
       await h.prisma.post.update({ where: { id: 905 }, data: { views: 9 } })
