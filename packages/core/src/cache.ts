@@ -96,6 +96,9 @@ export interface Cache {
  */
 export const CONFIRMED_INVALIDATE: unique symbol = Symbol.for('ormcache.invalidateConfirmed')
 
+/** Key of the method behind `composesReads` (`@ormcache/core/adapter`), off the Cache interface too. */
+export const COMPOSES_READS: unique symbol = Symbol.for('ormcache.composesReads')
+
 export function createCache(options?: CacheOptions): Cache {
   return new OrmCache(resolveOptions(options))
 }
@@ -341,6 +344,14 @@ class OrmCache implements Cache {
   }
 
   /** True only when the store applied `tags` (and every invalidation pending before them). */
+  [COMPOSES_READS](): boolean {
+    const ctx = this.ctx
+    return (
+      ctx.store.capabilities.orderedBatches === true &&
+      !(ctx.l1 !== undefined && ctx.options.consistency === 'bounded')
+    )
+  }
+
   async [CONFIRMED_INVALIDATE](tags: readonly string[], everything: boolean): Promise<boolean> {
     this.ensureOpen()
     const list = normalizeTags(tags)

@@ -1,5 +1,5 @@
 import type { Cache } from '@ormcache/core'
-import { Memo, reportListenerError, type SqlDialect } from '@ormcache/core/adapter'
+import { composesReads, Memo, reportListenerError, type SqlDialect } from '@ormcache/core/adapter'
 import type { ModelCacheSettings, ReadEvent, ResolvedOptions, WriteEvent } from './options.js'
 import type { ReadDependencies } from './read-deps/read-deps.js'
 import type { DataModel, ModelInfo } from './schema/data-model.js'
@@ -26,12 +26,45 @@ export class ExtensionContext {
     readonly dialect: SqlDialect | undefined,
     private readonly globalOmit: unknown,
     readonly tracker: TransactionTracker,
+    private readonly base?: unknown,
   ) {
     this.cache = options.cache
+    this.splitsIncludes = composesReads(this.cache) && globalOmit === undefined && base !== undefined
     for (const [name, setting] of Object.entries(options.models ?? {})) {
       const model = resolveModel(dataModel, name)
       if (model !== undefined) this.modelSettings.set(model.name, setting)
     }
+  }
+
+  /**
+   * Whether a missed read may assemble its included relations from cached parent and child reads
+   * (read-split/include-split.ts): the cache composes reads soundly, and no global omit changes
+   * what a nested read returns.
+   */
+  readonly splitsIncludes: boolean
+
+  /**
+   * `findMany` of `target` on the client this extension extends, or undefined when another query
+   * extension would see that call (it does not see a relation Prisma loads inside an include).
+   */
+  childQuery(target: ModelInfo): ((args: unknown) => PromiseLike<unknown>) | undefined {
+    if (this.hooked(target.name, 'findMany')) return undefined
+    const base = this.base as Record<string, unknown>
+    const delegate = base[target.name.charAt(0).toLowerCase() + target.name.slice(1)] as
+      | { findMany?: (args: unknown) => PromiseLike<unknown> }
+      | undefined
+    const findMany = delegate?.findMany
+    return typeof findMany === 'function' ? (args) => findMany.call(delegate, args) : undefined
+  }
+
+  /** True when a query extension applied before this one hooks `operation` of `model` (or we cannot tell). */
+  hooked(model: string, operation: string): boolean {
+    const extensions = (this.base as { _extensions?: { getAllQueryCallbacks?: unknown } } | undefined)
+      ?._extensions
+    const hooks = extensions?.getAllQueryCallbacks
+    if (typeof hooks !== 'function') return true
+    const found = (hooks as (model: string, operation: string) => unknown).call(extensions, model, operation)
+    return !Array.isArray(found) || found.length > 0
   }
 
   model(name: string | undefined): ModelInfo | undefined {

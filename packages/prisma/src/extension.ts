@@ -73,6 +73,7 @@ export function cacheExtension<const ModelName extends string = string>(
       dialectOf(internals.provider),
       internals.globalOmit,
       tracker,
+      client,
     )
 
     // $disconnect ends the client's connections and, with closeCache, the cache's own.

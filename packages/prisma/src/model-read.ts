@@ -4,6 +4,7 @@ import type { ExtensionContext, OperationCall } from './context.js'
 import { keyOperation, queryKey } from './keys.js'
 import { queryCacheSettings } from './options.js'
 import { readDependencies } from './read-deps/read-deps.js'
+import { assembleSplit, type SplitPlan, splitPlan } from './read-split/include-split.js'
 import type { ModelInfo } from './schema/data-model.js'
 
 export const READ_OPERATIONS = new Set([
@@ -88,7 +89,14 @@ export async function cachedRead(
   let loaded = false
   const load = async () => {
     loaded = true
-    if (!orThrow) return call.query(queryArgs)
+    if (!orThrow) {
+      // A value that other writes may evict often: assembled from cached parts (include-split.ts).
+      const split =
+        perQuery?.key === undefined && perQuery?.tags === undefined
+          ? splitOf(ctx, model, call, queryArgs)
+          : undefined
+      return split === undefined ? call.query(queryArgs) : assemble(ctx, model, call, split)
+    }
     try {
       return await call.query(queryArgs)
     } catch (error) {
@@ -121,6 +129,55 @@ export async function cachedRead(
     return call.query(queryArgs)
   }
   return value
+}
+
+function splitOf(
+  ctx: ExtensionContext,
+  model: ModelInfo,
+  call: OperationCall,
+  args: Record<string, unknown>,
+): SplitPlan | undefined {
+  if (!ctx.splitsIncludes || call.dataPath.length > 0 || ctx.hooked(model.name, call.operation))
+    return undefined
+  return splitPlan(
+    ctx.dataModel,
+    model,
+    call.operation,
+    args,
+    (target) => ctx.childQuery(target) !== undefined,
+  )
+}
+
+/**
+ * The parent read and each child read go through `cachedRead` under their own keys and tags, so
+ * a write to a child reloads only the children and a write to a parent only the parents
+ * (docs/design.md, "Included relations assembled from cached parts").
+ */
+function assemble(
+  ctx: ExtensionContext,
+  model: ModelInfo,
+  call: OperationCall,
+  plan: SplitPlan,
+): Promise<unknown> {
+  // Stitching writes into the parts: copies, since a part this call loaded is also what
+  // concurrent readers of its key share.
+  const nested =
+    (target: ModelInfo, operation: string, query: OperationCall['query']) =>
+    async (args: Record<string, unknown>) =>
+      ctx.cache.codec.clone(
+        await cachedRead(
+          ctx,
+          target,
+          { model: target.name, operation, args, query, transaction: undefined, dataPath: [] },
+          args,
+        ),
+      )
+  return assembleSplit(
+    plan,
+    nested(model, call.operation, call.query),
+    (target, args) => nested(target, 'findMany', ctx.childQuery(target)!)(args),
+    (value) => ctx.cache.codec.clone(value),
+  )
 }
 
 export function withoutCache(args: Record<string, unknown>): Record<string, unknown> {

@@ -54,11 +54,14 @@ describe.each(DIALECTS)('cached reads on %s', (dialect) => {
     async (_name, read) => {
       const first = await queries(() => read(h.prisma, f))
       expect(first.count).toBeGreaterThan(0)
+      // A miss of a read with an included relation reports its nested reads first (include-split).
+      expect(reads.map((r) => r.source).every((source) => source === 'miss')).toBe(true)
+      reads.length = 0
       const second = await queries(() => read(h.prisma, f))
       expect(second.count).toBe(0)
       expect(second.value).toEqual(first.value)
       expect(second.value).toEqual(await read(h.db as unknown as Harness['prisma'], f))
-      expect(reads.map((r) => r.source)).toEqual(['miss', 'hit'])
+      expect(reads.map((r) => r.source)).toEqual(['hit'])
     },
   )
 
@@ -67,13 +70,14 @@ describe.each(DIALECTS)('cached reads on %s', (dialect) => {
     const list = () =>
       h.prisma.user.findMany({ where: { id: f.alice }, include: { posts: { orderBy: { id: 'asc' } } } })
     await list()
+    reads.length = 0
     await list()
-    expect(reads.map((r) => r.source)).toEqual(['miss', 'hit'])
+    expect(reads.map((r) => r.source)).toEqual(['hit'])
     // Shared, so frozen: a listener that tries to empty the list gets a TypeError, not a say.
     expect(() => {
-      ;(reads[1]!.tags as string[]).length = 0
+      ;(reads[0]!.tags as string[]).length = 0
     }).toThrow(TypeError)
-    expect(reads[1]!.tags.length).toBeGreaterThan(0)
+    expect(reads[0]!.tags.length).toBeGreaterThan(0)
     await h.prisma.post.update({ where: { id: f.posts.hello }, data: { title: 'Hello again' } })
     const after = await queries(list)
     expect(after.count).toBeGreaterThan(0)
@@ -83,8 +87,10 @@ describe.each(DIALECTS)('cached reads on %s', (dialect) => {
   it('same arguments with and without caller tags keep their own analysis', async () => {
     const args = { where: { id: f.alice }, include: { posts: true } } as const
     await h.prisma.user.findMany(args)
+    // The outer read reports after its nested reads (include-split).
+    const plain = reads.at(-1)
     await h.prisma.user.findMany({ ...args, cache: { tags: ['feed'] } })
-    const [plain, tagged] = reads
+    const tagged = reads.at(-1)
     // The precise read replaces the posts table tag with after-load tags; a read with caller tags
     // keeps plain table dependencies (caller tags are never guards an entry drops).
     expect(plain!.tags).not.toContain(tableTag('posts'))
@@ -92,7 +98,7 @@ describe.each(DIALECTS)('cached reads on %s', (dialect) => {
     expect(tagged!.tags).toContain('feed')
     // And the other way round: the tagged analysis does not leak into the plain read either.
     await h.prisma.user.findMany(args)
-    expect(reads[2]!.tags).toEqual(plain!.tags)
+    expect(reads.at(-1)!.tags).toEqual(plain!.tags)
   })
 
   it('a read with caller tags is never served an entry that does not depend on them', async () => {

@@ -5,6 +5,7 @@
  * transaction invalidation buffer.
  */
 export { holdCache } from '../orm/cache-holds.js'
+export { composesReads } from '../orm/composed-reads.js'
 export { invalidateConfirmed } from '../orm/confirmed-invalidate.js'
 export { reportListenerError } from '../orm/listener-report.js'
 export { type BypassReason, planRead, type ReadPlan, type ReadPlanInput } from '../orm/read-plan.js'
