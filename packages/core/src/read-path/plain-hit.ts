@@ -1,8 +1,8 @@
 import type { CacheContext } from '../cache-context.js'
-import { type Entry, readHead, readValue } from '../entry.js'
+import { type Entry, readValue } from '../entry.js'
+import { matchHead } from '../entry-match.js'
 import type { EntryAddress } from '../query-key.js'
 import type { Budget } from '../store/budget.js'
-import { isCurrent, sameTags } from '../tags/versions.js'
 import { answers, type Lookup } from './store-lookup.js'
 
 /**
@@ -73,11 +73,21 @@ function judge(
     if (version === undefined) return undefined
     versions[i] = version
   }
+  // Compared in place (entry-match.ts): the same verdict as readHead + sameTags + isCurrent.
+  const read = matchHead(raw, address, tags, epoch, versions)
+  if (read === undefined) return undefined
+  const head = read.head
+  if (Date.now() >= head.freshUntil) return undefined
   try {
-    const { head, body } = readHead(raw, address.storeKey, address.identity)
-    if (!sameTags(head.tags, tags) || !isCurrent(head, epoch, versions) || Date.now() >= head.freshUntil)
-      return undefined
-    return { ...head, value: readValue(ctx.codec, raw, body, address.storeKey) }
+    const value = readValue(ctx.codec, raw, read.body, address.storeKey)
+    return {
+      identity: head.identity,
+      freshUntil: head.freshUntil,
+      epoch: head.epoch,
+      tags: head.tags,
+      versions: head.versions,
+      value,
+    }
   } catch {
     // Corrupt: the full lookup reads it again and reports it.
     return undefined
