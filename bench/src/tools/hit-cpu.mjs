@@ -3,7 +3,7 @@
 // in one process against the local Redis, interleaved round by round so that machine noise hits
 // both alike. Deterministic enough to decide a change on, unlike wall-clock ops/s on a shared box.
 //
-//   node --expose-gc bench/tools/hit-cpu.mjs [ops per round=50000] [rounds=3] [concurrency=1,64]
+//   node --expose-gc bench/src/tools/hit-cpu.mjs [ops per round=50000] [rounds=3] [concurrency=1,64]
 //
 // cpu µs/op: process.cpuUsage (user + system) over the round / ops.
 // alloc B/op: heap growth over a short window with young-generation GC held off (large semi-space),

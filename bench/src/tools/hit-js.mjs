@@ -4,7 +4,7 @@
 // own code costs per hit (ns/op and heap bytes/op), against the floor's own work on the same
 // string (JSON.parse), so code changes can be compared without network noise.
 //
-//   node --expose-gc --max-semi-space-size=64 bench/tools/hit-js.mjs [ops=200000] [rounds=5]
+//   node --expose-gc --max-semi-space-size=64 bench/src/tools/hit-js.mjs [ops=200000] [rounds=5]
 import { randomBytes } from 'node:crypto'
 import { createCache } from '@ormcache/core'
 import { bulkTag, rowTag } from '@ormcache/core/adapter'
