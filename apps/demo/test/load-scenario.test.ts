@@ -18,18 +18,25 @@ import { removeTempDirs, startTestDemo, type TestDemo } from './support/demo.js'
 let demo: TestDemo
 let baseUrl: string
 const perHomepage: Partial<Record<OrmName, number>> = {}
-/** Cached ORM reads per homepage: 5 queries, though TypeORM's paginated join is two statements, each cached. */
-const readsPerHomepage: Partial<Record<OrmName, number>> = {}
+/**
+ * Cached ORM reads per homepage: 5 queries, though TypeORM's paginated join is two statements, each
+ * cached. A cold homepage counts more: Prisma assembles a missed include from a parent and a child
+ * read, each counted as its own read.
+ */
+const readsPerHomepage: Partial<Record<OrmName, { cold: number; warm: number }>> = {}
 
 beforeAll(async () => {
   demo = await startTestDemo()
   baseUrl = await demo.listen()
   for (const orm of ORMS) {
     perHomepage[orm] = (await demo.get(`/${orm}/home?cache=off`)).dbQueries
-    const before = demo.metrics.orms[orm].counters()
-    await demo.get(`/${orm}/home`)
-    const after = demo.metrics.orms[orm].counters()
-    readsPerHomepage[orm] = after.cacheHits + after.cacheMisses - before.cacheHits - before.cacheMisses
+    const reads = async () => {
+      const before = demo.metrics.orms[orm].counters()
+      await demo.get(`/${orm}/home`)
+      const after = demo.metrics.orms[orm].counters()
+      return after.cacheHits + after.cacheMisses - before.cacheHits - before.cacheMisses
+    }
+    readsPerHomepage[orm] = { cold: await reads(), warm: await reads() }
   }
 })
 
@@ -71,8 +78,10 @@ describe('the homepage scenario at small scale (300 requests, concurrency 25)', 
     const on = runs.find((r) => r.orm === orm && r.cache === 'on')!
     expect(on.dbQueries).toBe(perHomepage[orm])
     expect(on.cacheHits).toBeGreaterThan(0)
-    // The cold reads that waited on the first load count as misses.
-    expect(on.cacheHits + on.cacheMisses).toBe(300 * readsPerHomepage[orm]!)
+    // The cold reads that waited on the first load count as misses; only the one load that ran
+    // counts the parts it was assembled from.
+    const { cold, warm } = readsPerHomepage[orm]!
+    expect(on.cacheHits + on.cacheMisses).toBe(cold + 299 * warm)
     expect(on.hitRatio).toBeGreaterThan(0.8)
   })
 
