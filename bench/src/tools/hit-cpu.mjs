@@ -3,7 +3,7 @@
 // in one process against the local Redis, interleaved round by round so that machine noise hits
 // both alike. Deterministic enough to decide a change on, unlike wall-clock ops/s on a shared box.
 //
-//   node --expose-gc bench/src/tools/hit-cpu.mjs [ops per round=50000] [rounds=3] [concurrency=1,64]
+//   node --import tsx --expose-gc bench/src/tools/hit-cpu.mjs [ops per round=50000] [rounds=3] [concurrency=1,64]
 //
 // cpu µs/op: process.cpuUsage (user + system) over the round / ops.
 // alloc B/op: heap growth over a short window with young-generation GC held off (large semi-space),
@@ -14,6 +14,7 @@ import { createCache } from '@ormcache/core'
 import { bulkTag, rowTag } from '@ormcache/core/adapter'
 import { redisStore } from '@ormcache/core/redis'
 import { Redis } from 'ioredis'
+import { payloadFor } from '../payload.js'
 
 const N = Number(process.argv[2] ?? 50_000)
 const ROUNDS = Number(process.argv[3] ?? 3)
@@ -23,23 +24,6 @@ const KEYS = 100
 const url = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
 const prefix = `hitcpu-${randomBytes(4).toString('hex')}`
 
-function payloadFor(id) {
-  return {
-    id,
-    email: `user${id}@example.com`,
-    name: `User ${id}`,
-    bio: 'Writes about caches, databases and the invalidation problems between them. '.repeat(3),
-    version: 0,
-    createdAt: new Date(Date.UTC(2024, 0, 1 + (id % 28))).toISOString(),
-    posts: Array.from({ length: 5 }, (_, i) => ({
-      id: id * 10 + i,
-      title: `Post ${i} by user ${id}`,
-      body: 'A paragraph of text that stands for the body of a post. '.repeat(2),
-      published: i % 2 === 0,
-      views: (id * 37 + i * 11) % 1000,
-    })),
-  }
-}
 const tagsFor = (id) => [rowTag('bench_user', { id }), bulkTag('bench_user')]
 
 const floorClient = new Redis(url, { enableAutoPipelining: true })

@@ -4,35 +4,19 @@
 // own code costs per hit (ns/op and heap bytes/op), against the floor's own work on the same
 // string (JSON.parse), so code changes can be compared without network noise.
 //
-//   node --expose-gc --max-semi-space-size=64 bench/src/tools/hit-js.mjs [ops=200000] [rounds=5]
+//   node --import tsx --expose-gc --max-semi-space-size=64 bench/src/tools/hit-js.mjs [ops=200000] [rounds=5]
 import { randomBytes } from 'node:crypto'
 import { createCache } from '@ormcache/core'
 import { bulkTag, rowTag } from '@ormcache/core/adapter'
 import { redisStore } from '@ormcache/core/redis'
 import { Redis } from 'ioredis'
+import { payloadFor } from '../payload.js'
 
 const N = Number(process.argv[2] ?? 200_000)
 const ROUNDS = Number(process.argv[3] ?? 5)
 const KEYS = 100
 const url = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
 const prefix = `hitjs-${randomBytes(4).toString('hex')}`
-function payloadFor(id) {
-  return {
-    id,
-    email: `user${id}@example.com`,
-    name: `User ${id}`,
-    bio: 'Writes about caches, databases and the invalidation problems between them. '.repeat(3),
-    version: 0,
-    createdAt: new Date(Date.UTC(2024, 0, 1 + (id % 28))).toISOString(),
-    posts: Array.from({ length: 5 }, (_, i) => ({
-      id: id * 10 + i,
-      title: `Post ${i} by user ${id}`,
-      body: 'A paragraph of text that stands for the body of a post. '.repeat(2),
-      published: i % 2 === 0,
-      views: (id * 37 + i * 11) % 1000,
-    })),
-  }
-}
 const TAGS = Array.from({ length: KEYS }, (_, id) => [rowTag('bench_user', { id }), bulkTag('bench_user')])
 const NAMES = Array.from({ length: KEYS }, (_, id) => `user:${id}`)
 const cache = createCache({

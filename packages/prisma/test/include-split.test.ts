@@ -1,12 +1,10 @@
-import { createCache } from '@ormcache/core'
-import { redisStore } from '@ormcache/core/redis'
 import { afterAll, describe, expect, it } from 'vitest'
 import type { ReadEvent } from '../src/index.js'
-import type { CachedClient, Harness, HarnessOptions } from './support/clients.js'
-import { DIALECTS } from './support/databases.js'
+import type { CachedClient, Harness } from './support/clients.js'
 import type { Fixture } from './support/fixtures.js'
 import { queriesAfter } from './support/queries-after.js'
 import { seededSuite } from './support/seeded-suite.js'
+import { dialectsTimesStores } from './support/store-matrix.js'
 
 /** A SELECT on one table (PostgreSQL and SQLite spellings). */
 const SELECT_FROM = (table: string) =>
@@ -14,20 +12,7 @@ const SELECT_FROM = (table: string) =>
 const SELECT_USERS = SELECT_FROM('users')
 const SELECT_POSTS = SELECT_FROM('posts')
 
-const stores: [string, () => HarnessOptions][] = [
-  ['memory store', () => ({})],
-  [
-    'redis store',
-    () => ({
-      cache: createCache({
-        store: redisStore({ url: 'redis://127.0.0.1:6379' }),
-        namespace: `prisma-split-${Math.random()}`,
-      }),
-    }),
-  ],
-]
-
-describe.each(DIALECTS.flatMap((d) => stores.map(([name, options]) => [d, name, options] as const)))(
+describe.each(dialectsTimesStores('prisma-split'))(
   'included relations assembled from cached parts on %s (%s)',
   (dialect, _store, options) => {
     let h!: Harness

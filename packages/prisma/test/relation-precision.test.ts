@@ -1,29 +1,14 @@
-import { createCache } from '@ormcache/core'
-import { redisStore } from '@ormcache/core/redis'
 import { afterAll, describe, expect, it } from 'vitest'
-import type { CachedClient, Harness, HarnessOptions } from './support/clients.js'
-import { DIALECTS } from './support/databases.js'
+import type { CachedClient, Harness } from './support/clients.js'
 import type { Fixture } from './support/fixtures.js'
 import { queriesAfter } from './support/queries-after.js'
 import { seededSuite } from './support/seeded-suite.js'
+import { dialectsTimesStores } from './support/store-matrix.js'
 
 /** The statement that reads the children (a SELECT on posts, or a join that reaches posts). */
 const READS_POSTS = /^SELECT .*["`]posts["`]/s
 
-const stores: [string, () => HarnessOptions][] = [
-  ['memory store', () => ({})],
-  [
-    'redis store',
-    () => ({
-      cache: createCache({
-        store: redisStore({ url: 'redis://127.0.0.1:6379' }),
-        namespace: `prisma-relations-${Math.random()}`,
-      }),
-    }),
-  ],
-]
-
-describe.each(DIALECTS.flatMap((d) => stores.map(([name, options]) => [d, name, options] as const)))(
+describe.each(dialectsTimesStores('prisma-relations'))(
   'relations loaded for parents on %s (%s)',
   (dialect, _store, options) => {
     let h!: Harness

@@ -1,0 +1,25 @@
+import { createCache } from '@ormcache/core'
+import { redisStore } from '@ormcache/core/redis'
+import type { HarnessOptions } from './clients.js'
+import { DIALECTS, type Dialect } from './databases.js'
+import { redisUrl } from './env.js'
+
+/**
+ * Every dialect with the memory store and with a Redis store (its own namespace per suite), for
+ * `describe.each`: the precision suites must hold on a remote store as on the in-process one.
+ */
+export function dialectsTimesStores(namespace: string): (readonly [Dialect, string, () => HarnessOptions])[] {
+  const stores: [string, () => HarnessOptions][] = [
+    ['memory store', () => ({})],
+    [
+      'redis store',
+      () => ({
+        cache: createCache({
+          store: redisStore({ url: redisUrl() }),
+          namespace: `${namespace}-${Math.random()}`,
+        }),
+      }),
+    ],
+  ]
+  return DIALECTS.flatMap((d) => stores.map(([name, options]) => [d, name, options] as const))
+}
