@@ -343,7 +343,7 @@ class OrmCache implements Cache {
     if (list.length > 0) await this.invalidator.invalidate(list, false, this.ctx.budget())
   }
 
-  /** True only when the store applied `tags` (and every invalidation pending before them). */
+  /** Whether a loader may assemble its value from other reads of this cache (orm/composed-reads.ts). */
   [COMPOSES_READS](): boolean {
     const ctx = this.ctx
     return (
@@ -352,6 +352,7 @@ class OrmCache implements Cache {
     )
   }
 
+  /** True only when the store applied `tags` (and every invalidation pending before them). */
   async [CONFIRMED_INVALIDATE](tags: readonly string[], everything: boolean): Promise<boolean> {
     this.ensureOpen()
     const list = normalizeTags(tags)

@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { invalidateConfirmed } from '../src/exports/adapter.js'
 import { type Cache, type CircuitChange, createCache } from '../src/exports/index.js'
 import { redisStore } from '../src/exports/redis.js'
-import { freePort, type OwnedServer, redisAnswers, startServer } from './support/services.js'
+import { type OwnedServer, startOwnRedis } from './support/services.js'
 
 /**
  * Issue 14: "an update during a Redis CLIENT PAUSE took 2,761 ms". A Redis that stops answering
@@ -43,14 +43,9 @@ interface Process {
 
 /** A redis-server of this test's own, stopped by its pid in afterEach. */
 async function ownRedis(): Promise<string> {
-  const port = await freePort()
-  server = await startServer(
-    'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-    port,
-    () => redisAnswers('127.0.0.1', port),
-  )
-  return `redis://127.0.0.1:${port}`
+  const own = await startOwnRedis()
+  server = own.server
+  return own.url
 }
 
 /** One cache instance: another process sharing the store. */

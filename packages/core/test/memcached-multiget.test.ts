@@ -1,5 +1,4 @@
 import crypto from 'node:crypto'
-import { readFileSync } from 'node:fs'
 import net from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type MemcachedStore, memcachedStore } from '../src/exports/memcached.js'
@@ -10,20 +9,9 @@ import {
   type OwnedServer,
   requireMemcached,
   startServer,
+  stopProcess,
   unreachable,
 } from './support/services.js'
-
-/** SIGSTOP, then wait until /proc says the process is stopped (state T), bounded to 2 s. */
-async function stopProcess(pid: number): Promise<void> {
-  process.kill(pid, 'SIGSTOP')
-  const deadline = Date.now() + 2_000
-  while (Date.now() < deadline) {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-    if (stat.slice(stat.lastIndexOf(')') + 2).startsWith('T')) return
-    await new Promise((resolve) => setTimeout(resolve, 1))
-  }
-  throw new Error(`process ${pid} did not stop within 2 s of SIGSTOP`)
-}
 
 /**
  * The binary multi-get (GETKQ … NOOP, one write per server for every read of a tick) on real

@@ -1,9 +1,8 @@
-import { readFileSync } from 'node:fs'
 import { afterEach, describe, expect, it } from 'vitest'
 import { type Cache, createCache } from '../src/exports/index.js'
 import { redisStore } from '../src/exports/redis.js'
 import { Deadlines, storeDeadlines } from '../src/store/deadlines.js'
-import { freePort, type OwnedServer, redisAnswers, startServer } from './support/services.js'
+import { type OwnedServer, startOwnRedis, stopProcess } from './support/services.js'
 
 /**
  * Store-call timeouts run on one shared timer (store/deadlines.ts) instead of a timer per call.
@@ -24,17 +23,6 @@ afterEach(async () => {
   await server?.stop()
   server = undefined
 })
-
-async function stopProcess(pid: number): Promise<void> {
-  process.kill(pid, 'SIGSTOP')
-  const deadline = Date.now() + 2_000
-  while (Date.now() < deadline) {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-    if (stat.slice(stat.lastIndexOf(')') + 2).startsWith('T')) return
-    await new Promise((resolve) => setTimeout(resolve, 1))
-  }
-  throw new Error(`process ${pid} did not stop within 2 s of SIGSTOP`)
-}
 
 describe('shared deadlines', () => {
   it('fires each deadline at its own time, earliest first, and forgets cancelled ones', async () => {
@@ -65,15 +53,10 @@ describe('shared deadlines', () => {
 
 describe('a hit on a stalled Redis', () => {
   it('returns within the operation budget through the loader', async () => {
-    const port = await freePort()
-    server = await startServer(
-      'redis-server',
-      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-      port,
-      () => redisAnswers('127.0.0.1', port),
-    )
+    const own = await startOwnRedis()
+    server = own.server
     cache = createCache({
-      store: redisStore({ url: `redis://127.0.0.1:${port}` }),
+      store: redisStore({ url: own.url }),
       namespace: `stalled-hit-${process.pid}`,
       ttl: 60_000,
       timeouts: TIMEOUTS,

@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process'
+import { readFileSync } from 'node:fs'
 import net from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { Cluster, Redis } from 'ioredis'
@@ -172,4 +173,28 @@ export async function startServer(
         child.kill('SIGTERM')
       }),
   }
+}
+
+/** A redis-server of the calling test's own on a free port, without persistence; the caller stops it. */
+export async function startOwnRedis(): Promise<{ server: OwnedServer; url: string }> {
+  const port = await freePort()
+  const server = await startServer(
+    'redis-server',
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+    port,
+    () => redisAnswers('127.0.0.1', port),
+  )
+  return { server, url: `redis://127.0.0.1:${port}` }
+}
+
+/** SIGSTOP, then wait until /proc says the process is stopped (state T), bounded to 2 s. */
+export async function stopProcess(pid: number): Promise<void> {
+  process.kill(pid, 'SIGSTOP')
+  const deadline = Date.now() + 2_000
+  while (Date.now() < deadline) {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    if (stat.slice(stat.lastIndexOf(')') + 2).startsWith('T')) return
+    await new Promise((resolve) => setTimeout(resolve, 1))
+  }
+  throw new Error(`process ${pid} did not stop within 2 s of SIGSTOP`)
 }
