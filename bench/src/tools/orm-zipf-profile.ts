@@ -1,24 +1,32 @@
 /**
- * Per-operation cost of the TypeORM Zipf subjects (issue #12), counted rather than timed:
- * store commands (as ioredis sends them), SQL statements and process CPU per op, for
- * the hit of findOneBy, the hit of the team list, and the mixed 95/5 sequence.
+ * Per-operation cost of the Zipf subjects of both ORMs (issue #12), counted rather than timed:
+ * store commands (as ioredis sends them), SQL statements, this process's CPU and the CPU of the
+ * Redis and Postgres servers per op, for the hit of the by-id read, the hit of the team list, and
+ * the mixed sequences. Throughput on a shared box is bound by the sum of all three.
  *
- *   node --import tsx src/tools/typeorm-zipf-profile.ts [subject-id ...] [--ops N]
+ *   node --import tsx src/tools/orm-zipf-profile.ts [subject-id ...] [--ops N] [--profile phase]
+ *
+ * --profile writes a CPU profile of that phase alone (e.g. `mix-95/5`) per subject to /tmp.
  *
  * Run under the shared lock; add --cpu-prof to node for a profile. Not part of the suite.
  */
 import { setImmediate } from 'node:timers/promises'
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { Session } from 'node:inspector/promises'
 import { Redis } from 'ioredis'
 import { redisUrl } from '../config.js'
 import { postsOf, prepareDatabase, teamOf, USERS } from '../db/schema.js'
 import { seededRandom, zipf } from '../runner/random.js'
 import type { OrmSubject } from '../subjects/orm.js'
+import { PRISMA_SUBJECTS } from '../subjects/prisma.js'
 import { TYPEORM_SUBJECTS } from '../subjects/typeorm.js'
 
 const args = process.argv.slice(2)
 const opsAt = args.indexOf('--ops')
 const OPS = opsAt === -1 ? 4000 : Number(args[opsAt + 1])
-const wanted = args.filter((a, i) => !a.startsWith('--') && (opsAt === -1 || i !== opsAt + 1))
+const profileAt = args.indexOf('--profile')
+const PROFILE = profileAt === -1 ? undefined : args[profileAt + 1]
+const wanted = args.filter((a, i) => !a.startsWith('--') && i !== opsAt + 1 && (profileAt === -1 || i !== profileAt + 1))
 const CONCURRENCY = 16
 
 type Op = () => Promise<unknown>
@@ -38,11 +46,37 @@ async function commandStats(_redis: Redis): Promise<Map<string, number>> {
   return new Map(counts)
 }
 
+/** CPU (µs) used so far by every process with this command name; /proc ticks are 10 ms. */
+function serverCpu(name: string): number {
+  let ticks = 0
+  for (const pid of readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid)) continue
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'))
+      if (!comm.startsWith(name)) continue
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+      ticks += Number(fields[11]) + Number(fields[12])
+    } catch {
+      // The process ended between listing and reading.
+    }
+  }
+  return ticks * 10_000
+}
+
 async function measure(subject: OrmSubject, redis: Redis, label: string, ops: Op[]) {
   const before = await commandStats(redis)
   const sql = subject.queries.total
   const reads = subject.queries.reads
+  const session = label.replace(' ', '-') === PROFILE ? new Session() : undefined
+  if (session) {
+    session.connect()
+    await session.post('Profiler.enable')
+    await session.post('Profiler.start')
+  }
   const cpu = process.cpuUsage()
+  const redisCpu = serverCpu('redis-server')
+  const postgresCpu = serverCpu('postgres')
   const started = performance.now()
   let next = 0
   await Promise.all(
@@ -55,6 +89,15 @@ async function measure(subject: OrmSubject, redis: Redis, label: string, ops: Op
   )
   const wall = performance.now() - started
   const used = process.cpuUsage(cpu)
+  if (session) {
+    const { profile } = await session.post('Profiler.stop')
+    const file = `/tmp/${subject.id}-${label.replace(/\W+/g, '-')}.cpuprofile`
+    writeFileSync(file, JSON.stringify(profile))
+    session.disconnect()
+    console.log(`profile: ${file}`)
+  }
+  const redisUsed = serverCpu('redis-server') - redisCpu
+  const postgresUsed = serverCpu('postgres') - postgresCpu
   const after = await commandStats(redis)
   const n = ops.length
   const cmds: string[] = []
@@ -68,6 +111,7 @@ async function measure(subject: OrmSubject, redis: Redis, label: string, ops: Op
   }
   console.log(
     `${subject.id.padEnd(24)} ${label.padEnd(10)} cpu ${(((used.user + used.system) / n) | 0).toString().padStart(5)} µs/op` +
+      ` (redis ${((redisUsed / n) | 0).toString().padStart(4)}, pg ${((postgresUsed / n) | 0).toString().padStart(4)})` +
       `  ${((n / wall) * 1000).toFixed(0).padStart(6)} ops/s  sql ${((subject.queries.total - sql) / n).toFixed(3)}` +
       ` (reads ${((subject.queries.reads - reads) / n).toFixed(3)})  redis ${(total / n).toFixed(2)}/op: ${cmds.join(', ')}`,
   )
@@ -77,7 +121,7 @@ async function main() {
   const redis = new Redis(redisUrl)
   const database = await prepareDatabase()
   try {
-    const factories = TYPEORM_SUBJECTS.filter((f) => wanted.length === 0 || wanted.includes(f.id))
+    const factories = [...PRISMA_SUBJECTS, ...TYPEORM_SUBJECTS].filter((f) => wanted.length === 0 || wanted.includes(f.id))
     for (const factory of factories) {
       const subject = await factory.create(`profile.${process.pid}.${factory.id}`, database.url)
       try {
