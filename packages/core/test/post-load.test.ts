@@ -110,6 +110,30 @@ describe.each(backends)('dependencies known after the load (%s)', (_name, makeSt
     expect(after.info.source).toBe('miss')
     expect(after.value.map((r) => r.id)).toEqual([1, 5])
   })
+
+  it('a list of more rows than one Lua unpack holds is stored, and a write to its last row evicts it', async () => {
+    const cache = await open()
+    const rows: Row[] = Array.from({ length: 9_000 }, (_, i) => ({ id: i + 1, team: 2, v: 0 }))
+    const read = () =>
+      cache.wrapWithInfo('team:2', () => rows.map((r) => ({ ...r })), { tags: PINS, afterLoad })
+    expect((await read()).info.source).toBe('miss')
+    expect((await read()).info.source).toBe('hit')
+    // Another process, with no hint, reads it by the lookup and then by its learned head tags.
+    const other = createCache({ store: await makeStore(), namespace: cache.namespace })
+    closers.push(() => other.close())
+    const errors: unknown[] = []
+    other.on('error', (event) => errors.push(event))
+    for (let i = 0; i < 3; i++) {
+      const seen = await other.wrapWithInfo('team:2', async () => [], { tags: PINS, afterLoad })
+      expect({ source: seen.info.source, rows: seen.value.length }).toEqual({ source: 'hit', rows: 9_000 })
+    }
+    expect(errors).toEqual([])
+    rows[8_999] = { id: 9_000, team: 2, v: 1 }
+    await cache.invalidateTags([tableTag('users'), rowTag('users', { id: 9_000 })])
+    const after = await read()
+    expect(after.info.source).toBe('miss')
+    expect(after.value[8_999]).toEqual({ id: 9_000, team: 2, v: 1 })
+  })
 })
 
 describe('column-value tags', () => {

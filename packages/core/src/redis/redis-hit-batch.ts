@@ -36,7 +36,11 @@ export class HitBatches {
   /** A server without GETEX (Redis < 6.2, or renamed away): every read answers nothing. */
   private noGetex = false
 
-  constructor(private readonly client: HitBatchClient) {}
+  /** `beforeSend` runs before each batch's commands go out (redis-cork.ts: one socket write). */
+  constructor(
+    private readonly client: HitBatchClient,
+    private readonly beforeSend: () => void = () => {},
+  ) {}
 
   /**
    * The entry at `entryKey` and each of `keys`; empty when the server has no GETEX (the caller
@@ -94,6 +98,7 @@ export class HitBatches {
         resolve(out)
       }
     }
+    this.beforeSend()
     this.client.getex(keys[0]!).then((value) => {
       entry = value
       answer()

@@ -1,6 +1,7 @@
 import crypto from 'node:crypto'
 import type { Cluster, Redis } from 'ioredis'
 import { MAX_DIRECT } from '../query-key.js'
+import { corkUntilTickEnd } from './redis-cork.js'
 
 /**
  * Lua scripts of the Redis store. Each one touches only the keys it declares; on a Cluster the
@@ -35,6 +36,7 @@ export async function runScript(
   keys: readonly string[],
   args: readonly (string | number)[],
 ): Promise<unknown> {
+  corkUntilTickEnd(client)
   try {
     return await client.evalsha(script.sha, keys.length, ...keys, ...args)
   } catch (error) {
@@ -76,9 +78,27 @@ if not v then
   if index == '0' then redis.call('SET', key, v) else redis.call('SET', key, v, 'PX', ARGV[2]) end
 end`
 
+/**
+ * mgetRange(first, last): MGET of KEYS[first..last], in chunks, because Lua's unpack stops at
+ * about 8000 values and a list's after-load tags are one per row (a bigger list failed its lookup
+ * and its fill, and so was never served from the cache). Missing keys are false, as in one MGET.
+ */
+export const MGET_RANGE = `
+local function mgetRange(first, last)
+  local out, n = {}, 0
+  for from = first, last, 4000 do
+    local got = redis.call('MGET', unpack(KEYS, from, math.min(last, from + 3999)))
+    for i = 1, #got do
+      n = n + 1
+      out[n] = got[i]
+    end
+  end
+  return out
+end`
+
 /** KEYS: version keys. ARGV: token, tag ttl, then each key's index in the caller's list. */
-export const VERSIONS = script(`
-local out = redis.call('MGET', unpack(KEYS))
+export const VERSIONS = script(`${MGET_RANGE}
+local out = mgetRange(1, #KEYS)
 for i = 1, #KEYS do
   local key, index, v = KEYS[i], ARGV[2 + i], out[i]
   ${CREATE_VERSION}
@@ -98,9 +118,9 @@ return out`)
  * matches it, and its life key takes this life. Returns the n versions, then this life if a
  * version stamped by another life was replaced (the store lost writes), else ''.
  */
-export const VERSIONS_LIFE = script(`
+export const VERSIONS_LIFE = script(`${MGET_RANGE}
 local n = #KEYS / 2
-local read = redis.call('MGET', unpack(KEYS))
+local read = mgetRange(1, #KEYS)
 local run = string.match(redis.call('INFO', 'server'), 'run_id:(%x+)')
 local replid = string.match(redis.call('INFO', 'replication'), 'master_replid:(%x+)')
 if not run or not replid then return redis.error_reply('ERR ormcache: INFO shows no run_id or master_replid') end
@@ -139,7 +159,7 @@ return out`)
  * many tags is left to the caller, as before. These version keys are not declared in KEYS: a
  * single node allows that; the Cluster never runs this script (LOOKUP_ENTRY + VERSIONS_LIFE).
  */
-export const LOOKUP = script(`
+export const LOOKUP = script(`${MGET_RANGE}
 -- 1 when every own tag's version (names on head line 2) equals the head's, 0 when one differs
 -- or is missing, -1 when they cannot be read here (not direct keys, or a malformed head).
 local function ownTags(raw, nl, count, prefix)
@@ -162,14 +182,13 @@ local function ownTags(raw, nl, count, prefix)
   return 1
 end
 local own = -1
-local read = redis.call('MGET', KEYS[1], unpack(KEYS, 4))
-local versions = {}
+local raw = redis.call('GET', KEYS[1])
+local versions = mgetRange(4, #KEYS)
 for i = 4, #KEYS do
-  local key, index, v = KEYS[i], tostring(i - 4), read[i - 2]
+  local key, index, v = KEYS[i], tostring(i - 4), versions[i - 3]
   ${CREATE_VERSION}
   versions[i - 3] = v
 end
-local raw = read[1]
 local dead = not raw
 -- The common case first: a current entry's head is exactly 'ormcache/2 <freshUntil> ' followed
 -- by the current versions and a newline; one comparison, no parsing.

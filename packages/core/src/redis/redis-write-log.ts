@@ -8,7 +8,7 @@ import {
   type SettleRequest,
   type WriteLog,
 } from '../tags/write-log.js'
-import { runScript, script, WAKE_MESSAGE } from './redis-scripts.js'
+import { MGET_RANGE, runScript, script, WAKE_MESSAGE } from './redis-scripts.js'
 import { keySlot } from './redis-slot.js'
 
 /** SET with the ttl argument convention of the store's scripts ('' = no expiry). */
@@ -81,14 +81,15 @@ end`
 
 /**
  * Creates a missing version like VERSIONS (the epoch, index 0, without expiry). Reads and creates
- * KEYS[o + 1 .. o + k] into `versions`.
+ * KEYS[o + 1 .. o + k] into `versions`, with MGET: a list's fill reads a version per row, and a
+ * GET per key cost the server several times the MGET of the same keys.
  */
-const READ_VERSIONS = `
+const READ_VERSIONS = `${MGET_RANGE}
 local function versionsOf(o, k, token, ttl)
-  local versions = {}
+  local versions = mgetRange(o + 1, o + k)
   for i = 1, k do
     local key = KEYS[o + i]
-    local v = redis.call('GET', key)
+    local v = versions[i]
     if not v then
       v = token .. '.' .. (i - 1)
       if i == 1 then redis.call('SET', key, v) else redis.call('SET', key, v, 'PX', ttl) end

@@ -1,0 +1,72 @@
+import crypto from 'node:crypto'
+import type { Redis } from 'ioredis'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { type Cache, createCache } from '../src/exports/index.js'
+import { redisStore } from '../src/exports/redis.js'
+import { connectRedis } from './support/services.js'
+
+/**
+ * redis-cork.ts: the commands the store sends in one tick leave in one socket write. Counted at
+ * the socket (each `_write`/`_writev` the stream makes is one system call), never timed.
+ */
+interface Socketish {
+  _write: (...args: unknown[]) => unknown
+  _writev?: (...args: unknown[]) => unknown
+}
+
+function countWrites(client: Redis): { writes: number } {
+  const stream = (client as unknown as { stream: Socketish }).stream
+  const counted = { writes: 0 }
+  const write = stream._write.bind(stream)
+  stream._write = (...args) => {
+    counted.writes += 1
+    return write(...args)
+  }
+  if (stream._writev !== undefined) {
+    const writev = stream._writev.bind(stream)
+    stream._writev = (...args) => {
+      counted.writes += 1
+      return writev(...args)
+    }
+  }
+  return counted
+}
+
+const tags = ['users', 'user:1']
+const unique = () => `cork-${crypto.randomBytes(5).toString('hex')}`
+
+describe('one socket write per tick (Redis)', () => {
+  let client: Redis
+  let cache: Cache
+  beforeAll(async () => {
+    client = await connectRedis()
+    cache = createCache({ namespace: unique(), bus: false, store: redisStore({ client }) })
+    await cache.wrap('warm', async () => 'w', { tags })
+  })
+  afterAll(async () => {
+    await cache?.close()
+    client?.disconnect()
+  })
+
+  it("a hit's GETEX and MGET leave together", async () => {
+    const key = unique()
+    await cache.wrap(key, async () => 'v', { tags })
+    const counted = countWrites(client)
+    expect(await cache.wrapWithInfo(key, async () => 'never', { tags })).toEqual({
+      value: 'v',
+      info: { source: 'hit', tier: 'l2' },
+    })
+    expect(counted.writes).toBe(1)
+  })
+
+  it('the lookups of concurrent misses in one tick leave together, and each gets its own value', async () => {
+    const keys = Array.from({ length: 8 }, () => unique())
+    const counted = countWrites(client)
+    const read = await Promise.all(keys.map((key, i) => cache.wrap(key, async () => `v${i}`, { tags })))
+    expect(read).toEqual(keys.map((_, i) => `v${i}`))
+    // One write for the 8 lookups; the fills follow their loads, each at most one more.
+    expect(counted.writes).toBeLessThanOrEqual(1 + keys.length)
+    const again = await Promise.all(keys.map((key) => cache.wrap(key, async () => 'never', { tags })))
+    expect(again).toEqual(keys.map((_, i) => `v${i}`))
+  })
+})
