@@ -20,9 +20,18 @@ describe('shared lookups', () => {
     closers.push(() => client.disconnect())
     const counter = new RoundTrips()
     countRedis(client, counter)
-    const cache = createCache({ store: redisStore({ client }), namespace: unique(), l1: false, bus: false })
+    const namespace = unique()
+    const cache = createCache({ store: redisStore({ client }), namespace, l1: false, bus: false })
     closers.push(() => cache.close())
-    await cache.wrap('k', async () => ({ rows: [1, 2, 3] }), { tags: ['t'] })
+    // Filled by another process: this one expects no hit, so its reads take the lookup.
+    const filler = createCache({
+      store: redisStore({ client: await connectRedis(), ownsClient: true }),
+      namespace,
+      l1: false,
+      bus: false,
+    })
+    closers.push(() => filler.close())
+    await filler.wrap('k', async () => ({ rows: [1, 2, 3] }), { tags: ['t'] })
     const { commands } = await counter.during(async () => {
       const reads = await Promise.all(
         Array.from({ length: 250 }, () =>

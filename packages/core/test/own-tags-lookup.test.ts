@@ -128,12 +128,13 @@ describe('Redis lookup judges an entry by its own tags', () => {
     const cases = suffixes.map((suffix) => `r:t:${suffix}`)
     for (const own of cases) {
       const seen: Seen[] = []
-      const cache = open(ns, seen)
+      const cache = open(ns)
+      // Another process reads it: the filler's own next read is a plain read, with no lookup.
+      const reader = open(ns, seen)
       const key = `k:${crypto.randomBytes(4).toString('hex')}`
       const tagged = { tables: ['t'], tags: () => [own] }
       await cache.wrap(key, async () => 1, { tags: ['pin'], afterLoad: tagged })
-      seen.length = 0
-      const hit = await cache.wrapWithInfo(key, async () => 2, { tags: ['pin'], afterLoad: tagged })
+      const hit = await reader.wrapWithInfo(key, async () => 2, { tags: ['pin'], afterLoad: tagged })
       expect({ own, ...hit }).toMatchObject({ own, value: 1, info: { source: 'hit' } })
       const direct = keys.tag(own) === `${keys.tagPrefix}${own}`
       expect({ own, judged: seen[0]!.reply.ownCurrent !== undefined }).toEqual({ own, judged: direct })

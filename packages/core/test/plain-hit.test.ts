@@ -92,15 +92,37 @@ describe('plain hit read on Redis', () => {
     })
     // The wrong hint costs one round trip: plain read, full lookup (lease), fill.
     expect({ trips, commands }).toEqual({ trips: 3, commands: ['getex', 'mget', 'evalsha', 'evalsha'] })
-    // The miss dropped the hint; the fill made the key a hit again, through the full lookup first.
+    // The miss dropped the hint; its own fill set it again: the next read is a plain hit.
     const next = await counter.during(async () => {
       expect((await reader.wrapWithInfo(key, async () => 'never', { tags })).value).toBe('new')
     })
-    expect(next.commands).toEqual(['evalsha'])
-    const after = await counter.during(async () => {
-      expect((await reader.wrapWithInfo(key, async () => 'never', { tags })).value).toBe('new')
+    expect(next.commands).toEqual(['getex', 'mget'])
+  })
+
+  it('a fill made while this process wrote one of its tags sets no hint: the next read takes the lookup', async () => {
+    const key = unique()
+    const loaded = gate()
+    const paused = gate()
+    const slow = reader.wrapWithInfo(
+      key,
+      async () => {
+        loaded.open()
+        await paused.promise
+        return 'old'
+      },
+      { tags },
+    )
+    await loaded.promise
+    await reader.invalidateTags(['user:1'])
+    paused.open()
+    expect((await slow).value).toBe('old')
+    const { commands } = await counter.during(async () => {
+      expect(await reader.wrapWithInfo(key, async () => 'new', { tags })).toEqual({
+        value: 'new',
+        info: { source: 'miss', reason: 'absent' },
+      })
     })
-    expect(after.commands).toEqual(['getex', 'mget'])
+    expect(commands).toEqual(['evalsha', 'evalsha'])
   })
 
   it('a local invalidation voids the hint at once: the miss keeps its two round trips', async () => {
@@ -202,8 +224,8 @@ describe('plain hit read on a Redis without GETEX (< 6.2)', () => {
     cache.on('error', ({ error }) => errors.push(error))
     try {
       let row = 'old'
+      // The fill makes the next read of the key a plain read.
       await cache.wrap('k', async () => row, { tags })
-      expect((await cache.wrapWithInfo('k', async () => row, { tags })).info.source).toBe('hit')
       // The first plain read finds GETEX missing: the script answers that read.
       const first = await counter.during(async () => {
         expect(await cache.wrapWithInfo('k', async () => row, { tags })).toMatchObject({

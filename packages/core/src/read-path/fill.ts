@@ -5,7 +5,7 @@ import type { EntryAddress } from '../query-key.js'
 import type { Budget } from '../store/budget.js'
 import { fillEntry } from '../store/store-ops.js'
 import type { LeaseRef } from '../store/types.js'
-import { isCurrent, type Snapshot } from '../tags/versions.js'
+import { isCurrent, type Snapshot, sameTags } from '../tags/versions.js'
 import { LeaseWait, leaseOf, releaseLease, takeLease } from './lease.js'
 import {
   type AfterLoad,
@@ -160,6 +160,7 @@ export async function loadAndFill<T>(
   localEpoch: number,
   lease?: LeaseRef,
 ): Promise<LoadOutcome<T>> {
+  const hintSince = ctx.hitHints.now()
   let value: T
   try {
     value = await timedLoad(ctx, address, load)
@@ -193,6 +194,7 @@ export async function loadAndFill<T>(
     if (logged.entry === undefined) return skip()
     ctx.stats.add('sets')
     ctx.events.emit('set', { key: address.key, bytes: logged.raw!.length })
+    expectHitAfterFill(ctx, address, policy, logged.entry.tags, hintSince)
     if (ctx.l1 !== undefined && ctx.localEpoch === localEpoch) {
       ctx.l1.set(address.storeKey, { ...logged.entry, value: ctx.codec.clone(value) })
     }
@@ -229,6 +231,7 @@ export async function loadAndFill<T>(
     )
     ctx.stats.add('sets')
     ctx.events.emit('set', { key: address.key, bytes: raw.length })
+    expectHitAfterFill(ctx, address, policy, entry.tags, hintSince)
     if (ctx.l1 !== undefined && ctx.localEpoch === localEpoch) {
       ctx.l1.set(address.storeKey, { ...entry, value: ctx.codec.clone(value) })
     }
@@ -237,6 +240,26 @@ export async function loadAndFill<T>(
     if (lease !== undefined) releaseLease(ctx, lease)
   }
   return { value, raw }
+}
+
+/**
+ * This process just stored the entry of `address` under `stored` tags, and invalidated nothing
+ * since its miss: the next read is expected to hit, so it may take the plain read instead of the
+ * lookup script (plain-hit.ts), which a freshly filled key would otherwise pay once more before
+ * its first hit set the hint. An after-load entry is read by its own tags, so they are remembered
+ * as a lookup that saw its head would. Only a hint: the plain read judges the entry in full, and
+ * a write of its tags this process made since the load began (`since`) voids it.
+ */
+function expectHitAfterFill(
+  ctx: CacheContext,
+  address: EntryAddress,
+  policy: FillPolicy,
+  stored: readonly string[],
+  since: number,
+): void {
+  if (sameTags(stored, policy.tags)) ctx.headTags.delete(address.storeKey)
+  else ctx.headTags.set(address.storeKey, stored)
+  ctx.hitHints.hit(address.storeKey, since)
 }
 
 export async function timedLoad<T>(

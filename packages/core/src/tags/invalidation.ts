@@ -193,6 +193,7 @@ export class Invalidator {
     }
     const store = this.ctx.store.within(budget)
     this.begin(tags, false)
+    const since = this.ctx.hitHints.now()
     const plan = this.ctx.tags.plan(tags)
     const { fresh } = plan
     let applied: Applied | undefined
@@ -210,6 +211,13 @@ export class Invalidator {
         filled = await bumpGuarded(store, plan.fine, guarded.guards, guarded.entry)
       } else filled = await bumpGuarded(store, plan.writes, guarded.guards, guarded.entry)
       applied = { tokens: fresh, filled }
+      // The row is stored under the new tokens: its next read is expected to hit, and may take
+      // the plain read (plain-hit.ts) instead of the lookup script. Only a hint (the plain read
+      // judges the entry in full); a later write of these tags in this process voids it.
+      if (filled && guarded !== undefined) {
+        this.ctx.headTags.delete(guarded.entry.key)
+        this.ctx.hitHints.hit(guarded.entry.key, since)
+      }
     } catch (error) {
       this.ctx.reportError(error, 'write-through')
       this.record(tags, undefined, false)
