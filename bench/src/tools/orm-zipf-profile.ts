@@ -10,9 +10,10 @@
  *
  * Run under the shared lock; add --cpu-prof to node for a profile. Not part of the suite.
  */
-import { setImmediate } from 'node:timers/promises'
+
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { Session } from 'node:inspector/promises'
+import { setImmediate } from 'node:timers/promises'
 import { Redis } from 'ioredis'
 import { redisUrl } from '../config.js'
 import { postsOf, prepareDatabase, teamOf, USERS } from '../db/schema.js'
@@ -26,7 +27,9 @@ const opsAt = args.indexOf('--ops')
 const OPS = opsAt === -1 ? 4000 : Number(args[opsAt + 1])
 const profileAt = args.indexOf('--profile')
 const PROFILE = profileAt === -1 ? undefined : args[profileAt + 1]
-const wanted = args.filter((a, i) => !a.startsWith('--') && i !== opsAt + 1 && (profileAt === -1 || i !== profileAt + 1))
+const wanted = args.filter(
+  (a, i) => !a.startsWith('--') && i !== opsAt + 1 && (profileAt === -1 || i !== profileAt + 1),
+)
 const CONCURRENCY = 16
 
 type Op = () => Promise<unknown>
@@ -121,7 +124,9 @@ async function main() {
   const redis = new Redis(redisUrl)
   const database = await prepareDatabase()
   try {
-    const factories = [...PRISMA_SUBJECTS, ...TYPEORM_SUBJECTS].filter((f) => wanted.length === 0 || wanted.includes(f.id))
+    const factories = [...PRISMA_SUBJECTS, ...TYPEORM_SUBJECTS].filter(
+      (f) => wanted.length === 0 || wanted.includes(f.id),
+    )
     for (const factory of factories) {
       const subject = await factory.create(`profile.${process.pid}.${factory.id}`, database.url)
       try {
@@ -152,6 +157,30 @@ async function main() {
           redis,
           'team-hit',
           Array.from({ length: OPS }, (_, i) => () => subject.findTeam(teamOf(hot[i % 50]!))),
+        )
+        // A write, then the read it invalidated: the miss and write path without the hits.
+        const pairs = (write: (u: number) => Promise<unknown>, read: (u: number) => Promise<unknown>): Op[] =>
+          Array.from({ length: OPS }, (_, i) => {
+            const u = hot[(i >> 1) % 50]!
+            return i % 2 === 0 ? () => write(u) : () => read(u)
+          })
+        await measure(
+          subject,
+          redis,
+          'user-w+r',
+          pairs(
+            (u) => subject.updateUser(u),
+            (u) => subject.findUser(u),
+          ),
+        )
+        await measure(
+          subject,
+          redis,
+          'post-w+team',
+          pairs(
+            (u) => subject.updatePost(postsOf(u)[0]!),
+            (u) => subject.findTeam(teamOf(u)),
+          ),
         )
         await measure(subject, redis, 'mix 95/5', mixed(OPS, 0.95))
         await measure(subject, redis, 'mix 80/20', mixed(OPS, 0.8))
