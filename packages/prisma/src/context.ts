@@ -63,7 +63,13 @@ export class ExtensionContext {
       ?._extensions
     const hooks = extensions?.getAllQueryCallbacks
     if (typeof hooks !== 'function') return true
-    const found = (hooks as (model: string, operation: string) => unknown).call(extensions, model, operation)
+    // Prisma files model hooks under the client property (`post: { findMany }`), not the model name.
+    const property = model.charAt(0).toLowerCase() + model.slice(1)
+    const found = (hooks as (model: string, operation: string) => unknown).call(
+      extensions,
+      property,
+      operation,
+    )
     return !Array.isArray(found) || found.length > 0
   }
 
