@@ -1,6 +1,7 @@
 import type { Cache } from '@ormcache/core'
 import { composesReads, Memo, reportListenerError, type SqlDialect } from '@ormcache/core/adapter'
 import type { ModelCacheSettings, ReadEvent, ResolvedOptions, WriteEvent } from './options.js'
+import { clientProperty, queryHooked } from './prisma-internals.js'
 import type { ReadDependencies } from './read-deps/read-deps.js'
 import type { DataModel, ModelInfo } from './schema/data-model.js'
 import type { TransactionTracker } from './transactions.js'
@@ -50,22 +51,31 @@ export class ExtensionContext {
   childQuery(target: ModelInfo): ((args: unknown) => PromiseLike<unknown>) | undefined {
     if (this.hooked(target.name, 'findMany')) return undefined
     const base = this.base as Record<string, unknown>
-    const delegate = base[target.name.charAt(0).toLowerCase() + target.name.slice(1)] as
+    const delegate = base[clientProperty(target.name)] as
       | { findMany?: (args: unknown) => PromiseLike<unknown> }
       | undefined
     const findMany = delegate?.findMany
     return typeof findMany === 'function' ? (args) => findMany.call(delegate, args) : undefined
   }
 
-  /** True when a query extension applied before this one hooks `operation` of `model` (or we cannot tell). */
+  /**
+   * True when a query extension applied before this one hooks `operation` of `model` (or we cannot
+   * tell). Asked on every missed include read, and constant for a client (Prisma's extension list
+   * of a client never changes; extending it again makes another client, with its own context):
+   * answered once per model and operation of this context.
+   */
   hooked(model: string, operation: string): boolean {
-    const extensions = (this.base as { _extensions?: { getAllQueryCallbacks?: unknown } } | undefined)
-      ?._extensions
-    const hooks = extensions?.getAllQueryCallbacks
-    if (typeof hooks !== 'function') return true
-    const found = (hooks as (model: string, operation: string) => unknown).call(extensions, model, operation)
-    return !Array.isArray(found) || found.length > 0
+    const key = `${model}:${operation}`
+    let hooked = this.hooks.get(key)
+    if (hooked === undefined) {
+      hooked = queryHooked(this.base, model, operation)
+      this.hooks.set(key, hooked)
+    }
+    return hooked
   }
+
+  /** One entry per model and read operation asked about: bounded by the schema. */
+  private readonly hooks = new Map<string, boolean>()
 
   model(name: string | undefined): ModelInfo | undefined {
     return name === undefined ? undefined : this.dataModel.models.get(name)
@@ -137,7 +147,7 @@ export function resolveModel(dataModel: DataModel, name: string): ModelInfo | un
   const direct = dataModel.models.get(name)
   if (direct !== undefined) return direct
   for (const model of dataModel.models.values()) {
-    if (model.name.charAt(0).toLowerCase() + model.name.slice(1) === name) return model
+    if (clientProperty(model.name) === name) return model
   }
   return undefined
 }

@@ -139,13 +139,7 @@ function splitOf(
 ): SplitPlan | undefined {
   if (!ctx.splitsIncludes || call.dataPath.length > 0 || ctx.hooked(model.name, call.operation))
     return undefined
-  return splitPlan(
-    ctx.dataModel,
-    model,
-    call.operation,
-    args,
-    (target) => ctx.childQuery(target) !== undefined,
-  )
+  return splitPlan(ctx.dataModel, model, call.operation, args, (target) => ctx.childQuery(target))
 }
 
 /**
@@ -175,7 +169,7 @@ function assemble(
   return assembleSplit(
     plan,
     nested(model, call.operation, call.query),
-    (target, args) => nested(target, 'findMany', ctx.childQuery(target)!)(args),
+    (relation, args) => nested(relation.target, 'findMany', relation.query)(args),
     (value) => ctx.cache.codec.clone(value),
   )
 }

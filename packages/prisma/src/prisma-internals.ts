@@ -61,6 +61,34 @@ export function readClientInternals(client: unknown): ClientInternals {
   }
 }
 
+/** `post` for model `Post`: the client property, under which Prisma also files the model's query hooks. */
+export function clientProperty(model: string): string {
+  return model.charAt(0).toLowerCase() + model.slice(1)
+}
+
+/**
+ * Whether a query extension of `client` hooks `operation` of `model`, read from the merged list of
+ * extensions Prisma itself runs every call through (`_extensions.getAllQueryCallbacks`, keyed by
+ * the client property). True when the client does not expose it or it fails: the caller then
+ * assumes a hook, the safe direction (it leaves the read to Prisma as it is).
+ */
+export function queryHooked(client: unknown, model: string, operation: string): boolean {
+  if (typeof client !== 'object' || client === null) return true
+  try {
+    const extensions = (client as { _extensions?: { getAllQueryCallbacks?: unknown } })._extensions
+    const hooks = extensions?.getAllQueryCallbacks
+    if (typeof hooks !== 'function') return true
+    const found = (hooks as (model: string, operation: string) => unknown).call(
+      extensions,
+      clientProperty(model),
+      operation,
+    )
+    return !Array.isArray(found) || found.length > 0
+  } catch {
+    return true
+  }
+}
+
 export function internalParams(params: unknown): InternalParams | undefined {
   const internal = (params as { __internalParams?: unknown }).__internalParams
   return typeof internal === 'object' && internal !== null ? (internal as InternalParams) : undefined

@@ -19,7 +19,12 @@ export interface SplitRelation {
   childArgs: Record<string, unknown>
   /** `childField` was added to the children's selection: removed again before stitching. */
   stripChild: boolean
+  /** Runs the child read past the query extensions that would not see it inside an include. */
+  query: ChildQuery
 }
+
+/** `findMany` of a relation's target on the client the extension extends. */
+export type ChildQuery = (args: unknown) => PromiseLike<unknown>
 
 export interface SplitPlan {
   /** The parent read: the caller's arguments without the split relations, referenced fields returned. */
@@ -36,16 +41,16 @@ const SPLIT_OPERATIONS = new Set(['findMany', 'findFirst', 'findUnique'])
  * relation, or undefined to load it with Prisma as it is. A relation qualifies when
  * `relationLoad` makes it a precise load (not many-to-many, not a self-relation, no `where`,
  * page or relation ordering in its arguments, the child's key returned), its pin is one field,
- * and `canQuery` can run the child read without other query extensions in between. The read
- * itself must not pick a relation load strategy (`join` is one statement: atomic, which the
- * assembly is not).
+ * and `childQuery` gives a way to run the child read without other query extensions in between
+ * (asked once per relation: the plan keeps it for the assembly). The read itself must not pick a
+ * relation load strategy (`join` is one statement: atomic, which the assembly is not).
  */
 export function splitPlan(
   dataModel: DataModel,
   model: ModelInfo,
   operation: string,
   args: Record<string, unknown>,
-  canQuery: (target: ModelInfo) => boolean,
+  childQuery: (target: ModelInfo) => ChildQuery | undefined,
 ): SplitPlan | undefined {
   if (!SPLIT_OPERATIONS.has(operation) || args.relationLoadStrategy !== undefined) return undefined
   const kind = isRecord(args.select) ? 'select' : isRecord(args.include) ? 'include' : undefined
@@ -55,8 +60,10 @@ export function splitPlan(
   const kept: Record<string, unknown> = {}
   for (const [name, value] of Object.entries(selection)) {
     const split =
-      value === undefined || value === false ? undefined : splitRelation(dataModel, model, name, value)
-    if (split !== undefined && canQuery(split.target)) relations.push(split)
+      value === undefined || value === false
+        ? undefined
+        : splitRelation(dataModel, model, name, value, childQuery)
+    if (split !== undefined) relations.push(split)
     else kept[name] = value
   }
   if (relations.length === 0) return undefined
@@ -92,6 +99,7 @@ function splitRelation(
   model: ModelInfo,
   name: string,
   value: unknown,
+  childQuery: (target: ModelInfo) => ChildQuery | undefined,
 ): SplitRelation | undefined {
   const relation = model.relations.get(name)
   if (relation === undefined) return undefined
@@ -101,6 +109,8 @@ function splitRelation(
   const column = load.foreignKeyColumns[0]
   const childField = [...load.target.columns].find(([, c]) => c === column)?.[0]
   if (childField === undefined) return undefined
+  const query = childQuery(load.target)
+  if (query === undefined) return undefined
   const childArgs: Record<string, unknown> = value === true ? {} : { ...(value as Record<string, unknown>) }
   let stripChild = false
   if (isRecord(childArgs.select)) {
@@ -121,11 +131,12 @@ function splitRelation(
     childField,
     childArgs,
     stripChild,
+    query,
   }
 }
 
-/** Reads the rows of one model through the cache: the extension's own read path. */
-export type NestedRead = (model: ModelInfo, args: Record<string, unknown>) => Promise<unknown>
+/** Reads a relation's child rows through the cache (the extension's own read path) with its `query`. */
+export type NestedRead = (relation: SplitRelation, args: Record<string, unknown>) => Promise<unknown>
 
 /**
  * Loads the parent rows with `readParent`, then each split relation's children with one
@@ -178,7 +189,7 @@ async function childrenOf(
   }
   const grouped = new Map<string, Record<string, unknown>[]>()
   if (values.size === 0) return grouped
-  const rows = (await readChildren(relation.target, {
+  const rows = (await readChildren(relation, {
     ...relation.childArgs,
     where: { [relation.childField]: { in: [...values.values()].sort(ascending) } },
   })) as Record<string, unknown>[]
