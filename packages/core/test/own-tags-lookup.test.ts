@@ -98,6 +98,62 @@ describe('Redis lookup judges an entry by its own tags', () => {
     expect((await reader.wrapWithInfo('team:7', load, { tags: PIN, afterLoad })).info.source).toBe('hit')
   })
 
+  it('a list this process wrote a row of is looked up with its asked tags only, head only, and reloaded', async () => {
+    const ns = namespace()
+    const rows: Row[] = Array.from({ length: 50 }, (_, i) => ({ id: i + 1, v: 0 }))
+    const seen: Seen[] = []
+    const cache = open(ns, seen)
+    const load = async () => rows.map((r) => ({ ...r }))
+    await cache.wrap('team:7', load, { tags: PIN, afterLoad })
+    rows[9] = { id: 10, v: 1 }
+    await cache.invalidateTags([rowTag('users', { id: 10 })])
+    seen.length = 0
+    expect(await cache.wrapWithInfo('team:7', load, { tags: PIN, afterLoad })).toMatchObject({
+      value: rows,
+      info: { source: 'miss', reason: 'invalidated' },
+    })
+    // The epoch, the pin and the guard, not the 50 row tags; the dead entry's head only.
+    expect(seen[0]!.keys).toBe(3)
+    expect(seen[0]!.reply.entry!.split('\n')).toHaveLength(2)
+    // Its own fill makes the next read a plain hit (no lookup).
+    seen.length = 0
+    expect(await cache.wrapWithInfo('team:7', load, { tags: PIN, afterLoad })).toMatchObject({
+      value: rows,
+      info: { source: 'hit' },
+    })
+    expect(seen).toEqual([])
+  })
+
+  it("a list another process refilled after this process's write is reloaded once, fresh, then hits", async () => {
+    const ns = namespace()
+    const rows: Row[] = [
+      { id: 1, v: 0 },
+      { id: 2, v: 0 },
+    ]
+    let loads = 0
+    const load = async () => {
+      loads += 1
+      return rows.map((r) => ({ ...r }))
+    }
+    const writer = open(ns)
+    const other = open(ns)
+    await writer.wrap('team:7', load, { tags: PIN, afterLoad })
+    rows[1] = { id: 2, v: 1 }
+    await writer.invalidateTags([rowTag('users', { id: 2 })])
+    expect((await other.wrapWithInfo('team:7', load, { tags: PIN, afterLoad })).value).toEqual(rows)
+    loads = 0
+    expect(await writer.wrapWithInfo('team:7', load, { tags: PIN, afterLoad })).toMatchObject({
+      value: rows,
+      info: { source: 'miss' },
+    })
+    expect(loads).toBe(1)
+    expect(await writer.wrapWithInfo('team:7', load, { tags: PIN, afterLoad })).toMatchObject({
+      value: rows,
+      info: { source: 'hit' },
+    })
+    expect(loads).toBe(1)
+  })
+
   it('an evicted version of an own tag is a miss', async () => {
     const ns = namespace()
     const rows: Row[] = [{ id: 3, v: 0 }]

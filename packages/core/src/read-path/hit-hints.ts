@@ -36,6 +36,21 @@ export class HitHints {
     return true
   }
 
+  /**
+   * True when `storeKey` had a hint and this process invalidated one of `tags` since: the entry
+   * it knew is dead (a version it was stored under moved). A current entry under that key can
+   * only be another process's fill made after that write.
+   */
+  voided(storeKey: string, tags: readonly string[]): boolean {
+    const at = this.keys.get(storeKey)
+    if (at === undefined || at < this.floor) return false
+    for (let i = 0; i < tags.length; i++) {
+      const bump = this.bumped.get(tags[i]!)
+      if (bump !== undefined && bump > at) return true
+    }
+    return false
+  }
+
   /** `storeKey` was a hit for a lookup that started at `since` (from `now()`). */
   hit(storeKey: string, since: number): void {
     const keys = this.keys

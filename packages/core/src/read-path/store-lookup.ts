@@ -58,7 +58,13 @@ export async function lookup(
   const started = performance.now()
   const known = ctx.headTags.get(address.storeKey)
   const since = ctx.hitHints.now()
-  const read = known === undefined ? tags : readList(tags, known)
+  // This process moved one of the entry's own tags since it last saw it current: that entry is
+  // dead, and reading each own tag's version (one per row of a list) would only confirm it. Only
+  // the asked tags are read, for the snapshot; the entry is never served from this lookup. A
+  // current entry another process stored since that write costs one load (the fill then sets
+  // the hint again), never a stale read.
+  const presumeDead = known !== undefined && ctx.hitHints.voided(address.storeKey, known)
+  const read = known === undefined || presumeDead ? tags : readList(tags, known)
   const store = ctx.store.within(budget)
   const reply = await lookupEntry(store, {
     entryKey: address.storeKey,
@@ -70,6 +76,7 @@ export async function lookup(
     // them is the judgement already: judging its own tags again would read every version twice,
     // which for a list's row tags was most of a miss's cost on Redis. This side judges it anyway.
     tagKeyPrefix: read === known ? undefined : ctx.keys.tagPrefix,
+    presumeDead,
   })
   ctx.stats.readLatency.record(performance.now() - started)
   const versions = reply.versions
@@ -104,7 +111,9 @@ export async function lookup(
   // A second version read (the entry's own tags were not all in the lookup) is a second trip.
   let reread = false
   let hintable = false
-  if (sameTags(head.tags, tags)) {
+  if (presumeDead) {
+    valid = false
+  } else if (sameTags(head.tags, tags)) {
     valid = isCurrent(head, epoch, current.versions)
     if (known !== undefined) ctx.headTags.delete(address.storeKey)
     else hintable = true

@@ -190,15 +190,24 @@ for i = 4, #KEYS do
   versions[i - 3] = v
 end
 local dead = not raw
+-- The caller presumes a present entry dead (ARGV[6] = '1': it moved one of the entry's own tags
+-- since it saw it current, and sent only the asked tags): its head is all that travels.
+local presumed = raw and ARGV[6] == '1'
+if presumed then
+  dead = true
+  local nl = string.find(raw, '\\n', 1, true)
+  local second = nl and string.find(raw, '\\n', nl + 1, true)
+  if second then raw = string.sub(raw, 1, second - 1) end
+end
 -- The common case first: a current entry's head is exactly 'ormcache/2 <freshUntil> ' followed
 -- by the current versions and a newline; one comparison, no parsing.
 local current = false
-if raw and string.sub(raw, 1, 11) == 'ormcache/2 ' then
+if raw and not presumed and string.sub(raw, 1, 11) == 'ormcache/2 ' then
   local gap = string.find(raw, ' ', 12, true)
   local expected = table.concat(versions, ' ') .. '\\n'
   current = gap ~= nil and string.sub(raw, gap + 1, gap + #expected) == expected
 end
-if raw and not current then
+if raw and not current and not presumed then
   local nl = string.find(raw, '\\n', 1, true)
   local n, magic, differs, epochDiffers = 0, false, false, false
   if nl then

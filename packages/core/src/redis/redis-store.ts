@@ -238,7 +238,14 @@ export class RedisStore implements CacheStore {
       const reply = (await this.run(
         LOOKUP,
         [entryKey, leaseKey, waitKey, ...keys],
-        [request.token, pxArg(request.tagTtlMs), owner, leaseTtl, request.tagKeyPrefix ?? ''],
+        [
+          request.token,
+          pxArg(request.tagTtlMs),
+          owner,
+          leaseTtl,
+          request.tagKeyPrefix ?? '',
+          request.presumeDead === true ? '1' : '',
+        ],
       )) as [string | null, number, number, ...string[]]
       const own = reply[2]
       return {

@@ -116,6 +116,12 @@ export interface LookupRequest extends VersionRead {
    * under other tags than `keys` by its own tags, and report it in `ownCurrent`.
    */
   tagKeyPrefix?: string
+  /**
+   * The caller treats a present entry as dead whatever its head says (it knows one of the entry's
+   * own tags moved since it last saw it current): a store that trims dead entries may send only
+   * the head, and takes the lease as for a dead entry. Ignored by stores that do not trim.
+   */
+  presumeDead?: boolean
 }
 
 export interface LookupReply {
