@@ -2,6 +2,7 @@ import { invalidateConfirmed } from '@ormcache/core/adapter'
 import pg from 'pg'
 import { LogicalReplicationService, type Pgoutput } from 'pg-logical-replication'
 import { PrimaryKeys } from './catalog.js'
+import { CommitBatch } from './commit-batch.js'
 import { describe, ReplicationError } from './errors.js'
 import type {
   PostgresInvalidationEventName,
@@ -53,6 +54,7 @@ class Consumer implements PostgresInvalidation {
   private queue: Item[] = []
   private pumping = false
   private txn: TransactionTags | undefined
+  private batch = new CommitBatch()
   private commitTime = 0
   private xid = 0
   private relations = new Map<number, RelationInfo>()
@@ -235,6 +237,7 @@ class Consumer implements PostgresInvalidation {
     this.processingError = undefined
     this.queue = []
     this.txn = undefined
+    this.batch = new CommitBatch()
     this.relations = new Map()
     const service = new LogicalReplicationService(
       { connectionString: this.options.connectionString },
@@ -320,7 +323,15 @@ class Consumer implements PostgresInvalidation {
     if (this.pumping) return
     this.pumping = true
     try {
-      while (this.queue.length > 0 && session === this.session) await this.handle(this.queue.shift()!)
+      while (session === this.session) {
+        const item = this.queue.shift()
+        if (item !== undefined) await this.handle(item)
+        if (session !== this.session) break
+        // Commits wait while more of the stream has already arrived: under a backlog one check and
+        // one store write cover many transactions (commit-batch.ts); with nothing queued, at once.
+        if (!this.batch.empty && (this.queue.length === 0 || this.batch.full())) await this.flush()
+        else if (item === undefined) break
+      }
     } catch (error) {
       // Nothing after the failed transaction is acknowledged: restart from the slot and replay.
       this.processingError =
@@ -330,6 +341,7 @@ class Consumer implements PostgresInvalidation {
               cause: error,
             })
       this.queue = []
+      this.batch = new CommitBatch()
       await this.service?.stop().catch(() => {})
     } finally {
       this.pumping = false
@@ -339,9 +351,16 @@ class Consumer implements PostgresInvalidation {
   private async handle(item: Item): Promise<void> {
     if (item.kind === 'keepalive') {
       // Everything sent before this keepalive was processed (the queue is in stream order); with
-      // no transaction open, no change before the server's position is left to invalidate.
-      if (this.txn === undefined) this.advance(parseLsn(item.lsn))
-      if (item.respond) this.acknowledge()
+      // no transaction open, no change before the server's position is left to invalidate once
+      // the commits still batched are applied.
+      if (this.txn === undefined) {
+        if (this.batch.empty) this.advance(parseLsn(item.lsn))
+        else this.batch.reach(parseLsn(item.lsn))
+      }
+      if (item.respond) {
+        if (!this.batch.empty) await this.flush()
+        this.acknowledge()
+      }
       return
     }
     const message = item.message
@@ -405,58 +424,80 @@ class Consumer implements PostgresInvalidation {
     apply(txn, info)
   }
 
-  private async commit(message: Pgoutput.MessageCommit): Promise<void> {
+  private commit(message: Pgoutput.MessageCommit): void {
     const txn = this.txn ?? new TransactionTags(this.options.maxRowsPerTable)
     this.txn = undefined
-    const tags = txn.tags()
-    if (tags.length > 0 || txn.everything) await this.visible(this.xid)
-    if (
-      (tags.length > 0 || txn.everything) &&
-      !(await invalidateConfirmed(this.options.cache, tags, txn.everything))
-    )
+    const lsn = message.commitEndLsn ?? message.commitLsn
+    this.batch.add({
+      xid: this.xid,
+      lsn: lsn === null ? undefined : parseLsn(lsn),
+      commitTime: this.commitTime,
+      txn,
+      tags: txn.tags(),
+    })
+  }
+
+  /** Applies the batched commits: visible, bumped in the store, then acknowledged. */
+  private async flush(): Promise<void> {
+    const batch = this.batch
+    this.batch = new CommitBatch()
+    const tags = batch.tags()
+    const bumps = tags.length > 0 || batch.everything
+    if (bumps) await this.visible(batch.xids())
+    if (bumps && !(await invalidateConfirmed(this.options.cache, tags, batch.everything)))
       throw new ReplicationError(
         'store',
         'an invalidation did not reach the cache store; replaying from the slot',
       )
-    const lagMs = Math.max(0, Date.now() - this.commitTime)
-    this.counters.transactions += 1
-    this.counters.changes += txn.changes
-    this.counters.tagsApplied += tags.length
-    this.counters.collapsedTables += txn.collapsedTables()
-    this.counters.lagMs = lagMs
-    if (txn.everything) this.counters.namespaceInvalidations += 1
-    const lsn = message.commitEndLsn ?? message.commitLsn
-    if (lsn !== null) this.advance(parseLsn(lsn))
+    const now = Date.now()
+    for (const { txn, tags } of batch.commits) {
+      this.counters.transactions += 1
+      this.counters.changes += txn.changes
+      this.counters.tagsApplied += tags.length
+      this.counters.collapsedTables += txn.collapsedTables()
+      if (txn.everything) this.counters.namespaceInvalidations += 1
+    }
+    const last = batch.commits[batch.commits.length - 1]!
+    this.counters.lagMs = Math.max(0, now - last.commitTime)
+    this.advance(batch.end)
     this.acknowledge()
-    this.emit('applied', {
-      lsn: formatLsn(this.acked),
-      changes: txn.changes,
-      tags: tags.length,
-      everything: txn.everything,
-      collapsedTables: txn.collapsedTables(),
-      lagMs,
-    })
+    for (const { txn, tags, lsn, commitTime } of batch.commits) {
+      this.emit('applied', {
+        lsn: formatLsn(lsn ?? this.acked),
+        changes: txn.changes,
+        tags: tags.length,
+        everything: txn.everything,
+        collapsedTables: txn.collapsedTables(),
+        lagMs: Math.max(0, now - commitTime),
+      })
+    }
   }
 
   /**
-   * Waits until transaction `xid` is visible to new snapshots. PostgreSQL flushes a commit record
+   * Waits until transactions `xids` are visible to new snapshots. PostgreSQL flushes a commit record
    * (so a walsender may decode and send it) before the committing backend leaves the proc array;
    * until it does, other sessions still read the old rows. A bump in that window lets a reader
    * snapshot the new version, load the old row and store it as current, after which nothing
-   * invalidates it. A snapshot taken now that does not list `xid` as running proves every later
-   * reader's snapshot sees the commit. Usually one query; a backend held between the two (CPU
-   * contention, a synchronous standby) is waited for, and the stream waits with it.
+   * invalidates it. A snapshot taken now that lists none of them as running proves every later
+   * reader's snapshot sees their commits. Usually one query for the whole batch; a backend held
+   * between the two (CPU contention, a synchronous standby) is waited for, and the stream waits
+   * with it.
    */
-  private async visible(xid: number): Promise<void> {
+  private async visible(xids: readonly number[]): Promise<void> {
     let delay = 1
-    let counted = false
+    let waiting = xids
+    const counted = new Set<number>()
     for (;;) {
       const { rows } = await this.control!.query<{ snapshot: string }>(
         'SELECT pg_current_snapshot()::text AS snapshot',
       )
-      if (visibleIn(rows[0]!.snapshot, xid)) return
-      if (!counted) this.counters.invisibleCommits += 1
-      counted = true
+      const snapshot = rows[0]!.snapshot
+      waiting = waiting.filter((xid) => !visibleIn(snapshot, xid))
+      if (waiting.length === 0) return
+      for (const xid of waiting) {
+        if (!counted.has(xid)) this.counters.invisibleCommits += 1
+        counted.add(xid)
+      }
       // Stopping: the transaction is not acknowledged, so the next consumer replays it.
       if (!this.running)
         throw new ReplicationError('connection', 'stopped while a commit was not yet visible')
