@@ -99,7 +99,8 @@ export const roundTripsScenario: Scenario = {
       notes: [
         'A command is not always a sequential round trip: commands sent together (per-slot batches, ' +
           'pipelines, parallel gets) share one, so the model overstates libraries that parallelize. ormcache on ' +
-          'Redis sends one script per round trip, so there its commands are its round trips.',
+          'Redis sends one script per round trip, except for the hit of a key it expects to hit: a GETEX and an ' +
+          'MGET written together (one socket write, one round trip), counted here as 2 commands.',
         'Memcached counts a multi-get per key (GETKQ), so the Memcached rows count keys read, not round trips.',
         'ORM writes include the statements the ORM itself sends around an update (transaction, RETURNING or ' +
           're-select), identical for every caching library on the same ORM.',
