@@ -3,9 +3,9 @@ import { rowTag } from '@ormcache/core/adapter'
 import { redisStore } from '@ormcache/core/redis'
 import type pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { postgresInvalidation } from '../src/index.js'
 import { parseLsn } from '../src/lsn.js'
-import { connect, databaseUrl, dropReplication, ensureDatabase, outside, until } from './support/db.js'
+import { connect, dropReplication, freshRowsTable, outside, until } from './support/db.js'
+import { streamOf } from './support/stream.js'
 
 // A consumer that fell behind (a burst, a slow moment of the box, a restart) must catch up. Each
 // transaction needs a visibility check (one PostgreSQL round trip) and a store write (one Redis
@@ -24,11 +24,7 @@ const cache = createCache({
 })
 
 beforeAll(async () => {
-  await ensureDatabase()
-  await dropReplication(SLOT, SLOT)
-  await outside(`DROP TABLE IF EXISTS ${TABLE}`)
-  await outside(`CREATE TABLE ${TABLE} (id int PRIMARY KEY, v int NOT NULL)`)
-  await outside(`INSERT INTO ${TABLE} SELECT i, 0 FROM generate_series(1, ${TRANSACTIONS}) i`)
+  await freshRowsTable(SLOT, TABLE, TRANSACTIONS)
   reader = await connect()
 })
 
@@ -50,14 +46,7 @@ const read = (id: number) =>
 
 describe('a backlog of transactions', () => {
   it('is applied in a few store writes, each row invalidated, the last commit acknowledged', async () => {
-    const stream = postgresInvalidation({
-      cache,
-      connectionString: databaseUrl(),
-      slot: SLOT,
-      publication: SLOT,
-      tables: [TABLE],
-      pollInterval: 50,
-    })
+    const stream = streamOf(cache, SLOT, TABLE)
     // The test holds the stream's lease: the consumer stands by while the backlog is written.
     const holder = await connect()
     await holder.query('SELECT pg_advisory_lock(hashtextextended($1, 0))', [`ormcache.postgres:${SLOT}`])

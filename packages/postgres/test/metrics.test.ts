@@ -4,8 +4,8 @@ import { prometheusMetrics } from '@ormcache/core/prometheus'
 import { Registry } from 'prom-client'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type OtelSdk, otelSdk, points } from '../../core/test/support/otel.js'
-import { postgresInvalidation } from '../src/index.js'
-import { connect, databaseUrl, dropReplication, ensureDatabase, outside, until } from './support/db.js'
+import { connect, dropReplication, ensureDatabase, outside, until } from './support/db.js'
+import { streamOf } from './support/stream.js'
 
 // The change stream's lag as gauges of the cache's exporters (#16): the consumer is passed as a
 // `changeStreams` source, so core never imports this package.
@@ -39,14 +39,7 @@ function promValue(text: string, name: string, label: string): number | undefine
 
 describe('change-stream lag metrics', () => {
   it('OpenTelemetry and Prometheus report the bytes and ms the consumer is behind', async () => {
-    const stream = postgresInvalidation({
-      cache,
-      connectionString: databaseUrl(),
-      slot: SLOT,
-      publication: SLOT,
-      tables: [TABLE],
-      pollInterval: 50,
-    })
+    const stream = streamOf(cache, SLOT, TABLE)
     const otel = instrumentCache(cache, {
       tracerProvider: sdk.tracerProvider,
       meterProvider: sdk.meterProvider,

@@ -4,7 +4,7 @@ import { createCache } from '@ormcache/core'
 import { rowTag } from '@ormcache/core/adapter'
 import { redisStore } from '@ormcache/core/redis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { connect, databaseUrl, dropReplication, ensureDatabase, outside, until } from './support/db.js'
+import { connect, databaseUrl, dropReplication, freshRowsTable, outside, until } from './support/db.js'
 
 // Consumers and cached readers in separate processes sharing a Redis store: exactly one consumer
 // streams, a standby takes over when it is killed with SIGKILL mid-stream, and after randomized
@@ -116,11 +116,7 @@ async function expectCacheEqualsDatabase(): Promise<void> {
 }
 
 beforeAll(async () => {
-  await ensureDatabase()
-  await dropReplication(SLOT, SLOT)
-  await outside(`DROP TABLE IF EXISTS ${TABLE}`)
-  await outside(`CREATE TABLE ${TABLE} (id int PRIMARY KEY, v int NOT NULL)`)
-  await outside(`INSERT INTO ${TABLE} SELECT i, 0 FROM generate_series(1, ${ROWS}) i`)
+  await freshRowsTable(SLOT, TABLE, ROWS)
 })
 
 afterAll(async () => {

@@ -88,3 +88,12 @@ export async function until(
     await new Promise((r) => setTimeout(r, 20))
   }
 }
+
+/** A fresh `table (id int PRIMARY KEY, v int NOT NULL)` with rows 1..`rows` (v = 0), `slot` and its publication dropped. */
+export async function freshRowsTable(slot: string, table: string, rows: number): Promise<void> {
+  await ensureDatabase()
+  await dropReplication(slot, slot)
+  await outside(`DROP TABLE IF EXISTS ${table}`)
+  await outside(`CREATE TABLE ${table} (id int PRIMARY KEY, v int NOT NULL)`)
+  await outside(`INSERT INTO ${table} SELECT i, 0 FROM generate_series(1, ${rows}) i`)
+}
