@@ -243,8 +243,8 @@ export async function loadAndFill<T>(
 }
 
 /**
- * This process just stored the entry of `address` under `stored` tags, and invalidated nothing
- * since its miss: the next read is expected to hit, so it may take the plain read instead of the
+ * This process just stored the entry of `address` under `stored` tags: the next read is expected
+ * to hit, so it may take the plain read instead of the
  * lookup script (plain-hit.ts), which a freshly filled key would otherwise pay once more before
  * its first hit set the hint. An after-load entry is read by its own tags, so they are remembered
  * as a lookup that saw its head would. Only a hint: the plain read judges the entry in full, and
