@@ -71,7 +71,7 @@ export async function cacheAside<T>(
   const localEpoch = ctx.localEpoch
   try {
     if (ctx.l1 !== undefined) {
-      const near = await readL1(ctx, budget, address, policy.tags)
+      const near = await readL1(ctx, budget, address, policy.tags, guardsOf(policy))
       // A call that was the half-open probe of a recovering store must not trust what it read.
       if (ctx.recoveringUntil !== recovery) return bypass(ctx, address, load, 'store-recovering')
       if (near !== undefined) return hit(ctx, key, ctx.codec.clone(near.value as T), 'l1')

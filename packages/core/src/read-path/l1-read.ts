@@ -3,25 +3,38 @@ import type { Entry } from '../entry.js'
 import type { EntryAddress } from '../query-key.js'
 import type { Budget } from '../store/budget.js'
 import { isCurrent, sameTags } from '../tags/versions.js'
+import { answers } from './store-lookup.js'
 
 /**
  * An L1 answer for `address` under `tags`, or undefined to go to the store. bounded mode trusts
  * L1 within maxStaleness (the bus evicts invalidated entries); strict mode confirms the entry's
  * versions with one small read (no payload, no parse). Store faults fall through to the caller's
  * own error handling by rejecting.
+ *
+ * An entry stored under other tags than the asked ones (an after-load list keeps the fine tags
+ * it learned in place of its guards) answers on the plain hit's terms (plain-hit.ts, store-lookup.ts
+ * `answers`): only if it depends on every asked tag but the guards, and it is confirmed by its own
+ * tags, the ones every write that changes it bumps (docs/design.md "Dependencies known after the
+ * load"). The bus evicts it by those same tags (tiers/l1.ts indexes `entry.tags`).
  */
 export async function readL1(
   ctx: CacheContext,
   budget: Budget | undefined,
   address: EntryAddress,
   tags: readonly string[],
+  guards: readonly string[],
 ): Promise<Entry | undefined> {
   const l1 = ctx.l1
   if (l1 === undefined || !l1.active) return undefined
   const slot = l1.get(address.storeKey)
   if (slot === undefined) return undefined
   const { entry } = slot
-  if (entry.identity !== address.identity || !sameTags(entry.tags, tags) || Date.now() >= entry.freshUntil) {
+  const own = entry.tags
+  if (
+    entry.identity !== address.identity ||
+    !(sameTags(own, tags) || answers(own, tags, guards)) ||
+    Date.now() >= entry.freshUntil
+  ) {
     l1.delete(address.storeKey)
     return undefined
   }
@@ -30,7 +43,7 @@ export async function readL1(
     l1.delete(address.storeKey)
     return undefined
   }
-  const current = await ctx.tags.current(ctx.store.within(budget), tags)
+  const current = await ctx.tags.current(ctx.store.within(budget), own)
   if (ctx.lineage.trusted(current[0]) && isCurrent(entry, current[0], current.slice(1))) return entry
   l1.delete(address.storeKey)
   return undefined
