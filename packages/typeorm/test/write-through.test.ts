@@ -1,4 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
+import { primaryKeyLookup } from '../src/write-through/lookup.js'
 import { DIALECTS } from './support/databases.js'
 import { countQueries, type Harness, openHarness, param, type Seeded, seed, wipe } from './support/harness.js'
 import { gate, InstrumentedStore } from './support/stores.js'
@@ -100,6 +101,39 @@ describe.each(DIALECTS)('write-through on %s', (dialect) => {
         [],
         1,
       ])
+    }
+  })
+
+  it('builds the lookup once per entity and key type, with the text and parameters TypeORM builds', async () => {
+    const metadata = h.ds.getMetadata(h.e.User)
+    const typeormBuild = (value: unknown) =>
+      h.ds
+        .createQueryBuilder(metadata.target, metadata.name)
+        .setFindOptions({ where: { id: value }, take: 1 })
+    const builds = vi.spyOn(h.ds, 'createQueryBuilder')
+    try {
+      primaryKeyLookup(h.ds, metadata, 1, dialect)
+      primaryKeyLookup(h.ds, metadata, '1', dialect)
+      primaryKeyLookup(h.ds, metadata, 1n, dialect)
+      const before = builds.mock.calls.length
+      let inlined = 0
+      for (const value of [2, 77, '9007199254740993', 12n]) {
+        const lookup = primaryKeyLookup(h.ds, metadata, value, dialect)
+        const [sql, parameters] = typeormBuild(value).getQueryAndParameters()
+        // SQLite's driver inlines the key into the text: no lookup to memoize (nor to fill).
+        if (parameters.length === 1) expect(lookup).toMatchObject({ sql, parameters: [value] })
+        else {
+          expect(lookup).toBeUndefined()
+          inlined += 1
+        }
+      }
+      // Memoized where the key is bound: besides the comparisons, only inlined keys were built.
+      if (fills) expect(inlined).toBe(0)
+      expect(builds.mock.calls.length - before).toBe(4 + inlined)
+      // A value TypeORM does not bind as is (null: IS NULL) is built on its own, never from the memo.
+      expect(primaryKeyLookup(h.ds, metadata, null, dialect)).toBeUndefined()
+    } finally {
+      builds.mockRestore()
     }
   })
 

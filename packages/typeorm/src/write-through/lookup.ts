@@ -40,6 +40,9 @@ export function primaryKeyLookup(
 ): PrimaryKeyLookup | undefined {
   const key = metadata.primaryColumns[0]
   if (metadata.primaryColumns.length !== 1 || key === undefined) return undefined
+  const kind = memoKind(value, key.transformer)
+  const known = kind === undefined ? undefined : builtOf(metadata).get(kind)
+  if (known !== undefined) return { sql: known.sql, parameters: [value], ...known.form }
   let built: [string, unknown[]]
   try {
     built = dataSource
@@ -58,7 +61,36 @@ export function primaryKeyLookup(
       metadata.deleteDateColumn?.databaseName,
     ),
   )
-  return form === undefined ? undefined : { sql, parameters, ...form }
+  if (form === undefined) return undefined
+  if (kind !== undefined && parameters.length === 1 && parameters[0] === value) {
+    builtOf(metadata).set(kind, { sql, form })
+  }
+  return { sql, parameters, ...form }
+}
+
+/**
+ * The built lookup per entity and kind of key value. Building it through TypeORM's query builder
+ * was most of a write-through's CPU (it runs twice per write). The text is the same for every
+ * value of one JS type: TypeORM binds a plain key value as the one parameter and the rest of the
+ * text comes from the metadata. So it is memoized only for a primitive key without a transformer
+ * (which could bind something else, or bind differently per value), and only once a build showed
+ * the value bound as is; any other value is built every time, as before.
+ */
+const built = new WeakMap<EntityMetadata, Map<string, { sql: string; form: LookupForm }>>()
+
+function builtOf(metadata: EntityMetadata): Map<string, { sql: string; form: LookupForm }> {
+  let byKind = built.get(metadata)
+  if (byKind === undefined) {
+    byKind = new Map()
+    built.set(metadata, byKind)
+  }
+  return byKind
+}
+
+function memoKind(value: unknown, transformer: unknown): string | undefined {
+  if (transformer !== undefined) return undefined
+  const kind = typeof value
+  return kind === 'number' || kind === 'string' || kind === 'bigint' ? kind : undefined
 }
 
 function lookupForm(
