@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest'
 import { buildKey } from '../src/exports/adapter.js'
 import { createCache, InvalidKeyError, InvalidOptionError, memoryStore } from '../src/exports/index.js'
 import { KeySpace, Memo } from '../src/query-key.js'
+import { TagVersions } from '../src/tags/versions.js'
 
 /** Shuffles object keys recursively: the canonical key must not notice. */
 function shuffled(value: unknown, random: () => number): unknown {
@@ -209,5 +210,28 @@ describe('Memo (store key memoization)', () => {
     expect(second).toEqual(first)
     expect(new Set(first).size).toBe(tags.length)
     expect(first[42]).toBe('ns:t:row:bench_post:42')
+  })
+})
+
+describe('TagVersions.storeKeys', () => {
+  const versions = () => new TagVersions(new KeySpace('ns'), 60_000)
+
+  it('answers the same tags array with the same keys, built once', () => {
+    const tags = Array.from({ length: 80 }, (_, i) => `row:post:${i}`)
+    const store = versions()
+    const first = store.storeKeys(tags)
+    expect(first[0]).toBe('ns:g')
+    expect(first.slice(1)).toEqual(tags.map((tag) => `ns:t:${tag}`))
+    expect(store.storeKeys(tags)).toBe(first)
+  })
+
+  it('never answers an array changed after the call with its old keys', () => {
+    const tags = ['row:post:1', 'row:post:2']
+    const store = versions()
+    store.storeKeys(tags)
+    tags[1] = 'row:post:3'
+    expect(store.storeKeys(tags)).toEqual(['ns:g', 'ns:t:row:post:1', 'ns:t:row:post:3'])
+    tags.push('row:post:4')
+    expect(store.storeKeys(tags)).toHaveLength(4)
   })
 })

@@ -40,12 +40,27 @@ export class TagVersions {
     private readonly lineageReady: () => Promise<void> | undefined = () => undefined,
   ) {}
 
-  /** Store keys holding the versions of the namespace epoch followed by each tag. */
-  storeKeys(tags: readonly string[]): string[] {
+  /**
+   * Store keys holding the versions of the namespace epoch followed by each tag. Kept per tags
+   * array: the arrays hit reads ask with are long-lived (an L1 entry's tags, the tags an entry was
+   * stored under in `headTags`), and a list's can name ~80 tags, whose one-by-one memo lookups
+   * were the largest item of a list hit's own CPU. The tags the keys were made from are kept and
+   * compared (by identity, one pointer each) so an array changed after the call is never
+   * answered with its old keys.
+   */
+  storeKeys(tags: readonly string[]): readonly string[] {
+    const known = this.keyLists.get(tags)
+    if (known !== undefined && sameTags(known.tags, tags)) return known.keys
     const keys = [this.keys.globalKey]
     for (const tag of tags) keys.push(this.keys.tag(tag))
+    this.keyLists.set(tags, { tags: tags.slice(), keys })
     return keys
   }
+
+  private readonly keyLists = new WeakMap<
+    readonly string[],
+    { tags: readonly string[]; keys: readonly string[] }
+  >()
 
   /**
    * The versions to judge a stored entry by, the namespace epoch first: a plain read, except on
