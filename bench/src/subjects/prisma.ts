@@ -12,7 +12,7 @@ import {
   POOL_SIZE,
   type UserWithPosts,
 } from './orm.js'
-import { ormcacheCache } from './ormcache-caches.js'
+import { ORMCACHE_LABELS, ormcacheCache } from './ormcache-caches.js'
 
 const TEAM_QUERY = (teamId: number) =>
   ({
@@ -112,10 +112,10 @@ export const prismaUncached = factory(
   },
 )
 
-function prismaOrmcache(variant: 'memory' | 'redis'): OrmSubjectFactory {
+function prismaOrmcache(variant: 'memory' | 'redis' | 'l1-strict'): OrmSubjectFactory {
   return factory(
     `prisma-ormcache-${variant}`,
-    `Prisma + ormcache (${variant === 'memory' ? 'memory store' : 'Redis'})`,
+    `Prisma + ${ORMCACHE_LABELS[variant]}`,
     'ormcache',
     variant === 'memory' ? 'ormcache-memory' : 'ormcache-redis',
     async (self, prefix, url) => {
@@ -135,6 +135,7 @@ function prismaOrmcache(variant: 'memory' | 'redis'): OrmSubjectFactory {
 
 export const prismaOrmcacheMemory = prismaOrmcache('memory')
 export const prismaOrmcacheRedis = prismaOrmcache('redis')
+export const prismaOrmcacheL1Strict = prismaOrmcache('l1-strict')
 
 /**
  * prisma-extension-redis 5 configured as its README recommends: auto-caching of every read,
@@ -175,5 +176,6 @@ export const PRISMA_SUBJECTS: readonly OrmSubjectFactory[] = [
   prismaUncached,
   prismaOrmcacheMemory,
   prismaOrmcacheRedis,
+  prismaOrmcacheL1Strict,
   prismaExtensionRedis,
 ]

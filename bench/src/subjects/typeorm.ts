@@ -5,7 +5,7 @@ import { countingClient, QueryCounter } from '../db/query-counter.js'
 import { authorOf, teamOf } from '../db/schema.js'
 import type { OrmKind, OrmSubject, OrmSubjectFactory, UserWithPosts, VersionedRow } from './orm.js'
 import { POOL_SIZE } from './orm.js'
-import { ormcacheCache } from './ormcache-caches.js'
+import { ORMCACHE_LABELS, ormcacheCache } from './ormcache-caches.js'
 import { ENTITIES, Post, User } from './typeorm-entities.js'
 
 /** How a subject asks for caching on a read, and what it must do after a write. */
@@ -112,10 +112,10 @@ export const typeormUncached = factory(
   },
 )
 
-function typeormOrmcache(variant: 'memory' | 'redis'): OrmSubjectFactory {
+function typeormOrmcache(variant: 'memory' | 'redis' | 'l1-strict'): OrmSubjectFactory {
   return factory(
     `typeorm-ormcache-${variant}`,
-    `TypeORM + ormcache (${variant === 'memory' ? 'memory store' : 'Redis'})`,
+    `TypeORM + ${ORMCACHE_LABELS[variant]}`,
     'ormcache',
     variant === 'memory' ? 'ormcache-memory' : 'ormcache-redis',
     async (self, prefix, url) => {
@@ -138,6 +138,7 @@ function typeormOrmcache(variant: 'memory' | 'redis'): OrmSubjectFactory {
 
 export const typeormOrmcacheMemory = typeormOrmcache('memory')
 export const typeormOrmcacheRedis = typeormOrmcache('redis')
+export const typeormOrmcacheL1Strict = typeormOrmcache('l1-strict')
 
 /**
  * TypeORM's built-in query result cache on Redis (`cache: { type: 'ioredis' }`), used the way its
@@ -186,5 +187,6 @@ export const TYPEORM_SUBJECTS: readonly OrmSubjectFactory[] = [
   typeormUncached,
   typeormOrmcacheMemory,
   typeormOrmcacheRedis,
+  typeormOrmcacheL1Strict,
   typeormBuiltin,
 ]

@@ -4,7 +4,7 @@
  * Redis and Postgres servers per op, for the hit of the by-id read, the hit of the team list, and
  * the mixed sequences. Throughput on a shared box is bound by the sum of all three.
  *
- *   node --import tsx src/tools/orm-zipf-profile.ts [subject-id ...] [--ops N] [--profile phase]
+ *   node --import tsx src/tools/orm-zipf-profile.ts [subject-id ...] [--ops N] [--profile phase] [--scripts]
  *
  * --profile writes a CPU profile of that phase alone (e.g. `mix-95/5`) per subject to /tmp.
  *
@@ -15,6 +15,8 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { Session } from 'node:inspector/promises'
 import { setImmediate } from 'node:timers/promises'
 import { Redis } from 'ioredis'
+// Internal, read only to name the scripts in --scripts counts.
+import * as scripts from '../../../packages/core/src/redis/redis-scripts.js'
 import { redisUrl } from '../config.js'
 import { postsOf, prepareDatabase, teamOf, USERS } from '../db/schema.js'
 import { seededRandom, zipf } from '../runner/random.js'
@@ -39,9 +41,19 @@ type Op = () => Promise<unknown>
  * MONITOR would see the other processes sharing the server too.
  */
 const counts = new Map<string, number>()
+/** With --scripts, EVALSHA is counted per script and key count (e.g. `evalsha:LOOKUP/11`). */
+const SCRIPTS = args.includes('--scripts')
+const scriptNames = new Map(
+  Object.entries(scripts).flatMap(([name, value]) =>
+    typeof value === 'object' && value !== null && 'sha' in value ? [[value.sha as string, name]] : [],
+  ),
+)
 const send = Redis.prototype.sendCommand
 Redis.prototype.sendCommand = function (this: Redis, command, stream) {
-  const name = (command as { name: string }).name.toLowerCase()
+  const { name: lower, args: commandArgs } = command as { name: string; args: unknown[] }
+  let name = lower.toLowerCase()
+  if (SCRIPTS && name === 'evalsha')
+    name += `:${scriptNames.get(String(commandArgs[0])) ?? '?'}/${commandArgs[1]}`
   counts.set(name, (counts.get(name) ?? 0) + 1)
   return send.call(this, command, stream)
 } as typeof send
