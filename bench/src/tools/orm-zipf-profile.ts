@@ -15,8 +15,6 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { Session } from 'node:inspector/promises'
 import { setImmediate } from 'node:timers/promises'
 import { Redis } from 'ioredis'
-// Internal, read only to name the scripts in --scripts counts.
-import * as scripts from '../../../packages/core/src/redis/redis-scripts.js'
 import { redisUrl } from '../config.js'
 import { postsOf, prepareDatabase, teamOf, USERS } from '../db/schema.js'
 import { seededRandom, zipf } from '../runner/random.js'
@@ -43,11 +41,18 @@ type Op = () => Promise<unknown>
 const counts = new Map<string, number>()
 /** With --scripts, EVALSHA is counted per script and key count (e.g. `evalsha:LOOKUP/11`). */
 const SCRIPTS = args.includes('--scripts')
-const scriptNames = new Map(
-  Object.entries(scripts).flatMap(([name, value]) =>
-    typeof value === 'object' && value !== null && 'sha' in value ? [[value.sha as string, name]] : [],
-  ),
-)
+/** The store's scripts by SHA, read from core's build (internal modules, only to name them). */
+const scriptNames = new Map<string, string>()
+if (SCRIPTS) {
+  for (const file of ['redis-scripts.js', 'redis-write-log.js']) {
+    const url = new URL(`../../../packages/core/dist/redis/${file}`, import.meta.url).href
+    const module = (await import(url)) as Record<string, unknown>
+    for (const [name, value] of Object.entries(module)) {
+      if (typeof value === 'object' && value !== null && 'sha' in value)
+        scriptNames.set(String(value.sha), name)
+    }
+  }
+}
 const send = Redis.prototype.sendCommand
 Redis.prototype.sendCommand = function (this: Redis, command, stream) {
   const { name: lower, args: commandArgs } = command as { name: string; args: unknown[] }

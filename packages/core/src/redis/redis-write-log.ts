@@ -25,7 +25,7 @@ end`
  * applied, in that order, atomically; the entry only if every guard held before them (as
  * BUMP_GUARDED). Replies 1 when the entry was stored.
  */
-const LOG_BUMP = script(`${PUT}
+export const LOG_BUMP = script(`${PUT}
 local g, c, l, f, e, n = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
 local ok = 1
 for i = 1, g do
@@ -106,7 +106,7 @@ end`
  * the watched keys.
  * Replies { clean, filled, versions... }.
  */
-const SETTLE = script(`${PUT}${CLEAN}${READ_VERSIONS}
+export const SETTLE = script(`${PUT}${CLEAN}${READ_VERSIONS}
 local k, t = tonumber(ARGV[1]), tonumber(ARGV[2])
 local versions = versionsOf(3, k, ARGV[3], ARGV[4])
 local fine = {}
@@ -134,7 +134,7 @@ for i = 1, k do reply[#reply + 1] = versions[i] end
 return reply`)
 
 /** One table's log check on a Cluster: KEYS tag key, log key (one slot); ARGV since, fine keys. */
-const CHECK = script(`${CLEAN}
+export const CHECK = script(`${CLEAN}
 local fine = {}
 for i = 2, #ARGV do fine[ARGV[i]] = true end
 if clean(KEYS[1], KEYS[2], ARGV[1], fine) then return 1 end
