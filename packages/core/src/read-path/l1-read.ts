@@ -43,8 +43,31 @@ export async function readL1(
     l1.delete(address.storeKey)
     return undefined
   }
-  const current = await ctx.tags.current(ctx.store.within(budget), own)
+  const current = await confirmingVersions(ctx, budget, own)
   if (ctx.lineage.trusted(current[0]) && isCurrent(entry, current[0], current.slice(1))) return entry
   l1.delete(address.storeKey)
   return undefined
+}
+
+/**
+ * The epoch and the versions of `tags`, read the way the plain hit reads them where the store has
+ * that read: on one Redis node a GETEX leads it (here of the epoch key), so under CLIENT PAUSE
+ * WRITE Redis holds it like the writes whose invalidations the pause holds, and an entry one of
+ * them was meant to kill is not confirmed meanwhile (docs/design.md "The hit read"; a plain MGET
+ * is answered during the pause and confirmed it: test/client-pause.test.ts). Elsewhere, the
+ * store's plain version read, as before.
+ */
+async function confirmingVersions(
+  ctx: CacheContext,
+  budget: Budget | undefined,
+  tags: readonly string[],
+): Promise<(string | undefined)[]> {
+  const store = ctx.store
+  if (store.readHit !== undefined && store.capabilities.readVersionsOnly !== true) {
+    const keys = ctx.tags.storeKeys(tags)
+    const values = await store.readHit(keys[0]!, keys.slice(1), budget)
+    // Empty: a server without GETEX; its plain read is all there is.
+    if (values.length > 0) return values
+  }
+  return ctx.tags.current(store.within(budget), tags)
 }
