@@ -6,6 +6,7 @@ import type { Budget } from '../store/budget.js'
 import { fillEntry } from '../store/store-ops.js'
 import type { LeaseRef } from '../store/types.js'
 import { isCurrent, type Snapshot, sameTags } from '../tags/versions.js'
+import { expectStoredHit } from './hit-hints.js'
 import { LeaseWait, leaseOf, releaseLease, takeLease } from './lease.js'
 import {
   type AfterLoad,
@@ -242,14 +243,7 @@ export async function loadAndFill<T>(
   return { value, raw }
 }
 
-/**
- * This process just stored the entry of `address` under `stored` tags: the next read is expected
- * to hit, so it may take the plain read instead of the
- * lookup script (plain-hit.ts), which a freshly filled key would otherwise pay once more before
- * its first hit set the hint. An after-load entry is read by its own tags, so they are remembered
- * as a lookup that saw its head would. Only a hint: the plain read judges the entry in full, and
- * a write of its tags this process made since the load began (`since`) voids it.
- */
+/** Sets the hit hint for an entry just stored under `stored` (hit-hints.ts `expectStoredHit`). */
 function expectHitAfterFill(
   ctx: CacheContext,
   address: EntryAddress,
@@ -257,9 +251,7 @@ function expectHitAfterFill(
   stored: readonly string[],
   since: number,
 ): void {
-  if (sameTags(stored, policy.tags)) ctx.headTags.delete(address.storeKey)
-  else ctx.headTags.set(address.storeKey, stored)
-  ctx.hitHints.hit(address.storeKey, since)
+  expectStoredHit(ctx, address.storeKey, sameTags(stored, policy.tags) ? undefined : stored, since)
 }
 
 export async function timedLoad<T>(

@@ -1,3 +1,5 @@
+import type { CacheContext } from '../cache-context.js'
+
 /** Keys remembered at most; past it the oldest hint is dropped (a dropped hint costs nothing wrong). */
 const MAX_KEYS = 10_000
 /** Tags whose local bumps are remembered; past it every older hint is dropped at once. */
@@ -28,12 +30,7 @@ export class HitHints {
 
   expects(storeKey: string, tags: readonly string[]): boolean {
     const at = this.keys.get(storeKey)
-    if (at === undefined || at < this.floor) return false
-    for (let i = 0; i < tags.length; i++) {
-      const bump = this.bumped.get(tags[i]!)
-      if (bump !== undefined && bump > at) return false
-    }
-    return true
+    return at !== undefined && at >= this.floor && !this.bumpedAfter(at, tags)
   }
 
   /**
@@ -43,7 +40,11 @@ export class HitHints {
    */
   voided(storeKey: string, tags: readonly string[]): boolean {
     const at = this.keys.get(storeKey)
-    if (at === undefined || at < this.floor) return false
+    return at !== undefined && at >= this.floor && this.bumpedAfter(at, tags)
+  }
+
+  /** Whether this process invalidated one of `tags` after `at`. */
+  private bumpedAfter(at: number, tags: readonly string[]): boolean {
     for (let i = 0; i < tags.length; i++) {
       const bump = this.bumped.get(tags[i]!)
       if (bump !== undefined && bump > at) return true
@@ -73,4 +74,24 @@ export class HitHints {
     }
     for (const tag of tags) this.bumped.set(tag, seq)
   }
+}
+
+/**
+ * This process just stored the entry at `storeKey` (a miss's fill, write-through's guarded fill):
+ * its next read is expected to hit, so it may take the plain read instead of the lookup script,
+ * which a freshly stored key would otherwise pay once more before its first hit set the hint.
+ * `own`: the tags the entry was stored under when they are not the ones reads ask with (an
+ * after-load list), remembered as a lookup that saw its head would; undefined otherwise. Only a
+ * hint: the plain read judges the entry in full, and a write of its tags this process made since
+ * `since` (when the load or the write began) voids it.
+ */
+export function expectStoredHit(
+  ctx: CacheContext,
+  storeKey: string,
+  own: readonly string[] | undefined,
+  since: number,
+): void {
+  if (own === undefined) ctx.headTags.delete(storeKey)
+  else ctx.headTags.set(storeKey, own)
+  ctx.hitHints.hit(storeKey, since)
 }

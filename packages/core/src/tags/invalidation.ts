@@ -1,5 +1,6 @@
 import type { CacheContext } from '../cache-context.js'
 import { StoreTimeoutError } from '../errors.js'
+import { expectStoredHit } from '../read-path/hit-hints.js'
 import { type Budget, outOfBudget, waitWithinBudget } from '../store/budget.js'
 import { bumpGuarded } from '../store/store-ops.js'
 import { withTimeout } from '../store/timeout.js'
@@ -211,13 +212,8 @@ export class Invalidator {
         filled = await bumpGuarded(store, plan.fine, guarded.guards, guarded.entry)
       } else filled = await bumpGuarded(store, plan.writes, guarded.guards, guarded.entry)
       applied = { tokens: fresh, filled }
-      // The row is stored under the new tokens: its next read is expected to hit, and may take
-      // the plain read (plain-hit.ts) instead of the lookup script. Only a hint (the plain read
-      // judges the entry in full); a later write of these tags in this process voids it.
-      if (filled && guarded !== undefined) {
-        this.ctx.headTags.delete(guarded.entry.key)
-        this.ctx.hitHints.hit(guarded.entry.key, since)
-      }
+      // Stored under the asked tags with the new tokens: its next read may take the plain read.
+      if (filled && guarded !== undefined) expectStoredHit(this.ctx, guarded.entry.key, undefined, since)
     } catch (error) {
       this.ctx.reportError(error, 'write-through')
       this.record(tags, undefined, false)
