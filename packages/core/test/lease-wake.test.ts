@@ -1,6 +1,7 @@
 import crypto from 'node:crypto'
 import type { Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { columnTag, rowTag } from '../src/exports/adapter.js'
 import { type Cache, createCache } from '../src/exports/index.js'
 import { redisStore } from '../src/exports/redis.js'
 import { WAKE_INLINE_BYTES } from '../src/redis/redis-scripts.js'
@@ -111,6 +112,50 @@ describe('lease waiters woken with the entry (Redis)', () => {
     const wake = await announcementFor(namespace)
     expect(wake.entry).toBeDefined()
     expect(wake.entry).toBe(await reader.get(wake.key))
+  })
+
+  it('an after-load list’s fill (the SETTLE script) announces exactly the entry it stored', async () => {
+    const { a, b, reader, namespace } = await twoProcesses()
+    const release = gate()
+    const loading = gate()
+    let loadsB = 0
+    const rows = [{ id: 1 }, { id: 2 }]
+    const policy = {
+      tags: [columnTag('users', 'team_id', 1)],
+      afterLoad: {
+        tables: ['users'],
+        tags: (value: { id: number }[]) => value.map((r) => rowTag('users', r)),
+      },
+    }
+    const first = a.wrap(
+      'team:1',
+      async () => {
+        loading.open()
+        await release.promise
+        return rows
+      },
+      policy,
+    )
+    await loading.promise
+    const before = await subscribers(reader)
+    const second = b.wrap(
+      'team:1',
+      async () => {
+        loadsB++
+        return [{ id: 99 }]
+      },
+      policy,
+    )
+    await waiterMarked(reader, namespace)
+    await waiterListening(reader, before)
+    release.open()
+    expect(await first).toEqual(rows)
+    expect(await second).toEqual(rows)
+    expect(loadsB).toBe(0)
+    const wake = await announcementFor(namespace)
+    expect(wake.entry).toBeDefined()
+    expect(wake.entry).toBe(await reader.get(wake.key))
+    expect(wake.entry!.split('\n')[2]).toBe(JSON.stringify(rows))
   })
 
   it('a waiter whose snapshot is newer than the holder’s load does not take the announced entry', async () => {

@@ -124,6 +124,34 @@ describe('Redis lookup judges an entry by its own tags', () => {
     expect(seen).toEqual([])
   })
 
+  it.each([
+    ['fits', 50],
+    // 1,000 row tags: the head alone is ~25 KB, past the start the script reads first.
+    ['does not fit', 1_000],
+  ])(
+    'the presumed-dead lookup returns exactly the head when it %s in the first read (%i rows)',
+    async (_, count) => {
+      const ns = namespace()
+      const rows: Row[] = Array.from({ length: count }, (_, i) => ({ id: i + 1, v: 0 }))
+      const seen: Seen[] = []
+      const cache = open(ns, seen)
+      const load = async () => rows.map((r) => ({ ...r }))
+      await cache.wrap('team:7', load, { tags: PIN, afterLoad })
+      const stored = (await client.get(new KeySpace(ns).entry('team:7').storeKey))!
+      const head = stored.split('\n').slice(0, 2).join('\n')
+      expect(head.length > 8192).toBe(count === 1_000)
+      rows[9] = { id: 10, v: 1 }
+      await cache.invalidateTags([rowTag('users', { id: 10 })])
+      seen.length = 0
+      expect(await cache.wrapWithInfo('team:7', load, { tags: PIN, afterLoad })).toMatchObject({
+        value: rows,
+        info: { source: 'miss', reason: 'invalidated' },
+      })
+      expect(seen[0]!.keys).toBe(3)
+      expect(seen[0]!.reply.entry).toBe(head)
+    },
+  )
+
   it("a list another process refilled after this process's write is reloaded once, fresh, then hits", async () => {
     const ns = namespace()
     const rows: Row[] = [

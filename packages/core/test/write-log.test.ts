@@ -168,6 +168,32 @@ describe.each(backends)('write log (%s)', (_name, makeStore) => {
     expect(reader.stats().fillsSkipped).toBe(1)
   })
 
+  // The Redis check reads the newest records first and older ones only when it needs them.
+  it('40 writes to other rows during the load (past the newest records): stored and served', async () => {
+    const { reader, writer } = await pair()
+    const rows: Row[] = [{ id: 1, team: 2, v: 0 }]
+    await pausedRead(reader, rows, async () => {
+      for (let i = 0; i < 40; i++) await writer.invalidateTags(rowWrite(2000 + i))
+    })
+    expect(reader.stats().fillsSkipped).toBe(0)
+    expect((await read(reader, rows)).info.source).toBe('hit')
+  })
+
+  it('a listed row written first, then 39 other rows during the load: skipped, never stale', async () => {
+    const { reader, writer } = await pair()
+    const rows: Row[] = [{ id: 1, team: 2, v: 0 }]
+    const slow = await pausedRead(reader, rows, async () => {
+      rows[0]!.v = 1
+      await writer.invalidateTags(rowWrite(1)) // the oldest record since the snapshot
+      for (let i = 0; i < 39; i++) await writer.invalidateTags(rowWrite(3000 + i))
+    })
+    expect(slow[0]!.v).toBe(0)
+    expect(reader.stats().fillsSkipped).toBe(1)
+    const next = await read(reader, rows)
+    expect(next.info.source).toBe('miss')
+    expect(next.value[0]!.v).toBe(1)
+  })
+
   it('clear() during the load: skipped', async () => {
     const { reader, writer } = await pair()
     const rows: Row[] = [{ id: 1, team: 2, v: 0 }]
