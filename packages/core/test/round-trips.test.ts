@@ -1,13 +1,19 @@
 import crypto from 'node:crypto'
 import type { Cluster, Redis } from 'ioredis'
 import type memjs from 'memjs'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { columnTag, rowTag } from '../src/exports/adapter.js'
 import { type Cache, type CacheStore, createCache } from '../src/exports/index.js'
 import { memcachedStore } from '../src/exports/memcached.js'
 import { redisStore } from '../src/exports/redis.js'
 import { countMemjs, countRedis, RoundTrips } from './support/round-trips.js'
-import { connectCluster, connectRedis, memcachedServers, requireMemcached } from './support/services.js'
+import {
+  connectCluster,
+  connectRedis,
+  memcachedServers,
+  redisUrl,
+  requireMemcached,
+} from './support/services.js'
 
 /**
  * Store round trips per operation, counted at the client (never timed): the costs issue 12 set.
@@ -182,6 +188,40 @@ describe('the invalidation bus costs no round trip while nobody listens', () => 
       expect(commands).not.toContain('publish')
       expect(trips).toBe(1)
     } finally {
+      await cache.close()
+      client.disconnect()
+    }
+  })
+
+  it('a process whose own L1 is the only listener skips PUBLISH too; a second listener gets them again', async () => {
+    const counter = new RoundTrips()
+    const client = await connectRedis()
+    countRedis(client, counter)
+    const namespace = unique()
+    const l1 = { l1: {}, consistency: 'strict' as const }
+    const cache = createCache({ store: redisStore({ client }), namespace, ...l1 })
+    let other: Cache | undefined
+    try {
+      const channel = `${namespace}:bus`
+      await vi.waitFor(async () => expect(await client.pubsub('NUMSUB', channel)).toEqual([channel, 1]))
+      // Once its own subscriber is live, a publish reaches only itself and the next ones are skipped.
+      await vi.waitFor(async () => {
+        await cache.invalidateTags(['probe'])
+        const alone = await counter.during(() => cache.invalidateTags(['t']))
+        expect(alone.commands).not.toContain('publish')
+      })
+
+      // Another process with an L1 listens: once the writer probes again, every write reaches it.
+      other = createCache({ store: redisStore({ url: redisUrl }), namespace, ...l1 })
+      await vi.waitFor(async () => expect(await client.pubsub('NUMSUB', channel)).toEqual([channel, 2]))
+      await vi.waitFor(
+        async () =>
+          expect((await counter.during(() => cache.invalidateTags(['k']))).commands).toContain('publish'),
+        { timeout: 3_000, interval: 200 },
+      )
+      expect((await counter.during(() => cache.invalidateTags(['k']))).commands).toContain('publish')
+    } finally {
+      await other?.close()
       await cache.close()
       client.disconnect()
     }

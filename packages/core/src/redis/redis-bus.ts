@@ -21,18 +21,26 @@ export class RedisBus implements InvalidationBus {
   ) {}
 
   /**
-   * No PUBLISH (a round trip on every invalidation) while nobody listens: when the last one
-   * reached no subscriber, publishes are skipped for QUIET_MS, then one probes again. Sound
-   * because the bus only shortens L1 lag: strict mode confirms every L1 hit with the store, and a
-   * bounded-mode L1 entry is never served past maxStaleness, bus or not — a process that starts
-   * listening during a quiet window lags by at most that bound, as on a lost message. On a Cluster
-   * PUBLISH counts only the receiving node's subscribers, so there it always publishes.
+   * No PUBLISH (a round trip on every invalidation) while nobody else listens: when the last one
+   * reached no subscriber but this bus's own (receivers skip their own messages), publishes are
+   * skipped for QUIET_MS, then one probes again. A single process with an L1 published every
+   * write to itself alone. Sound because the bus only shortens L1 lag: strict mode confirms every
+   * L1 hit with the store, and a bounded-mode L1 entry is never served past maxStaleness, bus or
+   * not — a process that starts listening during a quiet window lags by at most that bound, as
+   * on a lost message. On a Cluster PUBLISH counts only the receiving node's subscribers, so there
+   * it always publishes.
    */
   async publish(message: BusMessage): Promise<void> {
-    const alone = this.subscriptions.size === 0 && this.client.isCluster !== true
-    if (alone && performance.now() < this.quietUntil) return
+    if (this.client.isCluster === true) {
+      await this.client.publish(this.channel, JSON.stringify(message))
+      return
+    }
+    if (performance.now() < this.quietUntil) return
+    // Our own subscriber counts as a receiver once it is live; while it is not, it may still be
+    // counted (subscribed before we heard), so only an answer at or below this is "nobody else".
+    const own = this.connected ? 1 : 0
     const receivers = await this.client.publish(this.channel, JSON.stringify(message))
-    this.quietUntil = alone && receivers === 0 ? performance.now() + QUIET_MS : 0
+    this.quietUntil = receivers <= own ? performance.now() + QUIET_MS : 0
   }
 
   private quietUntil = 0
