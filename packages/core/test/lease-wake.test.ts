@@ -2,7 +2,7 @@ import crypto from 'node:crypto'
 import type { Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { columnTag, rowTag } from '../src/exports/adapter.js'
-import { type Cache, createCache } from '../src/exports/index.js'
+import { type Cache, createCache, type WrapOptions } from '../src/exports/index.js'
 import { redisStore } from '../src/exports/redis.js'
 import { WAKE_INLINE_BYTES } from '../src/redis/redis-scripts.js'
 import { parseWake, WAKE_CHANNEL } from '../src/redis/redis-wake.js'
@@ -79,83 +79,62 @@ describe('lease waiters woken with the entry (Redis)', () => {
     throw new Error('no wake was announced')
   }
 
-  it('announces the stored entry, and the waiter gets the holder’s value without loading', async () => {
+  /**
+   * Process A loads `key` and holds the load until process B waits on A's lease and listens for
+   * wakes; then A fills and announces. B's own loader (never expected to run) returns `other`.
+   */
+  async function heldThenWoken<T>(key: string, value: T, other: T, options?: WrapOptions<T>) {
     const { a, b, reader, namespace } = await twoProcesses()
     const release = gate()
     const loading = gate()
-    let loadsB = 0
+    let waiterLoads = 0
     const first = a.wrap(
-      'team:1',
+      key,
       async () => {
         loading.open()
         await release.promise
-        return { members: [1, 2, 3] }
+        return value
       },
-      { tags: ['users'] },
+      options,
     )
     await loading.promise
     const before = await subscribers(reader)
     const second = b.wrap(
-      'team:1',
+      key,
       async () => {
-        loadsB++
-        return { members: ['b loaded'] }
+        waiterLoads++
+        return other
       },
-      { tags: ['users'] },
+      options,
     )
     await waiterMarked(reader, namespace)
     await waiterListening(reader, before)
     release.open()
-    expect(await first).toEqual({ members: [1, 2, 3] })
-    expect(await second).toEqual({ members: [1, 2, 3] })
-    expect(loadsB).toBe(0)
-    const wake = await announcementFor(namespace)
-    expect(wake.entry).toBeDefined()
-    expect(wake.entry).toBe(await reader.get(wake.key))
+    const holder = await first
+    const waiter = await second
+    return { holder, waiter, waiterLoads, wake: await announcementFor(namespace), reader }
+  }
+
+  it('announces the stored entry, and the waiter gets the holder’s value without loading', async () => {
+    const run = await heldThenWoken('team:1', { members: [1, 2, 3] }, { members: [0] }, { tags: ['users'] })
+    expect(run.holder).toEqual({ members: [1, 2, 3] })
+    expect(run.waiter).toEqual({ members: [1, 2, 3] })
+    expect(run.waiterLoads).toBe(0)
+    expect(run.wake.entry).toBeDefined()
+    expect(run.wake.entry).toBe(await run.reader.get(run.wake.key))
   })
 
   it('an after-load list’s fill (the SETTLE script) announces exactly the entry it stored', async () => {
-    const { a, b, reader, namespace } = await twoProcesses()
-    const release = gate()
-    const loading = gate()
-    let loadsB = 0
     const rows = [{ id: 1 }, { id: 2 }]
-    const policy = {
+    const run = await heldThenWoken('team:1', rows, [{ id: 99 }], {
       tags: [columnTag('users', 'team_id', 1)],
-      afterLoad: {
-        tables: ['users'],
-        tags: (value: { id: number }[]) => value.map((r) => rowTag('users', r)),
-      },
-    }
-    const first = a.wrap(
-      'team:1',
-      async () => {
-        loading.open()
-        await release.promise
-        return rows
-      },
-      policy,
-    )
-    await loading.promise
-    const before = await subscribers(reader)
-    const second = b.wrap(
-      'team:1',
-      async () => {
-        loadsB++
-        return [{ id: 99 }]
-      },
-      policy,
-    )
-    await waiterMarked(reader, namespace)
-    await waiterListening(reader, before)
-    release.open()
-    expect(await first).toEqual(rows)
-    expect(await second).toEqual(rows)
-    expect(loadsB).toBe(0)
-    const wake = await announcementFor(namespace)
-    expect(wake.entry).toBeDefined()
-    expect(wake.entry).toBe(await reader.get(wake.key))
-    expect(wake.entry!.split('\n')[2]).toBe(JSON.stringify(rows))
+      afterLoad: { tables: ['users'], tags: (value) => value.map((r) => rowTag('users', r)) },
+    })
+    expect(run.holder).toEqual(rows)
+    expect(run.waiter).toEqual(rows)
+    expect(run.waiterLoads).toBe(0)
+    expect(run.wake.entry).toBe(await run.reader.get(run.wake.key))
+    expect(run.wake.entry!.split('\n')[2]).toBe(JSON.stringify(rows))
   })
 
   it('a waiter whose snapshot is newer than the holder’s load does not take the announced entry', async () => {
@@ -186,30 +165,12 @@ describe('lease waiters woken with the entry (Redis)', () => {
   })
 
   it('an entry over the inline limit is announced by key only, and the waiter still gets it', async () => {
-    const { a, b, reader, namespace } = await twoProcesses()
-    const release = gate()
-    const loading = gate()
     const big = 'x'.repeat(WAKE_INLINE_BYTES + 1)
-    let loadsB = 0
-    const first = a.wrap('big', async () => {
-      loading.open()
-      await release.promise
-      return big
-    })
-    await loading.promise
-    const before = await subscribers(reader)
-    const second = b.wrap('big', async () => {
-      loadsB++
-      return 'b loaded'
-    })
-    await waiterMarked(reader, namespace)
-    await waiterListening(reader, before)
-    release.open()
-    expect(await first).toBe(big)
-    expect(await second).toBe(big)
-    expect(loadsB).toBe(0)
-    const wake = await announcementFor(namespace)
-    expect(wake.entry).toBeUndefined()
+    const run = await heldThenWoken('big', big, 'b loaded')
+    expect(run.holder).toBe(big)
+    expect(run.waiter).toBe(big)
+    expect(run.waiterLoads).toBe(0)
+    expect(run.wake.entry).toBeUndefined()
   })
 })
 
