@@ -26,6 +26,9 @@ export const prismaScenario: Scenario = {
           'ormcache: `cacheExtension({ cache })` with default options (caches every read, write-through on). ' +
             'prisma-extension-redis: `auto: { invalidateOnWrite: true }`, `type: "STRING"` (Redis 7 without ' +
             'RedisJSON), `stale: 0`, ioredis client with auto-pipelining. Same TTL (10 min) everywhere.',
+          'ormcache (L1 strict + Redis): the same cache with `l1: { maxEntries: 10000 }` and the default ' +
+            "`consistency: 'strict'`: a hit of a value the process holds reads only the epoch and tag versions " +
+            '(GETEX + MGET) and copies the decoded value.',
           'ormcache keys are a hash of a canonical encoding of (model, operation, args) and values keep Prisma ' +
             'types (Date, Decimal, BigInt) exactly; prisma-extension-redis builds keys from the args and stores ' +
             'JSON (its deserializer restores Dates by pattern).',

@@ -26,6 +26,9 @@ export const typeormScenario: Scenario = {
             'its subscriber. TypeORM built-in: `cache: { type: "ioredis", duration: 600000 }` with an explicit ' +
             'cache id per read (`cache: { id, milliseconds }`), because only named entries can be removed after ' +
             'a write (`queryResultCache.remove(ids)`, which the bench calls with the ids it knows are affected).',
+          'ormcache (L1 strict + Redis): the same cache with `l1: { maxEntries: 10000 }` and the default ' +
+            "`consistency: 'strict'`: a hit of a value the process holds reads only the epoch and tag versions " +
+            '(GETEX + MGET) and copies the decoded value.',
           "TypeORM's built-in cache stores the raw driver rows as JSON and re-hydrates entities on every hit; " +
             'ormcache caches the raw rows with its codec (Date, Buffer, bigint strings exact).',
           'Both run the same find calls; TypeORM loads the relation with one LEFT JOIN query.',
