@@ -183,14 +183,22 @@ local function ownTags(raw, nl, count, prefix)
   end
   return 1
 end
+-- The first two lines of an entry (its head), or nil when it has fewer.
+local function headOf(raw)
+  local nl = string.find(raw, '\\n', 1, true)
+  local second = nl and string.find(raw, '\\n', nl + 1, true)
+  return second and string.sub(raw, 1, second - 1)
+end
 local own = -1
 local raw
 if ARGV[6] == '1' then
   -- Presumed dead (below): only its head is used, so read the start of it. A list's payload
   -- read into Lua cost ~45 µs for 36 KB; a head that does not fit is read whole, as before.
-  raw = redis.call('GETRANGE', KEYS[1], 0, ${HEAD_BYTES - 1})
-  local nl = string.find(raw, '\\n', 1, true)
-  if not (nl and string.find(raw, '\\n', nl + 1, true)) then raw = redis.call('GET', KEYS[1]) end
+  raw = headOf(redis.call('GETRANGE', KEYS[1], 0, ${HEAD_BYTES - 1}))
+  if not raw then
+    raw = redis.call('GET', KEYS[1])
+    if raw then raw = headOf(raw) or raw end
+  end
 else
   raw = redis.call('GET', KEYS[1])
 end
@@ -204,12 +212,7 @@ local dead = not raw
 -- The caller presumes a present entry dead (ARGV[6] = '1': it moved one of the entry's own tags
 -- since it saw it current, and sent only the asked tags): its head is all that travels.
 local presumed = raw and ARGV[6] == '1'
-if presumed then
-  dead = true
-  local nl = string.find(raw, '\\n', 1, true)
-  local second = nl and string.find(raw, '\\n', nl + 1, true)
-  if second then raw = string.sub(raw, 1, second - 1) end
-end
+if presumed then dead = true end
 -- The common case first: a current entry's head is exactly 'ormcache/2 <freshUntil> ' followed
 -- by the current versions and a newline; one comparison, no parsing.
 local current = false
@@ -241,10 +244,7 @@ if raw and not current and not presumed then
     if ARGV[5] ~= '' and n - 3 <= ${MAX_OWN_TAGS} then own = ownTags(raw, nl, n - 3, ARGV[5]) end
     if own == -1 then dead = differs and n - 2 == #versions else dead = own == 0 end
   end
-  if dead and magic then
-    local second = string.find(raw, '\\n', nl + 1, true)
-    if second then raw = string.sub(raw, 1, second - 1) end
-  end
+  if dead and magic then raw = headOf(raw) or raw end
 end
 local leased = -1
 if dead and ARGV[3] ~= '' then${TAKE_LEASE('ARGV[3]', 'ARGV[4]')}
