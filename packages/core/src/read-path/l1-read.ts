@@ -3,6 +3,7 @@ import type { Entry } from '../entry.js'
 import type { EntryAddress } from '../query-key.js'
 import type { Budget } from '../store/budget.js'
 import { isCurrent, sameTags } from '../tags/versions.js'
+import { offersPlainRead } from './plain-hit.js'
 import { answers } from './store-lookup.js'
 
 /**
@@ -63,7 +64,7 @@ async function confirmingVersions(
   tags: readonly string[],
 ): Promise<(string | undefined)[]> {
   const store = ctx.store
-  if (store.readHit !== undefined && store.capabilities.readVersionsOnly !== true) {
+  if (offersPlainRead(store)) {
     const keys = ctx.tags.storeKeys(tags)
     const values = await store.readHit(keys[0]!, keys.slice(1), budget)
     // Empty: a server without GETEX; its plain read is all there is.

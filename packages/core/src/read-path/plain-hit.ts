@@ -3,6 +3,7 @@ import { type Entry, readValue } from '../entry.js'
 import { matchHead } from '../entry-match.js'
 import type { EntryAddress } from '../query-key.js'
 import type { Budget } from '../store/budget.js'
+import type { GuardedStore } from '../store/guarded-store.js'
 import { answers, type Lookup } from './store-lookup.js'
 
 /**
@@ -22,12 +23,17 @@ import { answers, type Lookup } from './store-lookup.js'
  * is that same read, composed (store-ops.ts), but a hit then also skips the lookup batch's tick.
  */
 export function expectsHit(ctx: CacheContext, address: EntryAddress, tags: readonly string[]): boolean {
-  const store = ctx.store
   return (
-    store.readHit !== undefined &&
-    store.capabilities.readVersionsOnly !== true &&
+    offersPlainRead(ctx.store) &&
     ctx.hitHints.expects(address.storeKey, ctx.headTags.get(address.storeKey) ?? tags)
   )
+}
+
+/** Whether `store` has the plain hit read and its plain version reads can be trusted (above). */
+export function offersPlainRead(
+  store: GuardedStore,
+): store is GuardedStore & Required<Pick<GuardedStore, 'readHit'>> {
+  return store.readHit !== undefined && store.capabilities.readVersionsOnly !== true
 }
 
 /** The plain hit read of a key `expectsHit` accepted; undefined when it is not a fresh hit. */
