@@ -1,6 +1,13 @@
 export { type Cache, createCache, type SetOptions, type WrapOptions } from '../cache.js'
 export type { CacheOptions, LeaseOptions } from '../cache-options.js'
-export { Codec, type DecimalConstructor, type Encoded, type Meta, type MetaTree } from '../codec.js'
+export {
+  Codec,
+  type DecimalConstructor,
+  type Encoded,
+  type EncodeOptions,
+  type Meta,
+  type MetaTree,
+} from '../codec.js'
 export {
   AdapterError,
   CacheClosedError,

@@ -9,7 +9,9 @@ import { CorruptEntryError } from '../errors.js'
 const FORMAT = 1
 
 export function encodePayload(codec: Codec, value: unknown): string {
-  const { data, meta } = codec.encode(value)
+  // A queued value may be flushed by a process still running an older version (a rolling
+  // deploy), so it keeps the row layout every version reads; tables are for cache entries.
+  const { data, meta } = codec.encode(value, { tables: false })
   return JSON.stringify(meta === undefined ? [FORMAT, data ?? null] : [FORMAT, data ?? null, meta])
 }
 
