@@ -137,6 +137,23 @@ describe.each(DIALECTS)('write-through on %s', (dialect) => {
     }
   })
 
+  it('one SQL text, many rows: each write fills its own row (the text part is shared, the row is not)', async () => {
+    const s = await fresh()
+    const write = (id: number, name: string) => users().update(id, { name })
+    for (const [id, name] of [
+      [s.alice.id, 'a1'],
+      [s.bob.id, 'b1'],
+      [s.alice.id, 'a2'],
+      [s.bob.id, 'b2'],
+    ] as const) {
+      await write(id, name)
+      expect(await lookupAfterWrite(id)).toBe(fills ? 0 : 1)
+      expect((await cached(id))?.name).toBe(name)
+    }
+    expect((await cached(s.alice.id))?.name).toBe('a2')
+    expect(h.errors).toEqual([])
+  })
+
   it('other cached lookups survive the write (precision)', async () => {
     const s = await fresh()
     await cached(s.bob.id)

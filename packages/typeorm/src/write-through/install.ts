@@ -1,11 +1,12 @@
 import type { Cache, WriteIntent } from '@ormcache/core'
-import { bulkTag, normalizeTable, rowTag, tokenizeSql } from '@ormcache/core/adapter'
+import { bulkTag, normalizeTable, rowTag, type SqlToken, tokenizeSql } from '@ormcache/core/adapter'
 import type { DataSource, EntityMetadata, QueryRunner } from 'typeorm'
-import { schemaOf } from '../schema/entity-schema.js'
+import { type KeyColumn, schemaOf, type TableInfo } from '../schema/entity-schema.js'
 import { canonicalKey, rowsOfBranches } from '../schema/row-keys.js'
+import { TextMemo } from '../sql/memo.js'
 import { statementShape } from '../sql/statements.js'
 import { stateOf } from '../transactions.js'
-import { type PrimaryKeyLookup, primaryKeyLookup } from './lookup.js'
+import { type LookupColumn, type PrimaryKeyLookup, primaryKeyLookup } from './lookup.js'
 import { MARKER, stripAdded, type WidenedUpdate, widenReturning } from './returning.js'
 
 /** What write-through needs from the read side: the key and tags a lookup is cached under. */
@@ -145,26 +146,17 @@ function planFor(
   sql: string,
   parameters: readonly unknown[],
 ): Plan | undefined {
-  const shape = statementShape(sql, 'postgres')
-  if (shape?.kind !== 'update' || shape.rows === undefined || shape.assigned === undefined) return undefined
-  const table = schemaOf(dataSource).table(shape.table)
-  if (table === undefined || table.tree || table.primary.length !== 1) return undefined
-  const key = table.primary[0]!
-  if (shape.assigned.some((column) => column.toLowerCase() === key.name.toLowerCase())) return undefined
-  const rows = rowsOfBranches(shape.rows, table.primary, parameters)
+  const text = textPlanOf(dataSource, sql)
+  if (text === undefined) return undefined
+  const { table, key, metadata } = text
+  const rows = rowsOfBranches(text.rows, table.primary, parameters)
   if (rows?.length !== 1) return undefined
   const row = rows[0]!
-  const metadata = entityOf(dataSource, table.name)
-  if (metadata === undefined) return undefined
   const lookup = primaryKeyLookup(dataSource, metadata, Number(row[key.name]), 'postgres')
   if (lookup === undefined) return undefined
   const at = lookup.columns.findIndex((c) => c.column === key.name)
   if (at === -1) return undefined
-  const widened = widenReturning(
-    sql,
-    tokenizeSql(sql, 'postgres'),
-    lookup.columns.map((c) => dataSource.driver.escape(c.column)),
-  )
+  const widened = text.widen(lookup.columns)
   if (widened === undefined) return undefined
   const fillTags = [bulkTag(table.name), rowTag(table.name, row)]
   return {
@@ -186,6 +178,66 @@ function planFor(
       // The read must be cached under exactly the tags this write snapshotted and guards.
       if (entry === undefined || !sameTags(entry.tags, fillTags)) return undefined
       return { key: entry.key, value: [record], ttl: host.ttl }
+    },
+  }
+}
+
+/** What a plan takes from the SQL text alone: the statement's shape, table, key and entity. */
+interface TextPlan {
+  rows: NonNullable<Extract<ReturnType<typeof statementShape>, { kind: 'update' }>['rows']>
+  table: TableInfo
+  key: KeyColumn
+  metadata: EntityMetadata
+  /** The statement with its RETURNING widened by a lookup's columns (undefined: cannot be). */
+  widen(columns: readonly LookupColumn[]): WidenedUpdate | undefined
+}
+
+/**
+ * Per DataSource, once it is initialized: the text part of a plan is a pure function of the SQL
+ * text and of the entity metadata, which no longer changes then (as the read memo, design §7).
+ * Tokenizing the text again and scanning every entity's table name per write were most of a
+ * write's own analysis.
+ */
+const textPlans = new WeakMap<DataSource, TextMemo<TextPlan | undefined>>()
+
+function textPlanOf(dataSource: DataSource, sql: string): TextPlan | undefined {
+  if (!dataSource.isInitialized) return textPlan(dataSource, sql)
+  let memo = textPlans.get(dataSource)
+  if (memo === undefined) {
+    memo = new TextMemo()
+    textPlans.set(dataSource, memo)
+  }
+  return memo.get(sql, (text) => textPlan(dataSource, text))
+}
+
+function textPlan(dataSource: DataSource, sql: string): TextPlan | undefined {
+  const shape = statementShape(sql, 'postgres')
+  if (shape?.kind !== 'update' || shape.rows === undefined || shape.assigned === undefined) return undefined
+  const table = schemaOf(dataSource).table(shape.table)
+  if (table === undefined || table.tree || table.primary.length !== 1) return undefined
+  const key = table.primary[0]!
+  if (shape.assigned.some((column) => column.toLowerCase() === key.name.toLowerCase())) return undefined
+  const metadata = entityOf(dataSource, table.name)
+  if (metadata === undefined) return undefined
+  // A lookup's columns are one shared array per entity and key type (lookup.ts memo).
+  const widened = new WeakMap<readonly LookupColumn[], WidenedUpdate | null>()
+  let tokens: readonly SqlToken[] | undefined
+  return {
+    rows: shape.rows,
+    table,
+    key,
+    metadata,
+    widen(columns) {
+      const known = widened.get(columns)
+      if (known !== undefined) return known ?? undefined
+      tokens ??= tokenizeSql(sql, 'postgres')
+      const made = widenReturning(
+        sql,
+        tokens,
+        columns.map((c) => dataSource.driver.escape(c.column)),
+      )
+      widened.set(columns, made ?? null)
+      return made
     },
   }
 }
