@@ -45,6 +45,8 @@ export class HitHints {
 
   /** Whether this process invalidated one of `tags` after `at`. */
   private bumpedAfter(at: number, tags: readonly string[]): boolean {
+    // Every bump takes a new seq: none since `at` means none of these tags (a list names ~80).
+    if (at >= this.seq) return false
     for (let i = 0; i < tags.length; i++) {
       const bump = this.bumped.get(tags[i]!)
       if (bump !== undefined && bump > at) return true
