@@ -2,7 +2,7 @@ import crypto from 'node:crypto'
 import type { Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { columnTag, rowTag } from '../src/exports/adapter.js'
-import { type Cache, createCache, type WrapOptions } from '../src/exports/index.js'
+import { type Cache, Codec, createCache, type WrapOptions } from '../src/exports/index.js'
 import { redisStore } from '../src/exports/redis.js'
 import { WAKE_INLINE_BYTES } from '../src/redis/redis-scripts.js'
 import { parseWake, WAKE_CHANNEL } from '../src/redis/redis-wake.js'
@@ -134,7 +134,9 @@ describe('lease waiters woken with the entry (Redis)', () => {
     expect(run.waiter).toEqual(rows)
     expect(run.waiterLoads).toBe(0)
     expect(run.wake.entry).toBe(await run.reader.get(run.wake.key))
-    expect(run.wake.entry!.split('\n')[2]).toBe(JSON.stringify(rows))
+    // The payload line is the rows as the codec writes them (a table: keys once).
+    expect(run.wake.entry!.split('\n')[2]).toBe(JSON.stringify(new Codec().encode(rows).data))
+    expect(run.wake.entry!.split('\n')[2]).toBe('[["id"],[1],[2]]')
   })
 
   it('a waiter whose snapshot is newer than the holder’s load does not take the announced entry', async () => {
