@@ -1,4 +1,5 @@
 import { setImmediate } from 'node:timers/promises'
+import { type CpuReading, cpuSince, readCpu } from './cpu.js'
 import type { Progress } from './progress.js'
 import { median, percentile, Samples } from './stats.js'
 
@@ -37,6 +38,8 @@ export interface RoundResult {
   p99: number
   /** Increase of the case's counter during the round. */
   counted: number
+  /** CPU (µs) the round took in this process and in the Redis and PostgreSQL servers. */
+  cpu: CpuReading
 }
 
 export interface CaseResult {
@@ -51,6 +54,8 @@ export interface CaseResult {
   ops: number
   /** Counter increase per measured operation (NaN without a counter). */
   countedPerOp: number
+  /** CPU µs per measured operation, over all rounds. */
+  cpuPerOp: CpuReading
   rounds: RoundResult[]
 }
 
@@ -97,6 +102,11 @@ function summarize(c: Case, concurrency: number, rounds: RoundResult[]): CaseRes
     p99: median(rounds.map((r) => r.p99)),
     ops,
     countedPerOp: c.counter === undefined ? Number.NaN : rounds.reduce((sum, r) => sum + r.counted, 0) / ops,
+    cpuPerOp: {
+      client: rounds.reduce((sum, r) => sum + r.cpu.client, 0) / ops,
+      redis: rounds.reduce((sum, r) => sum + r.cpu.redis, 0) / ops,
+      postgres: rounds.reduce((sum, r) => sum + r.cpu.postgres, 0) / ops,
+    },
     rounds,
   }
 }
@@ -115,6 +125,7 @@ async function runRound(
   let begun = 0
   let failure: unknown
   const countedBefore = c.counter?.() ?? 0
+  const cpuBefore = readCpu()
   const started = performance.now()
   const deadline = started + durationMs
   const worker = async (): Promise<void> => {
@@ -139,6 +150,7 @@ async function runRound(
     throw new Error(`${c.label}: operation failed: ${describe(failure)}`, { cause: failure })
   }
   const ms = performance.now() - started
+  const cpu = cpuSince(cpuBefore)
   const sorted = samples.sorted()
   return {
     ops: done,
@@ -147,6 +159,7 @@ async function runRound(
     p50: percentile(sorted, 50),
     p99: percentile(sorted, 99),
     counted: (c.counter?.() ?? 0) - countedBefore,
+    cpu,
   }
 }
 

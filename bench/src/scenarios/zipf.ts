@@ -159,6 +159,10 @@ interface MixResult {
   typeorm: Measured[]
 }
 
+/** App, Redis and PostgreSQL CPU per operation (µs): what the box spends, whoever spends it. */
+const totalCpu = (m: Measured): number =>
+  m.result.cpuPerOp.client + m.result.cpuPerOp.redis + m.result.cpuPerOp.postgres
+
 const percent = (share: number): string => `${Math.round(share * 100)}`
 const mixLabel = (mix: Mix): string => `${percent(mix.readShare)}/${percent(1 - mix.readShare)}`
 
@@ -170,17 +174,33 @@ function report(
     const uncached = measured.find((m) => m.subject.library === 'uncached')!
     return {
       title,
-      columns: ['library', 'ops/s', 'p50', 'p99', 'DB reads/op', 'DB reads saved', 'stale reads', 'speed-up'],
-      rows: measured.map((m) => [
-        m.subject.label,
-        formatRate(m.result.opsPerSec),
-        formatMs(m.result.p50),
-        formatMs(m.result.p99),
-        m.result.countedPerOp.toFixed(3),
-        `${(100 * (1 - m.result.countedPerOp / uncached.result.countedPerOp)).toFixed(1)} %`,
-        `${m.checker.staleReads} of ${m.checker.reads.toLocaleString('en-US')}`,
-        `${(m.result.opsPerSec / uncached.result.opsPerSec).toFixed(2)}×`,
-      ]),
+      columns: [
+        'library',
+        'ops/s',
+        'p50',
+        'p99',
+        'DB reads/op',
+        'DB reads saved',
+        'stale reads',
+        'speed-up',
+        'CPU µs/op: app · Redis · PG',
+        'CPU/op vs uncached',
+      ],
+      rows: measured.map((m) => {
+        const cpu = m.result.cpuPerOp
+        return [
+          m.subject.label,
+          formatRate(m.result.opsPerSec),
+          formatMs(m.result.p50),
+          formatMs(m.result.p99),
+          m.result.countedPerOp.toFixed(3),
+          `${(100 * (1 - m.result.countedPerOp / uncached.result.countedPerOp)).toFixed(1)} %`,
+          `${m.checker.staleReads} of ${m.checker.reads.toLocaleString('en-US')}`,
+          `${(m.result.opsPerSec / uncached.result.opsPerSec).toFixed(2)}×`,
+          `${Math.round(cpu.client)} · ${Math.round(cpu.redis)} · ${Math.round(cpu.postgres)}`,
+          `${(totalCpu(m) / totalCpu(uncached)).toFixed(2)}×`,
+        ]
+      }),
     }
   }
   const saved = (m: Measured, all: Measured[]): number => {
@@ -227,6 +247,11 @@ function report(
         'what one process sees; the Redis rows are what a fleet shares.',
       'Prisma batches concurrent findUnique calls into one query, so its uncached client sends fewer SELECTs than ' +
         'it serves reads; savings are measured against that.',
+      'CPU µs/op: CPU time per operation of the bench process (every client of the run; the idle ones cost ' +
+        'nearly nothing), of all redis-server processes and of all postgres processes, summed over the measured ' +
+        'rounds (/proc, 10 ms ticks). On this 2-core box ops/s moves by up to ±30 % between runs; CPU per ' +
+        'operation moves much less and is the steadier measure of what each library costs. "CPU/op vs uncached" ' +
+        "is the sum of the three over the uncached client's (lower is cheaper).",
     ],
     data: Object.fromEntries(
       results.map((r) => [r.mix.id, { prisma: r.prisma.map(serialize), typeorm: r.typeorm.map(serialize) }]),

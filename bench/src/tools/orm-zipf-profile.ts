@@ -11,12 +11,13 @@
  * Run under the shared lock; add --cpu-prof to node for a profile. Not part of the suite.
  */
 
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { writeFileSync } from 'node:fs'
 import { Session } from 'node:inspector/promises'
 import { setImmediate } from 'node:timers/promises'
 import { Redis } from 'ioredis'
 import { redisUrl } from '../config.js'
 import { postsOf, prepareDatabase, teamOf, USERS } from '../db/schema.js'
+import { serverCpu } from '../runner/cpu.js'
 import { seededRandom, zipf } from '../runner/random.js'
 import type { OrmSubject } from '../subjects/orm.js'
 import { PRISMA_SUBJECTS } from '../subjects/prisma.js'
@@ -64,24 +65,6 @@ Redis.prototype.sendCommand = function (this: Redis, command, stream) {
 } as typeof send
 async function commandStats(_redis: Redis): Promise<Map<string, number>> {
   return new Map(counts)
-}
-
-/** CPU (µs) used so far by every process with this command name; /proc ticks are 10 ms. */
-function serverCpu(name: string): number {
-  let ticks = 0
-  for (const pid of readdirSync('/proc')) {
-    if (!/^\d+$/.test(pid)) continue
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'))
-      if (!comm.startsWith(name)) continue
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-      ticks += Number(fields[11]) + Number(fields[12])
-    } catch {
-      // The process ended between listing and reading.
-    }
-  }
-  return ticks * 10_000
 }
 
 async function measure(subject: OrmSubject, redis: Redis, label: string, ops: Op[]) {
