@@ -26,7 +26,7 @@ export function cpuSince(before: CpuReading): CpuReading {
   }
 }
 
-/** CPU (µs) used so far by every process whose command name starts with `name`; 0 off Linux. */
+/** CPU (µs) used so far by every process whose command name starts with `name`, and by its exited children; 0 off Linux. */
 export function serverCpu(name: string): number {
   let ticks = 0
   let pids: string[]
@@ -42,7 +42,10 @@ export function serverCpu(name: string): number {
       const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'))
       if (!comm.startsWith(name)) continue
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-      ticks += Number(fields[11]) + Number(fields[12])
+      // Own time plus that of exited children: PostgreSQL backends end when a pool closes an
+      // idle connection, and their time then moves to the postmaster's children's time. Live
+      // children are counted once, by themselves.
+      ticks += Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14])
     } catch {
       // The process ended between listing and reading.
     }
