@@ -1,5 +1,6 @@
 import { Decimal } from 'decimal.js'
 import { NotSerializableError } from './errors.js'
+import { sameList } from './same-list.js'
 
 /**
  * Value codec. A value becomes `{ data, meta }`: `data` is plain JSON, and `meta` is a tree that
@@ -62,7 +63,7 @@ export class Codec {
   }
 
   encode(value: unknown, options: EncodeOptions = {}): Encoded {
-    const tables = options.tables !== false
+    const tables: Tables | undefined = options.tables === false ? undefined : new Map()
     if (!needsMeta(value, '$', new Set(), 0, tables)) return { data: value, meta: undefined }
     return encodeSpecial(value, tables)
   }
@@ -91,8 +92,23 @@ export class Codec {
  */
 export const MAX_VALUE_DEPTH = 1_000
 
-/** Validates the whole value and reports whether any part needs an annotation (or is a table). */
-function needsMeta(value: unknown, path: string, seen: Set<object>, depth: number, tables: boolean): boolean {
+/**
+ * The lists of one encode that are written as tables, with their keys; found by the validating
+ * walk, so the writing walk does not look at every row's keys again. Undefined: no tables.
+ */
+type Tables = Map<readonly unknown[], string[]>
+
+/**
+ * Validates the whole value and reports whether any part needs an annotation or is a table
+ * (recorded in `tables`).
+ */
+function needsMeta(
+  value: unknown,
+  path: string,
+  seen: Set<object>,
+  depth: number,
+  tables: Tables | undefined,
+): boolean {
   switch (typeof value) {
     case 'string':
     case 'boolean':
@@ -121,7 +137,10 @@ function needsMeta(value: unknown, path: string, seen: Set<object>, depth: numbe
       if (!(i in obj) || needsMeta(obj[i], `${path}[${i}]`, seen, depth + 1, tables)) special = true
     }
     seen.delete(obj)
-    return special || (tables && tableKeys(obj) !== undefined)
+    const keys = tables === undefined ? undefined : tableKeys(obj)
+    if (keys === undefined) return special
+    tables?.set(obj, keys)
+    return true
   }
   const proto = Object.getPrototypeOf(obj)
   if (proto === Object.prototype || proto === null) {
@@ -150,7 +169,7 @@ function needsMeta(value: unknown, path: string, seen: Set<object>, depth: numbe
   throw new NotSerializableError(path, `an instance of ${proto?.constructor?.name ?? 'an unknown class'}`)
 }
 
-function encodeSpecial(value: unknown, tables: boolean): Encoded {
+function encodeSpecial(value: unknown, tables: Tables | undefined): Encoded {
   switch (typeof value) {
     case 'undefined':
       return { data: null, meta: LEAF.undefined }
@@ -178,8 +197,9 @@ function encodeSpecial(value: unknown, tables: boolean): Encoded {
   if (value instanceof Map) return container(CONTAINER.map, [...value].flat(), tables)
   if (value instanceof Set) return container(CONTAINER.set, [...value], tables)
   if (Array.isArray(value)) {
-    const keys = tables ? tableKeys(value) : undefined
-    if (keys !== undefined) return encodeTable(value as Record<string, unknown>[], keys)
+    const keys = tables?.get(value)
+    if (tables !== undefined && keys !== undefined)
+      return encodeTable(value as Record<string, unknown>[], keys, tables)
     const data: unknown[] = new Array(value.length)
     const tree: MetaTree = {}
     let annotated = false
@@ -207,7 +227,7 @@ function encodeSpecial(value: unknown, tables: boolean): Encoded {
   return { data, meta: annotated ? tree : undefined }
 }
 
-function container(code: string, items: unknown[], tables: boolean): Encoded {
+function container(code: string, items: unknown[], tables: Tables | undefined): Encoded {
   const inner = encodeSpecial(items, tables)
   return { data: inner.data, meta: inner.meta === undefined ? [code, ''] : [code, inner.meta as MetaTree] }
 }
@@ -230,12 +250,12 @@ function tableKeys(items: readonly unknown[]): string[] | undefined {
     if (keys === undefined) {
       if (own.length === 0 || own.includes('__proto__')) return undefined
       keys = own
-    } else if (!sameStrings(keys, own)) return undefined
+    } else if (!sameList(keys, own)) return undefined
   }
   return keys
 }
 
-function encodeTable(rows: readonly Record<string, unknown>[], keys: string[]): Encoded {
+function encodeTable(rows: readonly Record<string, unknown>[], keys: string[], tables: Tables): Encoded {
   const data: unknown[] = new Array(rows.length + 1)
   data[0] = keys
   // Annotations per row are keyed by the row's index in `data`, so a decoder can apply them
@@ -248,7 +268,7 @@ function encodeTable(rows: readonly Record<string, unknown>[], keys: string[]): 
     const values: unknown[] = new Array(keys.length)
     let rowMeta: MetaTree | undefined
     for (let c = 0; c < keys.length; c++) {
-      const child = encodeSpecial(row[keys[c]!], true)
+      const child = encodeSpecial(row[keys[c]!], tables)
       values[c] = child.data
       if (child.meta !== undefined) {
         rowMeta ??= {}
@@ -262,12 +282,6 @@ function encodeTable(rows: readonly Record<string, unknown>[], keys: string[]): 
   }
   if (first === undefined && uniform) return { data, meta: [CONTAINER.table, ''] }
   return { data, meta: [CONTAINER.table, uniform ? { [EVERY_ROW]: first! } : perRow] }
-}
-
-function sameStrings(a: readonly string[], b: readonly string[]): boolean {
-  if (a.length !== b.length) return false
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
-  return true
 }
 
 function sameMeta(a: Meta | undefined, b: Meta | undefined): boolean {

@@ -1,5 +1,6 @@
 import { ENTRY_MAGIC, type EntryHead, type ReadHead } from './entry.js'
 import type { EntryAddress } from './query-key.js'
+import { sameList } from './same-list.js'
 
 const PREFIX = `${ENTRY_MAGIC} `
 const SPACE = 32
@@ -60,11 +61,4 @@ export function matchHead(
   if (!Number.isFinite(freshUntil)) return undefined
   const head: EntryHead = { identity: address.identity, freshUntil, epoch, tags, versions }
   return { head, body: at + 1 }
-}
-
-function sameList(a: readonly string[], b: readonly string[]): boolean {
-  if (a === b) return true
-  if (a.length !== b.length) return false
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
-  return true
 }
