@@ -4,6 +4,7 @@ import type { DataSource, EntityMetadata, QueryRunner } from 'typeorm'
 import { type KeyColumn, schemaOf, type TableInfo } from '../schema/entity-schema.js'
 import { canonicalKey, rowsOfBranches } from '../schema/row-keys.js'
 import { TextMemo } from '../sql/memo.js'
+import type { Branch } from '../sql/predicate.js'
 import { statementShape } from '../sql/statements.js'
 import { stateOf } from '../transactions.js'
 import { type LookupColumn, type PrimaryKeyLookup, primaryKeyLookup } from './lookup.js'
@@ -184,7 +185,8 @@ function planFor(
 
 /** What a plan takes from the SQL text alone: the statement's shape, table, key and entity. */
 interface TextPlan {
-  rows: NonNullable<Extract<ReturnType<typeof statementShape>, { kind: 'update' }>['rows']>
+  /** The WHERE's branches, whose pins name the row once the parameters are known. */
+  rows: readonly Branch[]
   table: TableInfo
   key: KeyColumn
   metadata: EntityMetadata
@@ -228,8 +230,7 @@ function textPlan(dataSource: DataSource, sql: string): TextPlan | undefined {
     key,
     metadata,
     widen(columns) {
-      const known = widened.get(columns)
-      if (known !== undefined) return known ?? undefined
+      if (widened.has(columns)) return widened.get(columns) ?? undefined
       tokens ??= tokenizeSql(sql, 'postgres')
       const made = widenReturning(
         sql,
