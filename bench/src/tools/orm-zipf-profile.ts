@@ -17,7 +17,7 @@ import { setImmediate } from 'node:timers/promises'
 import { Redis } from 'ioredis'
 import { redisUrl } from '../config.js'
 import { postsOf, prepareDatabase, teamOf, USERS } from '../db/schema.js'
-import { serverCpu } from '../runner/cpu.js'
+import { cpuSince, readCpu } from '../runner/cpu.js'
 import { seededRandom, zipf } from '../runner/random.js'
 import type { OrmSubject } from '../subjects/orm.js'
 import { PRISMA_SUBJECTS } from '../subjects/prisma.js'
@@ -77,9 +77,7 @@ async function measure(subject: OrmSubject, redis: Redis, label: string, ops: Op
     await session.post('Profiler.enable')
     await session.post('Profiler.start')
   }
-  const cpu = process.cpuUsage()
-  const redisCpu = serverCpu('redis-server')
-  const postgresCpu = serverCpu('postgres')
+  const cpuBefore = readCpu()
   const started = performance.now()
   let next = 0
   await Promise.all(
@@ -91,7 +89,7 @@ async function measure(subject: OrmSubject, redis: Redis, label: string, ops: Op
     }),
   )
   const wall = performance.now() - started
-  const used = process.cpuUsage(cpu)
+  const used = cpuSince(cpuBefore)
   if (session) {
     const { profile } = await session.post('Profiler.stop')
     const file = `/tmp/${subject.id}-${label.replace(/\W+/g, '-')}.cpuprofile`
@@ -99,8 +97,6 @@ async function measure(subject: OrmSubject, redis: Redis, label: string, ops: Op
     session.disconnect()
     console.log(`profile: ${file}`)
   }
-  const redisUsed = serverCpu('redis-server') - redisCpu
-  const postgresUsed = serverCpu('postgres') - postgresCpu
   const after = await commandStats(redis)
   const n = ops.length
   const cmds: string[] = []
@@ -113,8 +109,8 @@ async function measure(subject: OrmSubject, redis: Redis, label: string, ops: Op
     }
   }
   console.log(
-    `${subject.id.padEnd(24)} ${label.padEnd(10)} cpu ${(((used.user + used.system) / n) | 0).toString().padStart(5)} µs/op` +
-      ` (redis ${((redisUsed / n) | 0).toString().padStart(4)}, pg ${((postgresUsed / n) | 0).toString().padStart(4)})` +
+    `${subject.id.padEnd(24)} ${label.padEnd(10)} cpu ${((used.client / n) | 0).toString().padStart(5)} µs/op` +
+      ` (redis ${((used.redis / n) | 0).toString().padStart(4)}, pg ${((used.postgres / n) | 0).toString().padStart(4)})` +
       `  ${((n / wall) * 1000).toFixed(0).padStart(6)} ops/s  sql ${((subject.queries.total - sql) / n).toFixed(3)}` +
       ` (reads ${((subject.queries.reads - reads) / n).toFixed(3)})  redis ${(total / n).toFixed(2)}/op: ${cmds.join(', ')}`,
   )
