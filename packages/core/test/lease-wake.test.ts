@@ -1,7 +1,7 @@
 import crypto from 'node:crypto'
 import type { Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { columnTag, rowTag } from '../src/exports/adapter.js'
+import { columnTag, rowTag, tableTag } from '../src/exports/adapter.js'
 import { type Cache, Codec, createCache, type WrapOptions } from '../src/exports/index.js'
 import { redisStore } from '../src/exports/redis.js'
 import { WAKE_INLINE_BYTES } from '../src/redis/redis-scripts.js'
@@ -164,6 +164,49 @@ describe('lease waiters woken with the entry (Redis)', () => {
     expect(await second).toEqual({ version: 2 })
     const wake = await announcementFor(namespace)
     expect(wake.entry).toContain('"version":1')
+  })
+
+  it('a refused after-load fill lets the lease go and wakes the waiter, which loads itself', async () => {
+    const { a, b, reader, namespace } = await twoProcesses()
+    const options: WrapOptions<{ id: number; v: number }[]> = {
+      tags: [columnTag('users', 'team_id', 1)],
+      afterLoad: { tables: ['users'], tags: (value) => value.map((r) => rowTag('users', { id: r.id })) },
+    }
+    const release = gate()
+    const loading = gate()
+    const first = a.wrap(
+      'team:1',
+      async () => {
+        loading.open()
+        await release.promise
+        return [{ id: 1, v: 0 }]
+      },
+      options,
+    )
+    await loading.promise
+    const before = await subscribers(reader)
+    let waiterLoads = 0
+    const second = b.wrap(
+      'team:1',
+      async () => {
+        waiterLoads++
+        return [{ id: 1, v: 1 }]
+      },
+      options,
+    )
+    await waiterMarked(reader, namespace)
+    await waiterListening(reader, before)
+    // A third process's write names the listed row while A loads: A's fill is refused.
+    const writer = createCache({ store: redisStore({ client: reader }), namespace, bus: false })
+    await writer.invalidateTags([tableTag('users'), rowTag('users', { id: 1 })])
+    release.open()
+    expect(await first).toEqual([{ id: 1, v: 0 }])
+    expect(await second).toEqual([{ id: 1, v: 1 }])
+    expect(waiterLoads).toBe(1)
+    // The refusal's wake carries no entry: there is none to take, only a lease to try for.
+    const wake = await announcementFor(namespace)
+    expect(wake.entry).toBeUndefined()
+    expect(a.stats().fillsSkipped).toBe(1)
   })
 
   it('an entry over the inline limit is announced by key only, and the waiter still gets it', async () => {

@@ -267,6 +267,52 @@ describe('round trips of a precise-list miss', () => {
   })
 })
 
+describe('a refused precise-list fill (one Redis node)', () => {
+  it('lets its lease go in the settle script: no release of its own, no lease left behind', async () => {
+    const counter = new RoundTrips()
+    const [client, reader] = await Promise.all([connectRedis(), connectRedis()])
+    countRedis(client, counter)
+    const namespace = `wlog-refuse-${Math.random().toString(36).slice(2)}`
+    const cache = createCache({ store: redisStore({ client }), namespace, l1: false, bus: false })
+    const writer = createCache({ store: redisStore({ client: reader }), namespace, l1: false, bus: false })
+    try {
+      const rows: Row[] = [{ id: 1, team: 2, v: 0 }]
+      await read(cache, rows, 'warm') // loads the scripts, creates the tags
+      const loaded = gate()
+      const resume = gate()
+      const slow = cache.wrapWithInfo(
+        'team:2',
+        async () => {
+          const copy = rows.map((r) => ({ ...r }))
+          loaded.open()
+          await resume.promise
+          return copy
+        },
+        { tags: PINS, afterLoad },
+      )
+      await loaded.promise
+      expect(await reader.keys(`${namespace}:l:*`)).toHaveLength(1)
+      rows[0]!.v = 1
+      // Another process's write names the listed row: the fill must be refused.
+      await writer.invalidateTags(rowWrite(1))
+      const { commands } = await counter.during(async () => {
+        resume.open()
+        expect((await slow).value[0]!.v).toBe(0)
+      })
+      expect(cache.stats().fillsSkipped).toBe(1)
+      // Only the settle: before, a refusal sent a DELETE_IF_EQUALS of the lease after it.
+      expect(commands).toEqual(['evalsha'])
+      expect(await reader.keys(`${namespace}:l:*`)).toEqual([])
+      expect((await read(cache, rows)).value[0]!.v).toBe(1)
+    } finally {
+      await cache.close()
+      await writer.close()
+      client.disconnect()
+      reader.disconnect()
+    }
+  })
+})
+
 function read(cache: Cache, rows: Row[], key = 'team:2') {
   return cache.wrapWithInfo(key, () => rows.filter((r) => r.team === 2).map((r) => ({ ...r })), {
     tags: PINS,

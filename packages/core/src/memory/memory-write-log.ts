@@ -66,12 +66,15 @@ export function syncWriteLog(kv: SyncKv): WriteLog {
           return logClean(kv.read(table.tagKey), table.since, log === undefined ? [] : log.split('\n'), fine)
         })
       const fill = request.fill
-      if (!clean || fill === undefined) return { versions, clean, filled: false }
-      let head = fill.head
-      for (let i = 1; i < versions.length; i++) head += ` ${versions[i]}`
-      kv.write(fill.key, head + fill.rest, fill.ttlMs)
+      if (fill === undefined) return { versions, clean, filled: false }
+      if (clean) {
+        let head = fill.head
+        for (let i = 1; i < versions.length; i++) head += ` ${versions[i]}`
+        kv.write(fill.key, head + fill.rest, fill.ttlMs)
+      }
+      // Stored or refused, the lease goes with the settle, as on a Redis node.
       if (fill.lease !== undefined && kv.read(fill.lease.key) === fill.lease.owner) kv.remove(fill.lease.key)
-      return { versions, clean, filled: true }
+      return { versions, clean, filled: clean, released: true }
     },
   }
 }

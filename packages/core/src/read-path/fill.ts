@@ -192,7 +192,7 @@ export async function loadAndFill<T>(
     // Checked and stored in one store operation; it releases the lease when it stores.
     const timing = { freshUntil: Date.now() + ttl, ttlMs: ttl + policy.staleWhileRevalidate }
     const logged = await fillLogged(ctx, log, address, snapshot, value, policy.afterLoad!, timing, lease)
-    if (logged.entry === undefined) return skip()
+    if (logged.entry === undefined) return logged.released === true ? { value, raw: undefined } : skip()
     ctx.stats.add('sets')
     ctx.events.emit('set', { key: address.key, bytes: logged.raw!.length })
     expectHitAfterFill(ctx, address, policy, logged.entry.tags, hintSince)

@@ -151,6 +151,8 @@ export interface LoggedFill {
   /** The entry as stored (with its after-load versions), or undefined when nothing was stored. */
   entry: Entry | undefined
   raw: string | undefined
+  /** The store let the lease go with a refused fill: the caller must not release it again. */
+  released?: boolean
 }
 
 /**
@@ -226,11 +228,12 @@ export async function fillLogged<T>(
       watch: ctx.tags.storeKeys(tags.filter((tag) => guarded.has(tableOfTag(tag)))).slice(1),
       fill: { key: address.storeKey, head, rest, ttlMs: timing.ttlMs, lease },
     })
+    const refused: LoggedFill = reply.released === true ? { ...none, released: true } : none
     if (!reply.clean) {
       ctx.stats.add('fillsSkipped')
-      return none
+      return refused
     }
-    if (!reply.filled) return none
+    if (!reply.filled) return refused
     const fineVersions = reply.versions.slice(1)
     const raw = [head, ...fineVersions].join(' ') + rest
     return { entry: { ...entry, versions: [...versions, ...fineVersions] }, raw }

@@ -114,7 +114,8 @@ end`
  * (k), then table tag and log key pairs (t). ARGV: k, t, token, tag ttl, snapshot epoch, then
  * each table's since, then fill flag, head, rest, entry ttl, lease owner, wake channel, then
  * the watched keys.
- * Replies { clean, filled, versions... }.
+ * Replies { clean, filled, released, versions... }: released is 1 when a refused fill let its
+ * lease go (a stored fill always does).
  */
 export const SETTLE = script(`${PUT}${CLEAN}${READ_VERSIONS}
 local k, t = tonumber(ARGV[1]), tonumber(ARGV[2])
@@ -129,7 +130,7 @@ if ok then
   end
 end
 local a = 5 + t
-local filled = 0
+local filled, released = 0, 0
 if ok and ARGV[a + 1] == '1' then
   local parts = { ARGV[a + 2] }
   for i = 2, k do parts[#parts + 1] = versions[i] end
@@ -143,8 +144,14 @@ if ok and ARGV[a + 1] == '1' then
     redis.call('PUBLISH', ARGV[a + 6], ${WAKE_MESSAGE('KEYS[1]', 'stored')})
   end
   filled = 1
+elseif ARGV[a + 5] ~= '' then
+  -- Refused: the lease goes in this same trip (not a DELETE_IF_EQUALS of its own), and marked
+  -- waiters get a wake without an entry, so they look again now rather than at their fallback.
+  if redis.call('GET', KEYS[2]) == ARGV[a + 5] then redis.call('DEL', KEYS[2]) end
+  if redis.call('DEL', KEYS[3]) == 1 then redis.call('PUBLISH', ARGV[a + 6], #KEYS[1] .. ':' .. KEYS[1]) end
+  released = 1
 end
-local reply = { ok and 1 or 0, filled }
+local reply = { ok and 1 or 0, filled, released }
 for i = 1, k do reply[#reply + 1] = versions[i] end
 return reply`)
 
@@ -262,7 +269,12 @@ export function redisWriteLog(host: RedisLogHost): WriteLog {
     }
     args.push(fill === undefined ? '0' : '1', fill?.head ?? '', fill?.rest ?? '', host.pxArg(fill?.ttlMs))
     args.push(fill?.lease?.owner ?? '', host.wakeChannel, ...request.watch)
-    const reply = (await run(SETTLE, keys, args)) as [number, number, ...string[]]
-    return { clean: reply[0] === 1, filled: reply[1] === 1, versions: reply.slice(2) as string[] }
+    const reply = (await run(SETTLE, keys, args)) as [number, number, number, ...string[]]
+    return {
+      clean: reply[0] === 1,
+      filled: reply[1] === 1,
+      released: reply[2] === 1,
+      versions: reply.slice(3) as string[],
+    }
   }
 }

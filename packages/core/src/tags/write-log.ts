@@ -80,6 +80,11 @@ export interface SettleReply {
   clean: boolean
   /** `fill` was stored. */
   filled: boolean
+  /**
+   * The store let `fill.lease` go although it refused the fill (and woke its waiters), so the
+   * caller sends no release of its own. Absent or false: the caller releases it.
+   */
+  released?: boolean
 }
 
 /** What a log record holds after its token and previous token: the tag keys, space-separated. */
