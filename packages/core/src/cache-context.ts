@@ -47,6 +47,11 @@ export class CacheContext {
    * joins a load that started before it.
    */
   localEpoch = 0
+
+  /** Where this process's invalidations stand now, for a load about to take its snapshot. */
+  localMark(): LocalMark {
+    return { epoch: this.localEpoch, hints: this.hitHints.now() }
+  }
   closed = false
   /** Identifies this cache on the invalidation bus. */
   readonly origin = newToken()
@@ -168,4 +173,14 @@ export class CacheContext {
     const jitter = this.options.jitter
     return jitter === 0 ? ttl : Math.max(1, Math.round(ttl * (1 - Math.random() * jitter)))
   }
+}
+
+/**
+ * This process's invalidation state when a read took its snapshot: `epoch` (any local change,
+ * deletes included: L1 is filled only if it did not move) and `hints` (HitHints.now(), to ask
+ * which tags moved since).
+ */
+export interface LocalMark {
+  epoch: number
+  hints: number
 }

@@ -1,4 +1,4 @@
-import type { CacheContext } from '../cache-context.js'
+import type { CacheContext, LocalMark } from '../cache-context.js'
 import type { MissReason } from '../events.js'
 import type { EntryAddress } from '../query-key.js'
 import type { Budget } from '../store/budget.js'
@@ -68,7 +68,7 @@ export async function cacheAside<T>(
   let reason: MissReason
   let leased: boolean | undefined
   let missedAt: number
-  const localEpoch = ctx.localEpoch
+  const local = ctx.localMark()
   try {
     if (ctx.l1 !== undefined) {
       const near = await readL1(ctx, budget, address, policy.tags, guardsOf(policy))
@@ -98,7 +98,7 @@ export async function cacheAside<T>(
     if (ctx.recoveringUntil !== recovery || found.kind === 'untrusted')
       return bypass(ctx, address, load, 'store-recovering')
     if (found.kind === 'hit') {
-      if (ctx.l1 !== undefined && ctx.localEpoch === localEpoch) {
+      if (ctx.l1 !== undefined && ctx.localEpoch === local.epoch) {
         ctx.l1.set(address.storeKey, { ...found.entry, value: ctx.codec.clone(found.entry.value) })
       }
       return hit(ctx, key, found.entry.value as T, 'l2', found.bytes, found.trips)
@@ -106,7 +106,7 @@ export async function cacheAside<T>(
     if (found.kind === 'stale' && Date.now() < found.entry.freshUntil + policy.staleWhileRevalidate) {
       ctx.stats.add('staleHits')
       ctx.events.emit('stale', { key })
-      refreshInBackground(ctx, address, load, found.current, policy, localEpoch)
+      refreshInBackground(ctx, address, load, found.current, policy, local)
       return {
         value: found.entry.value as T,
         info: { source: 'stale' },
@@ -125,7 +125,7 @@ export async function cacheAside<T>(
   ctx.stats.add('misses')
   ctx.events.emit('miss', { key, reason })
   const flight = ctx.flights.run(flightKey(address, snapshot), () =>
-    loadShared(ctx, budget, address, load, snapshot, policy, localEpoch, leased, missedAt),
+    loadShared(ctx, budget, address, load, snapshot, policy, local, leased, missedAt),
   )
   const outcome = await flight.promise
   // The lookup, plus the fill when this call stored the value it loaded.
@@ -186,13 +186,13 @@ function refreshInBackground<T>(
   load: () => Promise<T> | T,
   snapshot: Snapshot,
   policy: ReadPolicy,
-  localEpoch: number,
+  local: LocalMark,
 ): void {
   const key = flightKey(address, snapshot)
   if (ctx.flights.has(key)) return
   // Not part of the caller's operation: it gets its own store budget.
   ctx.flights
-    .run(key, () => loadAndFill(ctx, ctx.budget(), address, load, snapshot, policy, localEpoch))
+    .run(key, () => loadAndFill(ctx, ctx.budget(), address, load, snapshot, policy, local))
     .promise.catch((error: unknown) => {
       ctx.reportError(error, 'refresh', address.key)
     })

@@ -1,4 +1,4 @@
-import type { CacheContext } from '../cache-context.js'
+import type { CacheContext, LocalMark } from '../cache-context.js'
 import { decodeEntry, type Entry, encodeEntry, readHead, readValue } from '../entry.js'
 import { OrmCacheError } from '../errors.js'
 import type { EntryAddress } from '../query-key.js'
@@ -48,7 +48,7 @@ const RECHECK_AFTER_MS = 2
  * before it ran. `leased` is what the lookup said about the distributed lease (see lease.ts):
  * true, this cache holds it and loads; false, another process is loading, so wait for its value
  * (or for the lease to come free); undefined, the store could not decide in the lookup, so take
- * it now. `localEpoch` is the process's invalidation counter when the snapshot was taken;
+ * it now. `local` is where the process's invalidations stood when the snapshot was taken;
  * `missedAt` is performance.now() when the lookup was sent.
  */
 export async function loadShared<T>(
@@ -58,12 +58,12 @@ export async function loadShared<T>(
   load: () => Promise<T> | T,
   snapshot: Snapshot,
   policy: FillPolicy,
-  localEpoch: number,
+  local: LocalMark,
   leased: boolean | undefined,
   missedAt: number,
 ): Promise<LoadOutcome<T>> {
   const lease = leaseOf(ctx, address.storeKey)
-  const alone = () => loadAndFill(ctx, budget, address, load, snapshot, policy, localEpoch, undefined)
+  const alone = () => loadAndFill(ctx, budget, address, load, snapshot, policy, local, undefined)
   if (lease === undefined) return alone()
   let held = leased
   if (held === undefined) {
@@ -103,7 +103,7 @@ export async function loadShared<T>(
     }
     held = next
   }
-  return loadAndFill(ctx, budget, address, load, snapshot, policy, localEpoch, lease)
+  return loadAndFill(ctx, budget, address, load, snapshot, policy, local, lease)
 }
 
 /**
@@ -158,7 +158,7 @@ export async function loadAndFill<T>(
   load: () => Promise<T> | T,
   snapshot: Snapshot,
   policy: FillPolicy,
-  localEpoch: number,
+  local: LocalMark,
   lease?: LeaseRef,
 ): Promise<LoadOutcome<T>> {
   const hintSince = ctx.hitHints.now()
@@ -173,14 +173,17 @@ export async function loadAndFill<T>(
     if (lease !== undefined) releaseLease(ctx, lease)
     return { value, raw: undefined }
   }
+  const own = withoutGuards(snapshot, policy.afterLoad)
   if (
-    ctx.localEpoch !== localEpoch &&
-    !(await stillCurrent(ctx, budget, withoutGuards(snapshot, policy.afterLoad)))
+    ctx.localEpoch !== local.epoch &&
+    ctx.hitHints.bumpedSince(local.hints, own.tags) &&
+    !(await stillCurrent(ctx, budget, own))
   ) {
-    // This process invalidated something while we loaded. If it hit our tags, the value is
-    // already outdated: storing it would only overwrite a fresher entry a later reader stored.
-    // The guard table tags are not the entry's own: the after-load check below judges writes to
-    // those tables by the rows they name.
+    // This process invalidated one of our tags while we loaded. Unless that landed before our
+    // snapshot was read, the value is already outdated: storing it would only overwrite a
+    // fresher entry a later reader stored. Local invalidations of other tags are known here
+    // without a store read (HitHints). The guard table tags are not the entry's own: the
+    // after-load check below judges writes to those tables by the rows they name.
     return skip()
   }
   const negative = value === null || value === undefined
@@ -196,7 +199,7 @@ export async function loadAndFill<T>(
     ctx.stats.add('sets')
     ctx.events.emit('set', { key: address.key, bytes: logged.raw!.length })
     expectHitAfterFill(ctx, address, policy, logged.entry.tags, hintSince)
-    if (ctx.l1 !== undefined && ctx.localEpoch === localEpoch) {
+    if (ctx.l1 !== undefined && ctx.localEpoch === local.epoch) {
       ctx.l1.set(address.storeKey, { ...logged.entry, value: ctx.codec.clone(value) })
     }
     return { value, raw: logged.raw }
@@ -233,7 +236,7 @@ export async function loadAndFill<T>(
     ctx.stats.add('sets')
     ctx.events.emit('set', { key: address.key, bytes: raw.length })
     expectHitAfterFill(ctx, address, policy, entry.tags, hintSince)
-    if (ctx.l1 !== undefined && ctx.localEpoch === localEpoch) {
+    if (ctx.l1 !== undefined && ctx.localEpoch === local.epoch) {
       ctx.l1.set(address.storeKey, { ...entry, value: ctx.codec.clone(value) })
     }
   } catch (error) {

@@ -43,6 +43,14 @@ export class HitHints {
     return at !== undefined && at >= this.floor && this.bumpedAfter(at, tags)
   }
 
+  /**
+   * Whether this process (or a bus message it applied) invalidated one of `tags`, or everything,
+   * after `at` (from `now()`). Exact for the tags it names; past MAX_TAGS it answers true.
+   */
+  bumpedSince(at: number, tags: readonly string[]): boolean {
+    return at < this.floor || this.bumpedAfter(at, tags)
+  }
+
   /** Whether this process invalidated one of `tags` after `at`. */
   private bumpedAfter(at: number, tags: readonly string[]): boolean {
     // Every bump takes a new seq: none since `at` means none of these tags (a list names ~80).
