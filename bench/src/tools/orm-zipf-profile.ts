@@ -154,6 +154,13 @@ async function main() {
           'team-hit',
           Array.from({ length: OPS }, (_, i) => () => subject.findTeam(teamOf(hot[i % 50]!))),
         )
+        // Writes alone: what the write path costs beyond the database's UPDATE.
+        await measure(
+          subject,
+          redis,
+          'user-write',
+          Array.from({ length: OPS }, (_, i) => () => subject.updateUser(hot[i % 50]!)),
+        )
         // A write, then the read it invalidated: the miss and write path without the hits.
         const pairs = (write: (u: number) => Promise<unknown>, read: (u: number) => Promise<unknown>): Op[] =>
           Array.from({ length: OPS }, (_, i) => {
