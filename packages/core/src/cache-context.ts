@@ -14,6 +14,7 @@ import { EpochLineage } from './tags/lineage.js'
 import { newToken, TagVersions } from './tags/versions.js'
 import type { InvalidationBus } from './tiers/bus.js'
 import { NearCache } from './tiers/l1.js'
+import { SeenVersions } from './write-through/seen-versions.js'
 
 /** Faults that say the store is unhealthy; reported once per run, not once per query. */
 const STORE_FAULTS = new Set<string>(['ERR_STORE', 'ERR_STORE_TIMEOUT', 'ERR_CIRCUIT_OPEN'])
@@ -39,6 +40,8 @@ export class CacheContext {
   readonly headTags = new Memo<readonly string[]>()
   /** Keys expected to hit, read plainly before the full lookup (hit-hints.ts). Only a hint. */
   readonly hitHints = new HitHints()
+  /** Versions seen current recently, a write-through's snapshot without a round trip. */
+  readonly seenVersions = new SeenVersions()
   /** Stamps the namespace epoch with the store's data set and moves it when that changes. */
   readonly lineage: EpochLineage = new EpochLineage(this)
   /**

@@ -4,6 +4,7 @@ import type { EntryAddress } from '../query-key.js'
 import type { Budget } from '../store/budget.js'
 import type { Invalidator } from '../tags/invalidation.js'
 import type { Snapshot } from '../tags/versions.js'
+import { SEEN_MAX_TAGS_PER_READ } from '../write-through/seen-versions.js'
 import { copyFor, type FillPolicy, flightKey, guardsOf, loadAndFill, loadShared, timedLoad } from './fill.js'
 import { readL1 } from './l1-read.js'
 import { leaseOf } from './lease.js'
@@ -98,6 +99,9 @@ export async function cacheAside<T>(
     if (ctx.recoveringUntil !== recovery || found.kind === 'untrusted')
       return bypass(ctx, address, load, 'store-recovering')
     if (found.kind === 'hit') {
+      const entry = found.entry
+      if (entry.tags.length <= SEEN_MAX_TAGS_PER_READ)
+        ctx.seenVersions.record(entry.epoch, entry.tags, entry.versions)
       if (ctx.l1 !== undefined && ctx.localEpoch === local.epoch) {
         ctx.l1.set(address.storeKey, { ...found.entry, value: ctx.codec.clone(found.entry.value) })
       }
@@ -117,6 +121,8 @@ export async function cacheAside<T>(
     reason = found.kind === 'stale' ? 'expired' : found.reason
     leased = found.kind === 'miss' ? found.leased : undefined
     snapshot = found.current
+    if (snapshot.tags.length <= SEEN_MAX_TAGS_PER_READ)
+      ctx.seenVersions.record(snapshot.epoch, snapshot.tags, snapshot.versions)
   } catch (error) {
     ctx.reportError(error, 'read', key)
     return bypass(ctx, address, load, 'store-unavailable')

@@ -228,6 +228,7 @@ export class Invalidator {
   private begin(tags: readonly string[], everything: boolean): void {
     this.ctx.localEpoch += 1
     this.ctx.hitHints.invalidated(tags, everything)
+    if (everything) this.ctx.seenVersions.clear()
     if (everything) this.ctx.l1?.clear()
     else this.ctx.l1?.evictTags(tags)
     this.ctx.stats.add('invalidations', everything ? 1 : tags.length)

@@ -34,6 +34,7 @@ export class EpochLineage {
       ctx.localEpoch += 1
       ctx.l1?.clear()
       ctx.hitHints.invalidated([], true)
+      ctx.seenVersions.clear()
       ctx.reportError(new StoreResetError(namespace), 'lineage')
     })
   }
@@ -106,6 +107,7 @@ export class EpochLineage {
         ctx.localEpoch += 1
         ctx.l1?.clear()
         ctx.hitHints.invalidated([], true)
+        ctx.seenVersions.clear()
         // An unstamped epoch was only just created (or predates stamping): nothing was lost.
         if (stampOf(seen) !== undefined) ctx.reportError(new StoreResetError(ctx.keys.namespace), 'lineage')
         return fresh

@@ -60,11 +60,19 @@ async function begin(
   // Like get/set: apply pending invalidations first; if the store refuses them, skip the fill.
   if (fillTags.length > 0 && invalidator.pending) faulted = !(await invalidator.settle(budget))
   if (fillTags.length > 0 && !faulted) {
-    try {
-      snapshot = await ctx.tags.snapshot(ctx.store.within(budget), fillTags)
-    } catch (error) {
-      ctx.reportError(error, 'write-snapshot')
-      faulted = true
+    // Versions seen current since (or installed by this process) serve as the snapshot: the
+    // guard holds only if no bump landed after them, so an older one can only refuse the fill
+    // (docs/design.md, "Remembered write snapshots"). Not on a store whose versions can be
+    // trusted only through readVersions (Redis Cluster: a shard may roll a version back).
+    if (ctx.store.capabilities.readVersionsOnly !== true) snapshot = ctx.seenVersions.snapshot(fillTags)
+    if (snapshot === undefined) {
+      try {
+        snapshot = await ctx.tags.snapshot(ctx.store.within(budget), fillTags)
+        ctx.seenVersions.record(snapshot.epoch, snapshot.tags, snapshot.versions)
+      } catch (error) {
+        ctx.reportError(error, 'write-snapshot')
+        faulted = true
+      }
     }
   }
   return {
@@ -144,6 +152,13 @@ async function commitWrite(
   }
   const applied = await invalidator.invalidateGuarded(invalidate, build, budget)
   if (applied === undefined) return 'unavailable'
+  // The store applied every new token (a refused fill's too): they are current as of now.
+  const moved = snapshot.tags.filter((tag) => applied.tokens.has(tag))
+  ctx.seenVersions.record(
+    snapshot.epoch,
+    moved,
+    moved.map((tag) => applied.tokens.get(tag)!),
+  )
   return applied.filled ? noteFilled(ctx, fill.key, entry) : 'skipped'
 }
 
