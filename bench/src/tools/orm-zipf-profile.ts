@@ -4,9 +4,10 @@
  * Redis and Postgres servers per op, for the hit of the by-id read, the hit of the team list, and
  * the mixed sequences. Throughput on a shared box is bound by the sum of all three.
  *
- *   node --import tsx src/tools/orm-zipf-profile.ts [subject-id ...] [--ops N] [--profile phase] [--scripts]
+ *   node --import tsx src/tools/orm-zipf-profile.ts [subject-id ...] [--ops N] [--profile phase [--heap]] [--scripts]
  *
- * --profile writes a CPU profile of that phase alone (e.g. `mix-95/5`) per subject to /tmp.
+ * --profile writes a CPU profile of that phase alone (e.g. `mix-95/5`) per subject to /tmp;
+ * with --heap, an allocation sampling profile of it instead.
  *
  * Run under the shared lock; add --cpu-prof to node for a profile. Not part of the suite.
  */
@@ -28,6 +29,8 @@ const opsAt = args.indexOf('--ops')
 const OPS = opsAt === -1 ? 4000 : Number(args[opsAt + 1])
 const profileAt = args.indexOf('--profile')
 const PROFILE = profileAt === -1 ? undefined : args[profileAt + 1]
+/** With --heap, the profiled phase is sampled for allocations (a .heapprofile) instead of CPU. */
+const HEAP = args.includes('--heap')
 const wanted = args.filter(
   (a, i) => !a.startsWith('--') && i !== opsAt + 1 && (profileAt === -1 || i !== profileAt + 1),
 )
@@ -74,8 +77,15 @@ async function measure(subject: OrmSubject, redis: Redis, label: string, ops: Op
   const session = label.replace(' ', '-') === PROFILE ? new Session() : undefined
   if (session) {
     session.connect()
-    await session.post('Profiler.enable')
-    await session.post('Profiler.start')
+    if (HEAP) await session.post('HeapProfiler.startSampling', {
+        samplingInterval: 4096,
+        includeObjectsCollectedByMajorGC: true,
+        includeObjectsCollectedByMinorGC: true,
+      })
+    else {
+      await session.post('Profiler.enable')
+      await session.post('Profiler.start')
+    }
   }
   const cpuBefore = readCpu()
   const started = performance.now()
@@ -91,8 +101,10 @@ async function measure(subject: OrmSubject, redis: Redis, label: string, ops: Op
   const wall = performance.now() - started
   const used = cpuSince(cpuBefore)
   if (session) {
-    const { profile } = await session.post('Profiler.stop')
-    const file = `/tmp/${subject.id}-${label.replace(/\W+/g, '-')}.cpuprofile`
+    const { profile } = HEAP
+      ? await session.post('HeapProfiler.stopSampling')
+      : await session.post('Profiler.stop')
+    const file = `/tmp/${subject.id}-${label.replace(/\W+/g, '-')}.${HEAP ? 'heapprofile' : 'cpuprofile'}`
     writeFileSync(file, JSON.stringify(profile))
     session.disconnect()
     console.log(`profile: ${file}`)
