@@ -64,7 +64,8 @@ export class Codec {
 
   encode(value: unknown, options: EncodeOptions = {}): Encoded {
     const tables: Tables | undefined = options.tables === false ? undefined : new Map()
-    if (!needsMeta(value, '$', new Set(), 0, tables)) return { data: value, meta: undefined }
+    if (!needsMeta(value, undefined, '$', StepKind.Root, new Set(), 0, tables))
+      return { data: value, meta: undefined }
     return encodeSpecial(value, tables)
   }
 
@@ -99,12 +100,45 @@ export const MAX_VALUE_DEPTH = 1_000
 type Tables = Map<readonly unknown[], string[]>
 
 /**
+ * Where a value sits, as the steps from the root, for error messages only: the walk passes its
+ * parent step and its own key, and a container makes one step for its children, so a list of
+ * rows does not build a path string per cell (it did, most of a list fill's encode garbage).
+ */
+interface PathStep {
+  parent: PathStep | undefined
+  key: string | number
+  kind: StepKind
+}
+enum StepKind {
+  Root,
+  Member,
+  Index,
+  Entry,
+}
+
+function pathText(parent: PathStep | undefined, key: string | number, kind: StepKind): string {
+  const prefix = parent === undefined ? '' : pathText(parent.parent, parent.key, parent.kind)
+  switch (kind) {
+    case StepKind.Root:
+      return '$'
+    case StepKind.Member:
+      return `${prefix}.${key}`
+    case StepKind.Index:
+      return `${prefix}[${key}]`
+    case StepKind.Entry:
+      return `${prefix}<${key}>`
+  }
+}
+
+/**
  * Validates the whole value and reports whether any part needs an annotation or is a table
- * (recorded in `tables`).
+ * (recorded in `tables`). `parent`, `key` and `kind` say where it is (PathStep).
  */
 function needsMeta(
   value: unknown,
-  path: string,
+  parent: PathStep | undefined,
+  key: string | number,
+  kind: StepKind,
   seen: Set<object>,
   depth: number,
   tables: Tables | undefined,
@@ -119,22 +153,26 @@ function needsMeta(
     case 'bigint':
       return true
     case 'function':
-      throw new NotSerializableError(path, 'a function')
+      throw new NotSerializableError(pathText(parent, key, kind), 'a function')
     case 'symbol':
-      throw new NotSerializableError(path, 'a symbol')
+      throw new NotSerializableError(pathText(parent, key, kind), 'a symbol')
   }
   if (value === null) return false
   const obj = value as object
-  if (seen.has(obj)) throw new NotSerializableError(path, 'a circular reference')
+  if (seen.has(obj)) throw new NotSerializableError(pathText(parent, key, kind), 'a circular reference')
   if (depth >= MAX_VALUE_DEPTH) {
-    throw new NotSerializableError(path, `a value nested deeper than ${MAX_VALUE_DEPTH} levels`)
+    throw new NotSerializableError(
+      pathText(parent, key, kind),
+      `a value nested deeper than ${MAX_VALUE_DEPTH} levels`,
+    )
   }
   if (Array.isArray(obj)) {
     seen.add(obj)
+    const step: PathStep = { parent, key, kind }
     let special = false
     for (let i = 0; i < obj.length; i++) {
       // Holes are undefined and need meta; `in` catches them without materializing.
-      if (!(i in obj) || needsMeta(obj[i], `${path}[${i}]`, seen, depth + 1, tables)) special = true
+      if (!(i in obj) || needsMeta(obj[i], step, i, StepKind.Index, seen, depth + 1, tables)) special = true
     }
     seen.delete(obj)
     const keys = tables === undefined ? undefined : tableKeys(obj)
@@ -145,13 +183,14 @@ function needsMeta(
   const proto = Object.getPrototypeOf(obj)
   if (proto === Object.prototype || proto === null) {
     seen.add(obj)
+    const step: PathStep = { parent, key, kind }
     let special = false
-    for (const key of Object.keys(obj)) {
-      if (needsMeta((obj as Record<string, unknown>)[key], `${path}.${key}`, seen, depth + 1, tables))
-        special = true
+    for (const name of Object.keys(obj)) {
+      const child = (obj as Record<string, unknown>)[name]
+      if (needsMeta(child, step, name, StepKind.Member, seen, depth + 1, tables)) special = true
     }
     if (Object.getOwnPropertySymbols(obj).length > 0) {
-      throw new NotSerializableError(path, 'an object with symbol keys')
+      throw new NotSerializableError(pathText(parent, key, kind), 'an object with symbol keys')
     }
     seen.delete(obj)
     return special
@@ -159,14 +198,18 @@ function needsMeta(
   if (obj instanceof Date || obj instanceof Uint8Array || isDecimal(obj)) return true
   if (obj instanceof Map || obj instanceof Set) {
     seen.add(obj)
+    const step: PathStep = { parent, key, kind }
     const entries = obj instanceof Map ? [...obj].flat() : [...obj]
     entries.forEach((item, i) => {
-      needsMeta(item, `${path}<${i}>`, seen, depth + 1, tables)
+      needsMeta(item, step, i, StepKind.Entry, seen, depth + 1, tables)
     })
     seen.delete(obj)
     return true
   }
-  throw new NotSerializableError(path, `an instance of ${proto?.constructor?.name ?? 'an unknown class'}`)
+  throw new NotSerializableError(
+    pathText(parent, key, kind),
+    `an instance of ${proto?.constructor?.name ?? 'an unknown class'}`,
+  )
 }
 
 function encodeSpecial(value: unknown, tables: Tables | undefined): Encoded {
@@ -351,13 +394,22 @@ function revive(data: unknown, meta: unknown, decimal: DecimalConstructor): unkn
     }
     throw new TypeError(`unknown container code ${String(code)}`)
   }
-  if (typeof meta !== 'object' || meta === null || typeof data !== 'object' || data === null) {
-    throw new TypeError('meta tree does not match data')
-  }
+  if (typeof meta !== 'object' || meta === null) throw new TypeError('meta tree does not match data')
+  return reviveMembers(data, meta as MetaTree, Object.keys(meta), decimal)
+}
+
+/** Revives the members `keys` (the keys of `meta`, a tree) of `data` in place. */
+function reviveMembers(
+  data: unknown,
+  meta: MetaTree,
+  keys: readonly string[],
+  decimal: DecimalConstructor,
+): unknown {
+  if (typeof data !== 'object' || data === null) throw new TypeError('meta tree does not match data')
   const target = data as Record<string, unknown>
-  for (const key of Object.keys(meta)) {
+  for (const key of keys) {
     if (!Object.hasOwn(target, key)) throw new TypeError(`meta names missing key ${key}`)
-    defineOwn(target, key, revive(target[key], (meta as MetaTree)[key], decimal))
+    defineOwn(target, key, revive(target[key], meta[key], decimal))
   }
   return data
 }
@@ -368,7 +420,13 @@ function reviveTable(data: unknown[], meta: unknown, decimal: DecimalConstructor
       if (Object.keys(meta).length !== 1)
         throw new TypeError('table annotations mix every row and single rows')
       const every = (meta as MetaTree)[EVERY_ROW]
-      for (let r = 1; r < data.length; r++) data[r] = revive(data[r], every, decimal)
+      if (typeof every === 'object' && every !== null && !Array.isArray(every)) {
+        // The shared annotations' keys once for all rows, not once per row.
+        const keys = Object.keys(every)
+        for (let r = 1; r < data.length; r++) data[r] = reviveMembers(data[r], every, keys, decimal)
+      } else {
+        for (let r = 1; r < data.length; r++) data[r] = revive(data[r], every, decimal)
+      }
     } else {
       revive(data, meta, decimal)
     }
