@@ -33,8 +33,16 @@ export class SeenVersions {
     const seen = this.seen
     for (let i = 0; i < tags.length; i++) {
       const tag = tags[i]!
-      if (seen.has(tag)) seen.delete(tag)
-      else if (seen.size >= MAX_TAGS) seen.delete(seen.keys().next().value!)
+      // Updated in place (every hit of a row records its tags): no garbage per read. Eviction
+      // is therefore by first sight, not last use; a tag evicted while hot costs one snapshot.
+      const known = seen.get(tag)
+      if (known !== undefined) {
+        known.epoch = epoch
+        known.version = versions[i]!
+        known.at = at
+        continue
+      }
+      if (seen.size >= MAX_TAGS) seen.delete(seen.keys().next().value!)
       seen.set(tag, { epoch, version: versions[i]!, at })
     }
   }
