@@ -64,7 +64,8 @@ export async function lookup(
   // current entry another process stored since that write costs one load (the fill then sets
   // the hint again), never a stale read.
   const presumeDead = known !== undefined && ctx.hitHints.voided(address.storeKey, known)
-  const read = known === undefined || presumeDead ? tags : readList(tags, known)
+  const list = known === undefined || presumeDead ? undefined : readList(tags, known)
+  const read = list === undefined ? tags : list.read
   const store = ctx.store.within(budget)
   const reply = await lookupEntry(store, {
     entryKey: address.storeKey,
@@ -91,7 +92,12 @@ export async function lookup(
   const current: Snapshot = {
     epoch,
     tags,
-    versions: read === tags ? versions.slice(1) : pick(tags, read, versions),
+    versions:
+      read === tags
+        ? versions.slice(1)
+        : list?.ownAt !== undefined
+          ? versions.slice(1, tags.length + 1)
+          : pick(tags, read, versions),
   }
   const raw = reply.entry
   if (raw === undefined) return { kind: 'miss', reason: 'absent', current, leased }
@@ -126,7 +132,12 @@ export async function lookup(
     ctx.headTags.set(address.storeKey, head.tags)
     hintable = true
   } else {
-    const own = sameTags(head.tags, read) ? versions.slice(1) : pick(head.tags, read, versions)
+    const ownAt = list?.ownAt
+    const own = sameTags(head.tags, read)
+      ? versions.slice(1)
+      : ownAt !== undefined && sameTags(head.tags, known!)
+        ? ownAt.map((at) => versions[at + 1]!)
+        : pick(head.tags, read, versions)
     if (own.length === head.tags.length) valid = isCurrent(head, epoch, own)
     else {
       reread = true
@@ -186,10 +197,34 @@ export function answers(
  * (so the store's head comparison sees a current entry as current), else the asked tags followed
  * by the entry's others.
  */
-function readList(tags: readonly string[], known: readonly string[]): readonly string[] {
-  if (tags.every((tag) => known.includes(tag))) return known
-  return [...tags, ...known.filter((tag) => !tags.includes(tag))]
+function readList(tags: readonly string[], known: readonly string[]): ReadList {
+  const cached = readLists.get(known)
+  if (cached !== undefined && sameTags(cached.tags, tags)) return cached
+  let made: ReadList
+  if (tags.every((tag) => known.includes(tag))) made = { tags: tags.slice(), read: known, ownAt: undefined }
+  else {
+    const others = known.filter((tag) => !tags.includes(tag))
+    let next = tags.length
+    const ownAt = known.map((tag) => (tags.includes(tag) ? tags.indexOf(tag) : next++))
+    made = { tags: tags.slice(), read: [...tags, ...others], ownAt }
+  }
+  readLists.set(known, made)
+  return made
 }
+
+/**
+ * What to read for an entry last seen under `known` tags, kept per `known` array (the one
+ * ctx.headTags holds) for the asked tags it was made for: a list's lookup built a new list of
+ * ~80 tags per read, so its store keys were looked up one by one every time, and the versions of
+ * its own tags were found with an indexOf each. `ownAt[i]`: where `known[i]` is in `read`
+ * (undefined when `read` is `known` itself).
+ */
+interface ReadList {
+  tags: readonly string[]
+  read: readonly string[]
+  ownAt: readonly number[] | undefined
+}
+const readLists = new WeakMap<readonly string[], ReadList>()
 
 /**
  * The versions of `wanted` out of `versions` (read for `read`, epoch first); shorter than
