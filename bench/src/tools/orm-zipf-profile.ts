@@ -77,7 +77,8 @@ async function measure(subject: OrmSubject, redis: Redis, label: string, ops: Op
   const session = label.replace(' ', '-') === PROFILE ? new Session() : undefined
   if (session) {
     session.connect()
-    if (HEAP) await session.post('HeapProfiler.startSampling', {
+    if (HEAP)
+      await session.post('HeapProfiler.startSampling', {
         samplingInterval: 4096,
         includeObjectsCollectedByMajorGC: true,
         includeObjectsCollectedByMinorGC: true,
