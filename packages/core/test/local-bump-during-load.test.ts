@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { createCache } from '../src/exports/index.js'
+import { type Cache, createCache } from '../src/exports/index.js'
 import { redisStore } from '../src/exports/redis.js'
 import { gate } from './support/faulty-store.js'
 import { countRedis, RoundTrips } from './support/round-trips.js'
@@ -12,7 +12,16 @@ import { connectRedis } from './support/services.js'
  * the fill whenever anything at all had been invalidated locally: one more round trip per miss.
  */
 describe('a load overlapped by a local invalidation (Redis)', () => {
-  async function setup() {
+  type Run = { cache: Cache; pausedMiss: PausedMiss }
+  type PausedMiss = (
+    key: string,
+    tags: string[],
+    value: string,
+    during: () => Promise<unknown>,
+  ) => Promise<{ trips: number; commands: string[] }>
+
+  /** Runs `body` against a fresh cache on its own counted connection, and closes both after. */
+  async function withCache(body: (run: Run) => Promise<void>): Promise<void> {
     const counter = new RoundTrips()
     const client = await connectRedis()
     countRedis(client, counter)
@@ -20,7 +29,7 @@ describe('a load overlapped by a local invalidation (Redis)', () => {
     const cache = createCache({ store: redisStore({ client }), namespace, l1: false, bus: false })
     await cache.wrap('warm', () => 0, { tags: ['warm'] }) // loads the scripts
     /** Reads `key` under `tags` with a loader that returns `value` once `during` has run. */
-    const pausedMiss = async (key: string, tags: string[], value: string, during: () => Promise<unknown>) => {
+    const pausedMiss: PausedMiss = async (key, tags, value, during) => {
       const loaded = gate()
       const resume = gate()
       const read = cache.wrapWithInfo(
@@ -39,45 +48,35 @@ describe('a load overlapped by a local invalidation (Redis)', () => {
         expect((await read).value).toBe(value)
       })
     }
-    return { cache, client, pausedMiss }
-  }
-
-  it('of another tag: the value is stored with the fill alone, and the next read hits', async () => {
-    const { cache, client, pausedMiss } = await setup()
     try {
-      const after = await pausedMiss('row:1', ['row:1'], 'v1', () => cache.invalidateTags(['row:2']))
-      expect(after.commands).toEqual(['evalsha']) // the fill (with the lease release); no MGET first
-      const next = await cache.wrapWithInfo('row:1', () => 'reloaded', { tags: ['row:1'] })
-      expect(next).toMatchObject({ value: 'v1', info: { source: 'hit' } })
+      await body({ cache, pausedMiss })
     } finally {
       await cache.close()
       client.disconnect()
     }
-  })
+  }
 
-  it('of its own tag: the versions decide, nothing is stored, and the next read loads again', async () => {
-    const { cache, client, pausedMiss } = await setup()
-    try {
+  it('of another tag: the value is stored with the fill alone, and the next read hits', () =>
+    withCache(async ({ cache, pausedMiss }) => {
+      const after = await pausedMiss('row:1', ['row:1'], 'v1', () => cache.invalidateTags(['row:2']))
+      expect(after.commands).toEqual(['evalsha']) // the fill (with the lease release); no MGET first
+      const next = await cache.wrapWithInfo('row:1', () => 'reloaded', { tags: ['row:1'] })
+      expect(next).toMatchObject({ value: 'v1', info: { source: 'hit' } })
+    }))
+
+  it('of its own tag: the versions decide, nothing is stored, and the next read loads again', () =>
+    withCache(async ({ cache, pausedMiss }) => {
       const after = await pausedMiss('row:1', ['row:1'], 'old', () => cache.invalidateTags(['row:1']))
       // The version read (the bump may have landed before the snapshot), then the lease's release.
       expect(after.commands).toEqual(['mget', 'evalsha'])
       const next = await cache.wrapWithInfo('row:1', () => 'new', { tags: ['row:1'] })
       expect(next).toMatchObject({ value: 'new', info: { source: 'miss' } })
-    } finally {
-      await cache.close()
-      client.disconnect()
-    }
-  })
+    }))
 
-  it('of everything: nothing is stored', async () => {
-    const { cache, client, pausedMiss } = await setup()
-    try {
+  it('of everything: nothing is stored', () =>
+    withCache(async ({ cache, pausedMiss }) => {
       await pausedMiss('row:1', ['row:1'], 'old', () => cache.clear())
       const next = await cache.wrapWithInfo('row:1', () => 'new', { tags: ['row:1'] })
       expect(next).toMatchObject({ value: 'new', info: { source: 'miss' } })
-    } finally {
-      await cache.close()
-      client.disconnect()
-    }
-  })
+    }))
 })
