@@ -114,8 +114,8 @@ end`
  * (k), then table tag and log key pairs (t). ARGV: k, t, token, tag ttl, snapshot epoch, then
  * each table's since, then fill flag, head, rest, entry ttl, lease owner, wake channel, then
  * the watched keys.
- * Replies { clean, filled, released, versions... }: released is 1 when a refused fill let its
- * lease go (a stored fill always does).
+ * Replies { clean, filled, released, versions... }: released is 1 when the fill (stored or
+ * refused) let its lease go.
  */
 export const SETTLE = script(`${PUT}${CLEAN}${READ_VERSIONS}
 local k, t = tonumber(ARGV[1]), tonumber(ARGV[2])
@@ -138,18 +138,22 @@ if ok and ARGV[a + 1] == '1' then
   -- Lua concatenation copied a list's whole payload once more (~50 µs for 36 KB). Same value.
   put(KEYS[1], table.concat(parts, ' '), ARGV[a + 4])
   redis.call('APPEND', KEYS[1], ARGV[a + 3])
-  if ARGV[a + 5] ~= '' and redis.call('GET', KEYS[2]) == ARGV[a + 5] then redis.call('DEL', KEYS[2]) end
-  if redis.call('DEL', KEYS[3]) == 1 then
-    local stored = redis.call('GET', KEYS[1])
-    redis.call('PUBLISH', ARGV[a + 6], ${WAKE_MESSAGE('KEYS[1]', 'stored')})
-  end
   filled = 1
-elseif ARGV[a + 5] ~= '' then
-  -- Refused: the lease goes in this same trip (not a DELETE_IF_EQUALS of its own), and marked
-  -- waiters get a wake without an entry, so they look again now rather than at their fallback.
+end
+-- The lease goes in this same trip, stored or refused (not a DELETE_IF_EQUALS of its own).
+if ARGV[a + 5] ~= '' then
   if redis.call('GET', KEYS[2]) == ARGV[a + 5] then redis.call('DEL', KEYS[2]) end
-  if redis.call('DEL', KEYS[3]) == 1 then redis.call('PUBLISH', ARGV[a + 6], #KEYS[1] .. ':' .. KEYS[1]) end
   released = 1
+end
+-- Marked waiters get the entry when it was stored, else a bare wake: they look again now rather
+-- than at their fallback poll. A refused fill without a lease leaves them to the lease's holder.
+if (filled == 1 or released == 1) and redis.call('DEL', KEYS[3]) == 1 then
+  local wake = #KEYS[1] .. ':' .. KEYS[1]
+  if filled == 1 then
+    local stored = redis.call('GET', KEYS[1])
+    wake = ${WAKE_MESSAGE('KEYS[1]', 'stored')}
+  end
+  redis.call('PUBLISH', ARGV[a + 6], wake)
 end
 local reply = { ok and 1 or 0, filled, released }
 for i = 1, k do reply[#reply + 1] = versions[i] end
