@@ -55,6 +55,20 @@ export class CacheContext {
   localMark(): LocalMark {
     return { epoch: this.localEpoch, hints: this.hitHints.now() }
   }
+
+  /**
+   * What this process must forget once tags (or everything) moved, whoever moved them: a fill
+   * racing the move must not repopulate L1, a hit hint or a remembered version must not
+   * outlive it. One place, so a new piece of local state is forgotten on every path.
+   */
+  forgetLocally(tags: readonly string[], everything: boolean): void {
+    this.localEpoch += 1
+    this.hitHints.invalidated(tags, everything)
+    if (everything) {
+      this.seenVersions.clear()
+      this.l1?.clear()
+    } else this.l1?.evictTags(tags)
+  }
   closed = false
   /** Identifies this cache on the invalidation bus. */
   readonly origin = newToken()

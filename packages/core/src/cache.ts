@@ -133,12 +133,11 @@ class OrmCache implements Cache {
       .subscribe({
         onMessage: (message) => {
           if (message.origin === ctx.origin) return
-          ctx.localEpoch += 1 // a fill racing this message must not repopulate L1
-          ctx.hitHints.invalidated(message.tags, message.everything)
-          for (const key of message.keys) ctx.hitHints.missed(key)
-          if (message.everything) ctx.l1?.clear()
-          else ctx.l1?.evictTags(message.tags)
-          for (const key of message.keys) ctx.l1?.delete(key)
+          ctx.forgetLocally(message.tags, message.everything)
+          for (const key of message.keys) {
+            ctx.hitHints.missed(key)
+            ctx.l1?.delete(key)
+          }
         },
         onState: (connected) => ctx.setBusConnected(connected),
       })

@@ -1,8 +1,10 @@
+import { setTimeout as sleep } from 'node:timers/promises'
 import { describe, expect, it } from 'vitest'
 import { bulkTag, rowTag, rowWriteTags } from '../src/exports/adapter.js'
 import { type Cache, createCache, memoryStore } from '../src/exports/index.js'
 import { redisStore } from '../src/exports/redis.js'
 import type { CacheStore } from '../src/store/types.js'
+import { localBus } from '../src/tiers/bus.js'
 import { countRedis, RoundTrips } from './support/round-trips.js'
 import { connectRedis } from './support/services.js'
 
@@ -157,6 +159,35 @@ describe('remembered write snapshots: round trips (Redis)', () => {
     } finally {
       await cache.close()
       client.disconnect()
+    }
+  })
+
+  it("another process's clear, heard on the bus, makes the next write read its versions again", async () => {
+    const counter = new RoundTrips()
+    const clientA = await connectRedis()
+    const clientB = await connectRedis()
+    countRedis(clientA, counter)
+    const bus = localBus()
+    const namespace = `seen-bus-${Math.random().toString(36).slice(2)}`
+    const make = (client: typeof clientA) =>
+      createCache({ store: redisStore({ client }), namespace, bus, l1: {} })
+    const a = make(clientA)
+    const b = make(clientB)
+    try {
+      await a.wrap('users:1', async () => 'v0', { tags: lookupTags })
+      await b.clear()
+      await sleep(1) // bus delivery
+      const { commands } = await counter.during(async () => {
+        const intent = await a.beginWrite(lookupTags)
+        await intent.commit({ invalidate: writeTags, fill: { key: 'users:1', value: 'v1' } })
+      })
+      expect(commands).toEqual(['evalsha', 'evalsha'])
+      expect(await b.wrap('users:1', async () => 'never', { tags: lookupTags })).toBe('v1')
+    } finally {
+      await a.close()
+      await b.close()
+      clientA.disconnect()
+      clientB.disconnect()
     }
   })
 })

@@ -226,11 +226,7 @@ export class Invalidator {
 
   /** Local effects first: once the call resolves, no reader in this process may see the old value. */
   private begin(tags: readonly string[], everything: boolean): void {
-    this.ctx.localEpoch += 1
-    this.ctx.hitHints.invalidated(tags, everything)
-    if (everything) this.ctx.seenVersions.clear()
-    if (everything) this.ctx.l1?.clear()
-    else this.ctx.l1?.evictTags(tags)
+    this.ctx.forgetLocally(tags, everything)
     this.ctx.stats.add('invalidations', everything ? 1 : tags.length)
     this.ctx.events.emit('invalidate', { tags, everything })
   }

@@ -31,10 +31,7 @@ export class EpochLineage {
     if (store.onReset === undefined) return () => {}
     return store.onReset((namespace) => {
       if (namespace !== ctx.keys.namespace) return
-      ctx.localEpoch += 1
-      ctx.l1?.clear()
-      ctx.hitHints.invalidated([], true)
-      ctx.seenVersions.clear()
+      ctx.forgetLocally([], true)
       ctx.reportError(new StoreResetError(namespace), 'lineage')
     })
   }
@@ -104,10 +101,7 @@ export class EpochLineage {
     try {
       if (await ctx.store.compareAndSet(ctx.keys.globalKey, seen, fresh)) {
         // In-flight loads must not put pre-move values into L1, and L1 may hold them already.
-        ctx.localEpoch += 1
-        ctx.l1?.clear()
-        ctx.hitHints.invalidated([], true)
-        ctx.seenVersions.clear()
+        ctx.forgetLocally([], true)
         // An unstamped epoch was only just created (or predates stamping): nothing was lost.
         if (stampOf(seen) !== undefined) ctx.reportError(new StoreResetError(ctx.keys.namespace), 'lineage')
         return fresh
