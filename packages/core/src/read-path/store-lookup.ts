@@ -203,10 +203,13 @@ function readList(tags: readonly string[], known: readonly string[]): ReadList {
   let made: ReadList
   if (tags.every((tag) => known.includes(tag))) made = { tags: tags.slice(), read: known, ownAt: undefined }
   else {
-    const others = known.filter((tag) => !tags.includes(tag))
-    let next = tags.length
-    const ownAt = known.map((tag) => (tags.includes(tag) ? tags.indexOf(tag) : next++))
-    made = { tags: tags.slice(), read: [...tags, ...others], ownAt }
+    // One scan per known tag: an asked one is where the asked list has it, another is appended.
+    const read = tags.slice()
+    const ownAt = known.map((tag) => {
+      const at = tags.indexOf(tag)
+      return at === -1 ? read.push(tag) - 1 : at
+    })
+    made = { tags: tags.slice(), read, ownAt }
   }
   readLists.set(known, made)
   return made
