@@ -8,6 +8,8 @@
 // cpu µs/op: process.cpuUsage (user + system) over the round / ops.
 // alloc B/op: heap growth over a short window with young-generation GC held off (large semi-space),
 //   checked by a GC observer; rounds where a GC ran are reported as such.
+// FLOOR_AP=0: the floor's client without auto-pipelining (each GET written at once), the cheaper
+//   floor at 1 caller and the dearer one at 64.
 import { randomBytes } from 'node:crypto'
 import { PerformanceObserver } from 'node:perf_hooks'
 import { createCache } from '@ormcache/core'
@@ -26,7 +28,7 @@ const prefix = `hitcpu-${randomBytes(4).toString('hex')}`
 
 const tagsFor = (id) => [rowTag('bench_user', { id }), bulkTag('bench_user')]
 
-const floorClient = new Redis(url, { enableAutoPipelining: true })
+const floorClient = new Redis(url, { enableAutoPipelining: process.env.FLOOR_AP !== '0' })
 const floor = async (key, _tags, load) => {
   const raw = await floorClient.get(`${prefix}.floor:${key}`)
   if (raw !== null) return JSON.parse(raw)

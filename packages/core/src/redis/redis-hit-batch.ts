@@ -1,8 +1,5 @@
-/** The two commands a batch sends; a Redis client (single node) has both. */
-export interface HitBatchClient {
-  getex(key: string): Promise<string | null>
-  mget(...keys: string[]): Promise<(string | null)[]>
-}
+import type { Redis } from 'ioredis'
+import { sendNow } from './redis-direct.js'
 
 /** One read waiting in a batch: where its keys sit in the batch, and how to answer it. */
 interface Waiter {
@@ -38,7 +35,7 @@ export class HitBatches {
 
   /** `beforeSend` runs before each batch's commands go out (redis-cork.ts: one socket write). */
   constructor(
-    private readonly client: HitBatchClient,
+    private readonly client: Redis,
     private readonly beforeSend: () => void = () => {},
   ) {}
 
@@ -59,7 +56,7 @@ export class HitBatches {
       process.nextTick(() => {
         // Closed before it is sent: a read that starts from here on opens the next batch.
         if (this.open === sending) this.open = undefined
-        this.send(sending)
+        this.sendBatch(sending)
       })
     }
     const count = keys.length
@@ -72,7 +69,7 @@ export class HitBatches {
     })
   }
 
-  private send(batch: Batch): void {
+  private sendBatch(batch: Batch): void {
     const keys = batch.keys
     let entry: string | null | undefined
     let others: (string | null)[] | undefined
@@ -99,14 +96,14 @@ export class HitBatches {
       }
     }
     this.beforeSend()
-    this.client.getex(keys[0]!).then((value) => {
-      entry = value
+    sendNow(this.client, 'getex', [keys[0]!]).then((value) => {
+      entry = value as string | null
       answer()
     }, fail)
     if (keys.length === 1) others = []
     else
-      this.client.mget(...keys.slice(1)).then((values) => {
-        others = values
+      sendNow(this.client, 'mget', keys.slice(1)).then((values) => {
+        others = values as (string | null)[]
         answer()
       }, fail)
   }

@@ -2,6 +2,7 @@ import crypto from 'node:crypto'
 import type { Cluster, Redis } from 'ioredis'
 import { MAX_DIRECT } from '../query-key.js'
 import { corkUntilTickEnd } from './redis-cork.js'
+import { isSingleNode, sendNow } from './redis-direct.js'
 
 /**
  * Lua scripts of the Redis store. Each one touches only the keys it declares; on a Cluster the
@@ -39,11 +40,16 @@ export async function runScript(
   args: readonly (string | number)[],
 ): Promise<unknown> {
   corkUntilTickEnd(client)
+  const single = isSingleNode(client)
   try {
-    return await client.evalsha(script.sha, keys.length, ...keys, ...args)
+    return single
+      ? await sendNow(client, 'evalsha', [script.sha, keys.length, ...keys, ...args])
+      : await client.evalsha(script.sha, keys.length, ...keys, ...args)
   } catch (error) {
     if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error
-    return client.eval(script.source, keys.length, ...keys, ...args)
+    return single
+      ? sendNow(client, 'eval', [script.source, keys.length, ...keys, ...args])
+      : client.eval(script.source, keys.length, ...keys, ...args)
   }
 }
 

@@ -17,6 +17,7 @@ import { knownKeys } from '../validate.js'
 import { RedisBus } from './redis-bus.js'
 import { connect, type RedisUrlOptions } from './redis-connect.js'
 import { corkUntilTickEnd } from './redis-cork.js'
+import { sendNow } from './redis-direct.js'
 import { HitBatches } from './redis-hit-batch.js'
 import { RedisLineage } from './redis-lineage.js'
 import {
@@ -129,7 +130,7 @@ export class RedisStore implements CacheStore {
     if (keys.length === 0) return []
     if (!this.cluster) {
       corkUntilTickEnd(this.client)
-      return (await this.client.mget(...keys)).map(orUndefined)
+      return ((await sendNow(this.client as Redis, 'mget', keys)) as (string | null)[]).map(orUndefined)
     }
     const out = new Array<string | undefined>(keys.length)
     await Promise.all(

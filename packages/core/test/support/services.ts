@@ -2,7 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import net from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { Cluster, Redis } from 'ioredis'
+import { Cluster, Redis, type RedisOptions } from 'ioredis'
 
 /**
  * Connection settings for the real services the store tests use, from the environment with the
@@ -25,11 +25,12 @@ export function unreachable(service: string, where: string, cause?: unknown): Er
 }
 
 /** A connected ioredis client for REDIS_URL, or a loud failure. */
-export async function connectRedis(): Promise<Redis> {
+export async function connectRedis(options: RedisOptions = {}): Promise<Redis> {
   const client = new Redis(redisUrl, {
     lazyConnect: true,
     maxRetriesPerRequest: 0,
     retryStrategy: () => null,
+    ...options,
   })
   client.on('error', () => {})
   try {
