@@ -21,6 +21,7 @@ import type { CacheStats } from './stats.js'
 import type { Budget } from './store/budget.js'
 import type { CacheStore } from './store/types.js'
 import { CLOSE_DEADLINE_MS, Invalidator } from './tags/invalidation.js'
+import { sameTags } from './tags/versions.js'
 import type { InvalidationBus } from './tiers/bus.js'
 import { knownKeys, optionsObject } from './validate.js'
 import { beginWrite, type WriteIntent } from './write-through/write-through.js'
@@ -423,7 +424,7 @@ class OrmCache implements Cache {
     const tags = normalizeTags(options.tags)
     return {
       ttl: options.ttl === undefined ? this.ctx.options.ttl : duration('ttl', options.ttl),
-      tags: afterLoad === undefined ? tags : normalizeTags([...tags, ...guardTags(afterLoad)]),
+      tags: afterLoad === undefined ? tags : this.withGuards(tags, afterLoad),
       afterLoad,
       staleWhileRevalidate:
         options.staleWhileRevalidate === undefined
@@ -431,6 +432,38 @@ class OrmCache implements Cache {
           : duration('staleWhileRevalidate', options.staleWhileRevalidate, true),
     }
   }
+
+  /**
+   * The asked tags followed by an after-load read's guard tags, kept per asked-tags array. The
+   * adapters pass the same array for every read of one query shape, so a list's read gets the
+   * same combined array each time, and everything kept per tags array (its store keys, ~80 for a
+   * list) is found again instead of rebuilt. The inputs are kept and compared (by identity, one
+   * pointer each), so an array or table list changed after the call is never answered from here.
+   */
+  private withGuards(tags: readonly string[], afterLoad: AfterLoad): readonly string[] {
+    const known = this.guarded.get(tags)
+    if (
+      known !== undefined &&
+      known.afterLoad === afterLoad &&
+      sameTags(known.asked, tags) &&
+      sameTags(known.tables, afterLoad.tables)
+    ) {
+      return known.tags
+    }
+    const combined = normalizeTags([...tags, ...guardTags(afterLoad)])
+    this.guarded.set(tags, {
+      afterLoad,
+      asked: tags.slice(),
+      tables: afterLoad.tables.slice(),
+      tags: combined,
+    })
+    return combined
+  }
+
+  private readonly guarded = new WeakMap<
+    readonly string[],
+    { afterLoad: AfterLoad; asked: readonly string[]; tables: readonly string[]; tags: readonly string[] }
+  >()
 
   private ensureOpen(): void {
     if (this.ctx.closed) throw new CacheClosedError()

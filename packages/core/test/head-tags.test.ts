@@ -88,3 +88,22 @@ function unclosable(store: CacheStore): CacheStore {
     },
   })
 }
+
+describe('after-load read tags kept per asked array (memory)', () => {
+  it('an asked array changed between reads is read with its new contents', async () => {
+    const cache = createCache({ namespace: `guards-${Math.random().toString(36).slice(2)}`, l1: false })
+    closers.push(() => cache.close())
+    const tags = [...PIN]
+    const rule = { tables: ['users'], tags: (rows: Row[]) => rows.map((r) => rowTag('users', { id: r.id })) }
+    let loads = 0
+    const read = () =>
+      cache.wrapWithInfo('team:7', async () => [{ id: 1, v: ++loads }], { tags, afterLoad: rule })
+    await read()
+    expect((await read()).info.source).toBe('hit')
+    // The same array, now also naming 'extra': the read depends on it from here on.
+    tags.push('extra')
+    expect((await read()).info.source).toBe('miss')
+    await cache.invalidateTags(['extra'])
+    expect(await read()).toMatchObject({ info: { source: 'miss' }, value: [{ v: 3 }] })
+  })
+})
