@@ -6,7 +6,7 @@ import { redisStore } from '../src/exports/redis.js'
 import { connectRedis } from './support/services.js'
 
 /**
- * redis-cork.ts: the commands the store sends in one tick leave in one socket write. Counted at
+ * redis-cork.ts: the commands the store sends in one turn of the event loop leave in one socket write. Counted at
  * the socket (each `_write`/`_writev` the stream makes is one system call), never timed.
  */
 interface Socketish {
@@ -35,7 +35,7 @@ function countWrites(client: Redis): { writes: number } {
 const tags = ['users', 'user:1']
 const unique = () => `cork-${crypto.randomBytes(5).toString('hex')}`
 
-describe('one socket write per tick (Redis)', () => {
+describe('one socket write per loop turn (Redis)', () => {
   let client: Redis
   let cache: Cache
   beforeAll(async () => {
@@ -56,6 +56,24 @@ describe('one socket write per tick (Redis)', () => {
       value: 'v',
       info: { source: 'hit', tier: 'l2' },
     })
+    expect(counted.writes).toBe(1)
+  })
+
+  it('hits started in separate callbacks of one loop turn leave in one write', async () => {
+    const keys = Array.from({ length: 3 }, () => unique())
+    for (const key of keys) await cache.wrap(key, async () => key, { tags })
+    const counted = countWrites(client)
+    // Each caller resumes in a callback of its own, as ORM callers do (a reply batch, an
+    // immediate); holding writes only until the tick ended sent one write per caller.
+    const read = await Promise.all(
+      keys.map(
+        (key) =>
+          new Promise<unknown>((resolve, reject) => {
+            setImmediate(() => cache.wrap(key, async () => 'never', { tags }).then(resolve, reject))
+          }),
+      ),
+    )
+    expect(read).toEqual(keys)
     expect(counted.writes).toBe(1)
   })
 

@@ -1,7 +1,7 @@
 import crypto from 'node:crypto'
 import type { Cluster, Redis } from 'ioredis'
 import { MAX_DIRECT } from '../query-key.js'
-import { corkUntilTickEnd } from './redis-cork.js'
+import { corkUntilImmediates } from './redis-cork.js'
 import { isSingleNode, sendNow } from './redis-direct.js'
 
 /**
@@ -39,7 +39,7 @@ export async function runScript(
   keys: readonly string[],
   args: readonly (string | number)[],
 ): Promise<unknown> {
-  corkUntilTickEnd(client)
+  corkUntilImmediates(client)
   const single = isSingleNode(client)
   try {
     return single
