@@ -17,11 +17,12 @@ import type { EntryAddress } from './query-key.js'
 import { cacheAside, type ReadInfo, type ReadOutcome, type ReadPolicy } from './read-path/cache-aside.js'
 import { type AfterLoad, checkAfterLoad, guardTags } from './read-path/post-load.js'
 import { lookup } from './read-path/store-lookup.js'
+import { sameList } from './same-list.js'
 import type { CacheStats } from './stats.js'
 import type { Budget } from './store/budget.js'
 import type { CacheStore } from './store/types.js'
 import { CLOSE_DEADLINE_MS, Invalidator } from './tags/invalidation.js'
-import { sameTags } from './tags/versions.js'
+import { PerTagsArray } from './tags/per-tags-array.js'
 import type { InvalidationBus } from './tiers/bus.js'
 import { knownKeys, optionsObject } from './validate.js'
 import { beginWrite, type WriteIntent } from './write-through/write-through.js'
@@ -438,32 +439,24 @@ class OrmCache implements Cache {
    * adapters pass the same array for every read of one query shape, so a list's read gets the
    * same combined array each time, and everything kept per tags array (its store keys, ~80 for a
    * list) is found again instead of rebuilt. The inputs are kept and compared (by identity, one
-   * pointer each), so an array or table list changed after the call is never answered from here.
+   * pointer each, per-tags-array.ts), so an array or table list changed after the call is never
+   * answered from here.
    */
   private withGuards(tags: readonly string[], afterLoad: AfterLoad): readonly string[] {
     const known = this.guarded.get(tags)
-    if (
-      known !== undefined &&
-      known.afterLoad === afterLoad &&
-      sameTags(known.asked, tags) &&
-      sameTags(known.tables, afterLoad.tables)
-    ) {
+    if (known !== undefined && known.afterLoad === afterLoad && sameList(known.tables, afterLoad.tables)) {
       return known.tags
     }
     const combined = normalizeTags([...tags, ...guardTags(afterLoad)])
-    this.guarded.set(tags, {
-      afterLoad,
-      asked: tags.slice(),
-      tables: afterLoad.tables.slice(),
-      tags: combined,
-    })
+    this.guarded.set(tags, { afterLoad, tables: afterLoad.tables.slice(), tags: combined })
     return combined
   }
 
-  private readonly guarded = new WeakMap<
-    readonly string[],
-    { afterLoad: AfterLoad; asked: readonly string[]; tables: readonly string[]; tags: readonly string[] }
-  >()
+  private readonly guarded = new PerTagsArray<{
+    afterLoad: AfterLoad
+    tables: readonly string[]
+    tags: readonly string[]
+  }>()
 
   private ensureOpen(): void {
     if (this.ctx.closed) throw new CacheClosedError()

@@ -28,7 +28,7 @@ function identityLine(address: EntryAddress, tags: readonly string[]): string {
  * including a malformed one (the hit read then takes the full lookup, which parses the entry
  * with `readHead`, decides, and reports corruption). The hit read's fast path: the head is
  * compared where it lies in `raw`, so a current entry costs no split, no JSON.parse of the
- * identity line and no per-field strings. Same verdict as `readHead` + sameTags + isCurrent:
+ * identity line and no per-field strings. Same verdict as `readHead` + sameList + isCurrent:
  * stored tokens are never empty and never contain a space (writeEntry refuses them), so the
  * space-joined epoch and versions match the stored first line only when each token is equal.
  */

@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest'
 import { readHead, writeEntry } from '../src/entry.js'
 import { matchHead } from '../src/entry-match.js'
 import type { EntryAddress } from '../src/query-key.js'
-import { isCurrent, sameTags } from '../src/tags/versions.js'
+import { sameList } from '../src/same-list.js'
+import { isCurrent } from '../src/tags/versions.js'
 
 /** What the hit read decided before the in-place match: parse the head, then compare. */
 function parsedVerdict(
@@ -15,7 +16,7 @@ function parsedVerdict(
 ): boolean {
   try {
     const { head, body } = readHead(raw, address.storeKey, address.identity)
-    return body !== -1 && sameTags(head.tags, tags) && isCurrent(head, epoch, versions)
+    return body !== -1 && sameList(head.tags, tags) && isCurrent(head, epoch, versions)
   } catch {
     return false
   }
@@ -29,7 +30,7 @@ const text = fc.oneof(
 )
 
 describe('matchHead (the hit read compares the head in place)', () => {
-  it('agrees with readHead + sameTags + isCurrent on written entries (property)', () => {
+  it('agrees with readHead + sameList + isCurrent on written entries (property)', () => {
     fc.assert(
       fc.property(
         text,

@@ -77,6 +77,32 @@ describe('one socket write per loop turn (Redis)', () => {
     expect(counted.writes).toBe(1)
   })
 
+  it('hits started in separate callbacks of one loop turn share one GETEX and one MGET', async () => {
+    const keys = Array.from({ length: 3 }, () => unique())
+    for (const key of keys) await cache.wrap(key, async () => key, { tags })
+    const names: string[] = []
+    const send = client.sendCommand.bind(client)
+    client.sendCommand = ((command: { name: string }, ...rest: unknown[]) => {
+      names.push(command.name)
+      return (send as (...args: unknown[]) => unknown)(command, ...rest)
+    }) as typeof client.sendCommand
+    try {
+      const read = await Promise.all(
+        keys.map(
+          (key) =>
+            new Promise<unknown>((resolve, reject) => {
+              setImmediate(() => cache.wrap(key, async () => 'never', { tags }).then(resolve, reject))
+            }),
+        ),
+      )
+      expect(read).toEqual(keys)
+      // One batch per tick sent a GETEX and an MGET per caller here.
+      expect(names).toEqual(['getex', 'mget'])
+    } finally {
+      client.sendCommand = send
+    }
+  })
+
   it('the lookups of concurrent misses in one tick leave together, and each gets its own value', async () => {
     const keys = Array.from({ length: 8 }, () => unique())
     const counted = countWrites(client)

@@ -2,10 +2,11 @@ import type { CacheContext, LocalMark } from '../cache-context.js'
 import { decodeEntry, type Entry, encodeEntry, readHead, readValue } from '../entry.js'
 import { OrmCacheError } from '../errors.js'
 import type { EntryAddress } from '../query-key.js'
+import { sameList } from '../same-list.js'
 import type { Budget } from '../store/budget.js'
 import { fillEntry } from '../store/store-ops.js'
 import type { LeaseRef } from '../store/types.js'
-import { isCurrent, type Snapshot, sameTags } from '../tags/versions.js'
+import { isCurrent, type Snapshot } from '../tags/versions.js'
 import { expectStoredHit } from './hit-hints.js'
 import { LeaseWait, leaseOf, releaseLease, takeLease } from './lease.js'
 import {
@@ -254,7 +255,7 @@ function expectHitAfterFill(
   stored: readonly string[],
   since: number,
 ): void {
-  expectStoredHit(ctx, address.storeKey, sameTags(stored, policy.tags) ? undefined : stored, since)
+  expectStoredHit(ctx, address.storeKey, sameList(stored, policy.tags) ? undefined : stored, since)
 }
 
 export async function timedLoad<T>(

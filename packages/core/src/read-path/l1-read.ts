@@ -1,8 +1,9 @@
 import type { CacheContext } from '../cache-context.js'
 import type { Entry } from '../entry.js'
 import type { EntryAddress } from '../query-key.js'
+import { sameList } from '../same-list.js'
 import type { Budget } from '../store/budget.js'
-import { isCurrent, sameTags } from '../tags/versions.js'
+import { isCurrent } from '../tags/versions.js'
 import { offersPlainRead } from './plain-hit.js'
 import { answers } from './store-lookup.js'
 
@@ -33,7 +34,7 @@ export async function readL1(
   const own = entry.tags
   if (
     entry.identity !== address.identity ||
-    !(sameTags(own, tags) || answers(own, tags, guards)) ||
+    !(sameList(own, tags) || answers(own, tags, guards)) ||
     Date.now() >= entry.freshUntil
   ) {
     l1.delete(address.storeKey)

@@ -1,8 +1,8 @@
 import type { CacheContext } from '../cache-context.js'
 import type { EntryAddress } from '../query-key.js'
+import { sameList } from '../same-list.js'
 import type { Budget } from '../store/budget.js'
 import type { LeaseRef } from '../store/types.js'
-import { sameTags } from '../tags/versions.js'
 import { type Lookup, lookup } from './store-lookup.js'
 
 interface Open {
@@ -44,8 +44,8 @@ export class LookupBatch {
     if (
       pending !== undefined &&
       pending.leased === (lease !== undefined) &&
-      sameTags(pending.tags, tags) &&
-      sameTags(pending.guards, guards)
+      sameList(pending.tags, tags) &&
+      sameList(pending.guards, guards)
     )
       return this.join(ctx, pending)
     if (pending !== undefined) return lookup(ctx, budget, address, tags, lease, guards)

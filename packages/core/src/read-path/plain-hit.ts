@@ -79,7 +79,7 @@ function judge(
     if (version === undefined) return undefined
     versions[i] = version
   }
-  // Compared in place (entry-match.ts): the same verdict as readHead + sameTags + isCurrent.
+  // Compared in place (entry-match.ts): the same verdict as readHead + sameList + isCurrent.
   const read = matchHead(raw, address, tags, epoch, versions)
   if (read === undefined) return undefined
   const head = read.head

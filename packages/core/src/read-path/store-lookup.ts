@@ -2,10 +2,12 @@ import type { CacheContext } from '../cache-context.js'
 import { type Entry, type EntryHead, readHead, readValue } from '../entry.js'
 import type { MissReason } from '../events.js'
 import type { EntryAddress } from '../query-key.js'
+import { sameList } from '../same-list.js'
 import type { Budget } from '../store/budget.js'
 import { lookupEntry } from '../store/store-ops.js'
 import type { LeaseRef } from '../store/types.js'
-import { isCurrent, type Snapshot, sameTags } from '../tags/versions.js'
+import { PerTagsArray } from '../tags/per-tags-array.js'
+import { isCurrent, type Snapshot } from '../tags/versions.js'
 import { leaseTtl, releaseLease } from './lease.js'
 
 export type Lookup =
@@ -119,7 +121,7 @@ export async function lookup(
   let hintable = false
   if (presumeDead) {
     valid = false
-  } else if (sameTags(head.tags, tags)) {
+  } else if (sameList(head.tags, tags)) {
     valid = isCurrent(head, epoch, current.versions)
     if (known !== undefined) ctx.headTags.delete(address.storeKey)
     else hintable = true
@@ -133,9 +135,9 @@ export async function lookup(
     hintable = true
   } else {
     const ownAt = list?.ownAt
-    const own = sameTags(head.tags, read)
+    const own = sameList(head.tags, read)
       ? versions.slice(1)
-      : ownAt !== undefined && sameTags(head.tags, known!)
+      : ownAt !== undefined && sameList(head.tags, known!)
         ? ownAt.map((at) => versions[at + 1]!)
         : pick(head.tags, read, versions)
     if (own.length === head.tags.length) valid = isCurrent(head, epoch, own)
@@ -199,7 +201,7 @@ export function answers(
  */
 function readList(tags: readonly string[], known: readonly string[]): ReadList {
   const cached = readLists.get(known)
-  if (cached !== undefined && sameTags(cached.tags, tags)) return cached
+  if (cached !== undefined && sameList(cached.tags, tags)) return cached
   let made: ReadList
   if (tags.every((tag) => known.includes(tag))) made = { tags: tags.slice(), read: known, ownAt: undefined }
   else {
@@ -211,8 +213,7 @@ function readList(tags: readonly string[], known: readonly string[]): ReadList {
     })
     made = { tags: tags.slice(), read, ownAt }
   }
-  readLists.set(known, made)
-  return made
+  return readLists.set(known, made)
 }
 
 /**
@@ -227,7 +228,7 @@ interface ReadList {
   read: readonly string[]
   ownAt: readonly number[] | undefined
 }
-const readLists = new WeakMap<readonly string[], ReadList>()
+const readLists = new PerTagsArray<ReadList>()
 
 /**
  * The versions of `wanted` out of `versions` (read for `read`, epoch first); shorter than
@@ -273,7 +274,7 @@ export function sameVersions(
   a: { epoch: string; tags: readonly string[]; versions: readonly string[] },
   b: { epoch: string; tags: readonly string[]; versions: readonly string[] },
 ): boolean {
-  if (a.epoch !== b.epoch || !sameTags(a.tags, b.tags)) return false
+  if (a.epoch !== b.epoch || !sameList(a.tags, b.tags)) return false
   for (let i = 0; i < a.versions.length; i++) if (a.versions[i] !== b.versions[i]) return false
   return true
 }

@@ -27,13 +27,59 @@ interface Corkable {
  * offline client queues commands itself); a socket someone else corked is left to them.
  */
 export function corkUntilImmediates(client: Redis | Cluster): void {
-  if (client.status !== 'ready' || !isSingleNode(client)) return
-  const stream = (client as unknown as { stream?: Corkable }).stream
-  if (stream === undefined || typeof stream.cork !== 'function' || stream.writableCorked > 0) return
-  stream.cork()
-  setImmediate(uncork, stream)
+  hold(client)
 }
 
-function uncork(stream: Corkable): void {
-  stream.uncork()
+/**
+ * Runs `send` right before the held writes leave (corking the connection if nobody has yet), so
+ * what it sends joins this turn's one write: the hit batch (redis-hit-batch.ts) gathers every
+ * hit read of the turn this way instead of one batch per tick, at no extra delay, since the
+ * write would not leave earlier. Where nothing can be held (a Cluster, a client that is not
+ * ready, a socket someone else corked) it runs at the end of the tick.
+ */
+export function sendBeforeRelease(client: Redis | Cluster, send: () => void): void {
+  const held = hold(client)
+  if (held === undefined) process.nextTick(send)
+  else held.before.push(send)
+}
+
+/** A connection held by us this turn, and what is to be sent just before it is released. */
+interface Held {
+  stream: Corkable
+  before: (() => void)[]
+}
+
+const holding = new WeakMap<Corkable, Held>()
+
+function hold(client: Redis | Cluster): Held | undefined {
+  if (client.status !== 'ready' || !isSingleNode(client)) return undefined
+  const stream = (client as unknown as { stream?: Corkable }).stream
+  if (stream === undefined || typeof stream.cork !== 'function') return undefined
+  const held = holding.get(stream)
+  if (held !== undefined) return held
+  if (stream.writableCorked > 0) return undefined
+  stream.cork()
+  const made: Held = { stream, before: [] }
+  holding.set(stream, made)
+  setImmediate(release, made)
+  return made
+}
+
+function release(held: Held): void {
+  // Forgotten first: a send below that holds again finds the socket corked (by us, still) and
+  // leaves its bytes to this release.
+  holding.delete(held.stream)
+  // Every send runs and the socket is released whatever one of them throws (none is meant to:
+  // each answers its own readers with its errors); the first error then surfaces as it would
+  // have from a tick callback of its own.
+  let thrown: { error: unknown } | undefined
+  for (const send of held.before) {
+    try {
+      send()
+    } catch (error) {
+      thrown ??= { error }
+    }
+  }
+  held.stream.uncork()
+  if (thrown !== undefined) throw thrown.error
 }

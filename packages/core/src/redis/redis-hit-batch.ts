@@ -8,7 +8,7 @@ interface Waiter {
   reject: (error: unknown) => void
 }
 
-/** One tick's hit reads: every distinct key once, in the order first asked. */
+/** One turn's hit reads: every distinct key once, in the order first asked. */
 interface Batch {
   keys: string[]
   slots: Map<string, number>
@@ -16,13 +16,13 @@ interface Batch {
 }
 
 /**
- * The hit reads (read-path/plain-hit.ts) of one tick, sent together as ONE GETEX and ONE MGET
+ * The hit reads (read-path/plain-hit.ts) of one loop turn, sent together as ONE GETEX and ONE MGET
  * instead of a GETEX and an MGET per read: 64 concurrent hits cost two commands of the client
  * instead of 128, and the epoch and a table's bulk tag, which every hit reads, travel once. This
  * is the per-hit client CPU that dominated a hit at high concurrency.
  *
  * Same meaning as one read each: a read joins only the batch that has not been sent yet, and the
- * batch leaves on the next tick, after every read in it started, so it sees every write that
+ * batch leaves when it is scheduled, after every read in it started, so it sees every write that
  * finished before any of them began. The GETEX (of the first read's entry) comes first on the
  * connection and the MGET of everything else behind it: Redis counts GETEX as a write, so under
  * CLIENT PAUSE WRITE it is held like the LOOKUP script, and the MGET behind it with it
@@ -33,10 +33,14 @@ export class HitBatches {
   /** A server without GETEX (Redis < 6.2, or renamed away): every read answers nothing. */
   private noGetex = false
 
-  /** `beforeSend` runs before each batch's commands go out (redis-cork.ts: one socket write). */
+  /**
+   * `schedule` sends a batch once every read of it has started: by default at the end of the
+   * tick; the store sends it just before the turn's held writes leave (redis-cork.ts), so one
+   * batch gathers every hit of the turn and still leaves in the same write.
+   */
   constructor(
     private readonly client: Redis,
-    private readonly beforeSend: () => void = () => {},
+    private readonly schedule: (send: () => void) => void = (send) => process.nextTick(send),
   ) {}
 
   /**
@@ -50,10 +54,10 @@ export class HitBatches {
       batch = { keys: [], slots: new Map(), waiters: [] }
       this.open = batch
       const sending = batch
-      // The tick callback sends the batch itself and the replies answer each read directly: no
-      // gate promise, async frame or Promise.all between the tick and the client (their
+      // The scheduled callback sends the batch itself and the replies answer each read directly:
+      // no gate promise, async frame or Promise.all between it and the client (their
       // allocations and microtasks were a visible part of a hit's CPU at 64 callers).
-      process.nextTick(() => {
+      this.schedule(() => {
         // Closed before it is sent: a read that starts from here on opens the next batch.
         if (this.open === sending) this.open = undefined
         this.sendBatch(sending)
@@ -95,7 +99,6 @@ export class HitBatches {
         resolve(out)
       }
     }
-    this.beforeSend()
     sendNow(this.client, 'getex', [keys[0]!]).then((value) => {
       entry = value as string | null
       answer()

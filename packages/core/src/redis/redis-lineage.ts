@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis'
-import { loadPeer } from '../store/peer.js'
+import { sendNow } from './redis-direct.js'
 
 /**
  * The run id of the Redis server a single-node client is connected to: random, new on every
@@ -52,16 +52,13 @@ export class RedisLineage {
   }
 
   /**
-   * Sent with sendCommand, not `info()`: auto-pipelining would queue it behind the commands
+   * Sent with sendNow, not `info()`: auto-pipelining would queue it behind the commands
    * ioredis flushes right after 'ready', and their replies would arrive before the id is known.
    */
   private learn(): void {
     const connection = this.connection
     this.asked = connection
-    const { Command } = loadPeer<typeof import('ioredis')>('ioredis', '@ormcache/core/redis')
-    const command = new Command('info', ['server'], { replyEncoding: 'utf8' })
-    this.client.sendCommand(command)
-    ;(command.promise as Promise<string>).then(
+    ;(sendNow(this.client, 'info', ['server']) as Promise<string>).then(
       (text) => {
         if (connection !== this.connection) return
         // 40 hex digits of randomness; 16 are plenty to tell servers apart and keep entries short.

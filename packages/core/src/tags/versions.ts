@@ -2,6 +2,7 @@ import crypto from 'node:crypto'
 import type { KeySpace } from '../query-key.js'
 import { createMissing, readVersions } from '../store/store-ops.js'
 import type { CacheStore, StoreWrite } from '../store/types.js'
+import { PerTagsArray } from './per-tags-array.js'
 import { isFineTag, tableOfTag, tableTag } from './vocabulary.js'
 import { ANY_ROW, type LoggedBump } from './write-log.js'
 
@@ -44,23 +45,17 @@ export class TagVersions {
    * Store keys holding the versions of the namespace epoch followed by each tag. Kept per tags
    * array: the arrays hit reads ask with are long-lived (an L1 entry's tags, the tags an entry was
    * stored under in `headTags`), and a list's can name ~80 tags, whose one-by-one memo lookups
-   * were the largest item of a list hit's own CPU. The tags the keys were made from are kept and
-   * compared (by identity, one pointer each) so an array changed after the call is never
-   * answered with its old keys.
+   * were the largest item of a list hit's own CPU (per-tags-array.ts).
    */
   storeKeys(tags: readonly string[]): readonly string[] {
     const known = this.keyLists.get(tags)
-    if (known !== undefined && sameTags(known.tags, tags)) return known.keys
+    if (known !== undefined) return known
     const keys = [this.keys.globalKey]
     for (const tag of tags) keys.push(this.keys.tag(tag))
-    this.keyLists.set(tags, { tags: tags.slice(), keys })
-    return keys
+    return this.keyLists.set(tags, keys)
   }
 
-  private readonly keyLists = new WeakMap<
-    readonly string[],
-    { tags: readonly string[]; keys: readonly string[] }
-  >()
+  private readonly keyLists = new PerTagsArray<readonly string[]>()
 
   /**
    * The versions to judge a stored entry by, the namespace epoch first: a plain read, except on
@@ -225,13 +220,5 @@ export function isCurrent(
   for (let i = 0; i < current.length; i++) {
     if (current[i] === undefined || current[i] !== entry.versions[i]) return false
   }
-  return true
-}
-
-/** The same tag list, in the same order (an entry's tags are compared as stored). */
-export function sameTags(a: readonly string[], b: readonly string[]): boolean {
-  if (a === b) return true
-  if (a.length !== b.length) return false
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
   return true
 }
