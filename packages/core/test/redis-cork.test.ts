@@ -103,6 +103,44 @@ describe('one socket write per loop turn (Redis)', () => {
     }
   })
 
+  it('reads held for the turn when the connection drops still answer, and later reads hit again', async () => {
+    // Reconnects, as a production client does (the suite's default gives up at once).
+    const own = await connectRedis({ retryStrategy: () => 20 })
+    const dropped = createCache({ namespace: unique(), bus: false, store: redisStore({ client: own }) })
+    try {
+      const keys = Array.from({ length: 3 }, () => unique())
+      for (const key of keys) await dropped.wrap(key, async () => key, { tags })
+      // Destroyed right after the store corks it: the reads' commands are held, not yet sent.
+      const stream = (own as unknown as { stream: { cork(): void; destroy(): void } }).stream
+      const cork = stream.cork.bind(stream)
+      let destroyed = false
+      stream.cork = () => {
+        cork()
+        stream.cork = cork
+        queueMicrotask(() => {
+          destroyed = true
+          stream.destroy()
+        })
+      }
+      const reads = keys.map((key) => dropped.wrap(key, async () => `loaded ${key}`, { tags }))
+      const read = await Promise.all(reads)
+      expect(destroyed).toBe(true)
+      read.forEach((value, i) => {
+        expect([keys[i], `loaded ${keys[i]}`]).toContain(value)
+      })
+      let hit = false
+      for (let attempt = 0; attempt < 100 && !hit; attempt++) {
+        const again = await dropped.wrapWithInfo(keys[0]!, async () => 'loaded again', { tags })
+        hit = again.info.source === 'hit'
+        if (!hit) await new Promise((resolve) => setTimeout(resolve, 50))
+      }
+      expect(hit).toBe(true)
+    } finally {
+      await dropped.close()
+      own.disconnect()
+    }
+  })
+
   it('the lookups of concurrent misses in one tick leave together, and each gets its own value', async () => {
     const keys = Array.from({ length: 8 }, () => unique())
     const counted = countWrites(client)
