@@ -59,13 +59,19 @@ describe('one socket write per loop turn (Redis)', () => {
     expect(counted.writes).toBe(1)
   })
 
-  it('hits started in separate callbacks of one loop turn leave in one write', async () => {
+  /** Three cached keys, each holding its own name. */
+  async function primed(): Promise<string[]> {
     const keys = Array.from({ length: 3 }, () => unique())
     for (const key of keys) await cache.wrap(key, async () => key, { tags })
-    const counted = countWrites(client)
-    // Each caller resumes in a callback of its own, as ORM callers do (a reply batch, an
-    // immediate); holding writes only until the tick ended sent one write per caller.
-    const read = await Promise.all(
+    return keys
+  }
+
+  /**
+   * Reads each key from a callback of its own, as ORM callers resume (a reply batch, an
+   * immediate); holding writes only until the tick ended sent a write, and a batch, per caller.
+   */
+  function readFromImmediates(keys: readonly string[]): Promise<unknown[]> {
+    return Promise.all(
       keys.map(
         (key) =>
           new Promise<unknown>((resolve, reject) => {
@@ -73,13 +79,17 @@ describe('one socket write per loop turn (Redis)', () => {
           }),
       ),
     )
-    expect(read).toEqual(keys)
+  }
+
+  it('hits started in separate callbacks of one loop turn leave in one write', async () => {
+    const keys = await primed()
+    const counted = countWrites(client)
+    expect(await readFromImmediates(keys)).toEqual(keys)
     expect(counted.writes).toBe(1)
   })
 
   it('hits started in separate callbacks of one loop turn share one GETEX and one MGET', async () => {
-    const keys = Array.from({ length: 3 }, () => unique())
-    for (const key of keys) await cache.wrap(key, async () => key, { tags })
+    const keys = await primed()
     const names: string[] = []
     const send = client.sendCommand.bind(client)
     client.sendCommand = ((command: { name: string }, ...rest: unknown[]) => {
@@ -87,16 +97,7 @@ describe('one socket write per loop turn (Redis)', () => {
       return (send as (...args: unknown[]) => unknown)(command, ...rest)
     }) as typeof client.sendCommand
     try {
-      const read = await Promise.all(
-        keys.map(
-          (key) =>
-            new Promise<unknown>((resolve, reject) => {
-              setImmediate(() => cache.wrap(key, async () => 'never', { tags }).then(resolve, reject))
-            }),
-        ),
-      )
-      expect(read).toEqual(keys)
-      // One batch per tick sent a GETEX and an MGET per caller here.
+      expect(await readFromImmediates(keys)).toEqual(keys)
       expect(names).toEqual(['getex', 'mget'])
     } finally {
       client.sendCommand = send
