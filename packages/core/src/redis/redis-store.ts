@@ -16,7 +16,7 @@ import type { InvalidationBus } from '../tiers/bus.js'
 import { knownKeys } from '../validate.js'
 import { RedisBus } from './redis-bus.js'
 import { connect, type RedisUrlOptions } from './redis-connect.js'
-import { corkUntilImmediates, sendBeforeRelease } from './redis-cork.js'
+import { corkUntilImmediates } from './redis-cork.js'
 import { sendNow } from './redis-direct.js'
 import { HitBatches } from './redis-hit-batch.js'
 import { RedisLineage } from './redis-lineage.js'
@@ -277,7 +277,7 @@ export class RedisStore implements CacheStore {
   readHit(entryKey: string, keys: readonly string[]): Promise<(string | undefined)[]> {
     // Not async: the batch's promise is returned as is, one promise and one hop less per hit.
     if (this.cluster) return Promise.reject(new InvalidOptionError('readHit', 'not on a Redis Cluster'))
-    this.hits ??= new HitBatches(this.client as Redis, (send) => sendBeforeRelease(this.client, send))
+    this.hits ??= new HitBatches(this.client as Redis)
     return this.hits.read(entryKey, keys)
   }
 
