@@ -17,98 +17,119 @@ export interface BuildKeyOptions {
 }
 
 export function buildKey(parts: readonly unknown[], options: BuildKeyOptions = {}): string {
-  const out: string[] = []
-  canonical(parts, options.encoders ?? [], out, new Set(), '$', 0)
-  return out.join('')
+  try {
+    return canonical(parts, options.encoders ?? [], [], 0)
+  } catch (error) {
+    if (!(error instanceof KeyPathError)) throw error
+    throw new InvalidKeyError(`Cannot build a cache key from ${error.what} at ${error.path()}`)
+  }
 }
 
 /** Deepest nesting a key part may have; deeper would overflow the stack with a plain RangeError. */
 export const MAX_KEY_DEPTH = 1_000
 
+/**
+ * A value that cannot be keyed, thrown up through the recursion: each level names its step on
+ * the way out, so the path of the bad value is built only when there is one (building it for
+ * every member of every key was most of a key's cost).
+ */
+class KeyPathError extends Error {
+  private readonly steps: string[] = []
+
+  constructor(readonly what: string) {
+    super(what)
+  }
+
+  /** Called by each enclosing level, innermost first. */
+  step(text: string): this {
+    this.steps.push(text)
+    return this
+  }
+
+  path(): string {
+    return `$${this.steps.reverse().join('')}`
+  }
+}
+
+/**
+ * `ancestors`: the containers enclosing `value`, outermost first. A cycle can only pass through
+ * them, and a key's nesting is shallow, so a scan of this stack is cheaper than a Set (bounded by
+ * MAX_KEY_DEPTH).
+ */
 function canonical(
   value: unknown,
   encoders: readonly KeyEncoder[],
-  out: string[],
-  seen: Set<object>,
-  path: string,
+  ancestors: object[],
   depth: number,
-) {
+): string {
   switch (typeof value) {
     case 'string':
-      out.push('s', String(value.length), ':', value)
-      return
+      return `s${value.length}:${value}`
     case 'number':
-      out.push('n', Object.is(value, -0) ? '-0' : String(value), ';')
-      return
+      return `n${Object.is(value, -0) ? '-0' : String(value)};`
     case 'bigint':
-      out.push('i', value.toString(), ';')
-      return
+      return `i${value.toString()};`
     case 'boolean':
-      out.push(value ? 'T' : 'F')
-      return
+      return value ? 'T' : 'F'
     case 'undefined':
-      out.push('U')
-      return
+      return 'U'
     case 'function':
     case 'symbol':
-      throw new InvalidKeyError(`Cannot build a cache key from a ${typeof value} at ${path}`)
+      throw new KeyPathError(`a ${typeof value}`)
   }
-  if (value === null) {
-    out.push('N')
-    return
-  }
+  if (value === null) return 'N'
   const obj = value as object
   for (const encode of encoders) {
     const custom = encode(obj)
-    if (custom !== undefined) {
-      out.push('c', String(custom.length), ':', custom)
-      return
-    }
+    if (custom !== undefined) return `c${custom.length}:${custom}`
   }
-  if (seen.has(obj)) throw new InvalidKeyError(`Cannot build a cache key from a circular value at ${path}`)
-  if (depth >= MAX_KEY_DEPTH) {
-    throw new InvalidKeyError(
-      `Cannot build a cache key from a value nested deeper than ${MAX_KEY_DEPTH} levels at ${path}`,
-    )
-  }
-  seen.add(obj)
+  if (ancestors.includes(obj)) throw new KeyPathError('a circular value')
+  if (depth >= MAX_KEY_DEPTH) throw new KeyPathError(`a value nested deeper than ${MAX_KEY_DEPTH} levels`)
+  ancestors.push(obj)
+  let out: string
   if (Array.isArray(obj)) {
-    out.push('[')
-    obj.forEach((item, i) => {
-      canonical(item, encoders, out, seen, `${path}[${i}]`, depth + 1)
-      out.push(',')
-    })
-    out.push(']')
+    out = '['
+    for (let i = 0; i < obj.length; i++) out += `${member(obj[i], encoders, ancestors, depth, `[${i}]`)},`
+    out += ']'
   } else if (obj instanceof Date) {
-    out.push('d', String(obj.getTime()), ';')
+    out = `d${obj.getTime()};`
   } else if (obj instanceof Uint8Array) {
     const b64 = Buffer.from(obj.buffer, obj.byteOffset, obj.byteLength).toString('base64')
-    out.push('b', String(b64.length), ':', b64)
+    out = `b${b64.length}:${b64}`
   } else if (isDecimal(obj)) {
     const text = obj.toString()
-    out.push('x', String(text.length), ':', text)
+    out = `x${text.length}:${text}`
   } else if (obj instanceof Map || obj instanceof Set) {
     // Members are ordered by their own canonical form so insertion order does not matter.
-    const members = [...obj].map((member) => {
-      const parts: string[] = []
-      canonical(member, encoders, parts, seen, `${path}<>`, depth + 1)
-      return parts.join('')
-    })
-    out.push(obj instanceof Map ? 'M[' : 'S[', members.sort().join(','), ']')
+    const members = [...obj].map((item) => member(item, encoders, ancestors, depth, '<>'))
+    out = `${obj instanceof Map ? 'M[' : 'S['}${members.sort().join(',')}]`
   } else {
     const proto = Object.getPrototypeOf(obj)
     // A class instance keeps its class name, so two sentinel objects of different classes differ.
     const name = proto === Object.prototype || proto === null ? '' : (proto?.constructor?.name ?? '?')
-    out.push('{', name, '|')
+    out = `{${name}|`
     const record = obj as Record<string, unknown>
-    for (const key of Object.keys(record).sort()) {
-      out.push(String(key.length), ':', key, '=')
-      canonical(record[key], encoders, out, seen, `${path}.${key}`, depth + 1)
-      out.push(',')
-    }
-    out.push('}')
+    for (const key of Object.keys(record).sort())
+      out += `${key.length}:${key}=${member(record[key], encoders, ancestors, depth, `.${key}`)},`
+    out += '}'
   }
-  seen.delete(obj)
+  ancestors.pop()
+  return out
+}
+
+/** A member of a container: its canonical form, or the error that names where it failed. */
+function member(
+  value: unknown,
+  encoders: readonly KeyEncoder[],
+  ancestors: object[],
+  depth: number,
+  step: string,
+): string {
+  try {
+    return canonical(value, encoders, ancestors, depth + 1)
+  } catch (error) {
+    throw error instanceof KeyPathError ? error.step(step) : error
+  }
 }
 
 // ---- store key forms ------------------------------------------------------------------------

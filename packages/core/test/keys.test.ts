@@ -107,6 +107,51 @@ describe('buildKey', () => {
     expect(buildKey([sentinel], { encoders })).not.toBe(buildKey([{}], { encoders }))
   })
 
+  it('keeps its exact form: processes of other versions share the keys it builds', () => {
+    class Sentinel {}
+    const value = [
+      'Model',
+      'findMany',
+      {
+        where: {
+          id: 1,
+          name: 'ä ", x',
+          big: 12n,
+          neg: -0,
+          no: null,
+          un: undefined,
+          t: true,
+          f: false,
+          at: new Date(0),
+          bytes: new Uint8Array([1, 2, 3]),
+          set: new Set([2, 'a']),
+          map: new Map([['k', [1]]]),
+          s: new Sentinel(),
+          nested: [[{}], []],
+        },
+      },
+      [],
+      {},
+    ]
+    // Written by the previous implementation (stop 30); a change here re-keys every cached query.
+    expect(buildKey(value)).toBe(
+      '[s5:Model,s8:findMany,{|5:where={|2:at=d0;,3:big=i12;,5:bytes=b4:AQID,1:f=F,2:id=n1;,' +
+        '3:map=M[[s1:k,[n1;,],]],4:name=s6:ä ", x,3:neg=n-0;,6:nested=[[{|},],[],],2:no=N,' +
+        '1:s={Sentinel|},3:set=S[n2;,s1:a],1:t=T,2:un=U,},},[],{|},]',
+    )
+  })
+
+  it('names where the value it cannot key is', () => {
+    const loop: { x: unknown[] } = { x: [1] }
+    loop.x.push(loop)
+    expect(() => buildKey([{ a: [1, () => 1] }])).toThrow('from a function at $[0].a[1]')
+    expect(() => buildKey([new Map([['k', Symbol('x')]])])).toThrow('from a symbol at $[0]<>[1]')
+    expect(() => buildKey([loop])).toThrow('from a circular value at $[0].x[1]')
+    // A value met twice but not inside itself is no cycle.
+    const shared = { id: 1 }
+    expect(buildKey([shared, [shared]])).toBe('[{|2:id=n1;,},[{|2:id=n1;,},],]')
+  })
+
   it('rejects functions, symbols and cycles with InvalidKeyError', () => {
     const loop: Record<string, unknown> = {}
     loop.loop = loop
