@@ -31,8 +31,19 @@ const profileAt = args.indexOf('--profile')
 const PROFILE = profileAt === -1 ? undefined : args[profileAt + 1]
 /** With --heap, the profiled phase is sampled for allocations (a .heapprofile) instead of CPU. */
 const HEAP = args.includes('--heap')
+/**
+ * --slowlog phase: Redis's own execution time per command during that phase, from SLOWLOG with a
+ * zero threshold (scripts named and split by key count, as --scripts does). It is the server's
+ * time inside each command, without parsing and socket I/O.
+ */
+const slowlogAt = args.indexOf('--slowlog')
+const SLOWLOG = slowlogAt === -1 ? undefined : args[slowlogAt + 1]
 const wanted = args.filter(
-  (a, i) => !a.startsWith('--') && i !== opsAt + 1 && (profileAt === -1 || i !== profileAt + 1),
+  (a, i) =>
+    !a.startsWith('--') &&
+    i !== opsAt + 1 &&
+    (profileAt === -1 || i !== profileAt + 1) &&
+    (slowlogAt === -1 || i !== slowlogAt + 1),
 )
 const CONCURRENCY = 16
 
@@ -47,7 +58,7 @@ const counts = new Map<string, number>()
 const SCRIPTS = args.includes('--scripts')
 /** The store's scripts by SHA, read from core's build (internal modules, only to name them). */
 const scriptNames = new Map<string, string>()
-if (SCRIPTS) {
+if (SCRIPTS || SLOWLOG) {
   for (const file of ['redis-scripts.js', 'redis-write-log.js']) {
     const url = new URL(`../../../packages/core/dist/redis/${file}`, import.meta.url).href
     const module = (await import(url)) as Record<string, unknown>
@@ -88,6 +99,12 @@ async function measure(subject: OrmSubject, redis: Redis, label: string, ops: Op
       await session.post('Profiler.start')
     }
   }
+  const slowlog = label.replace(' ', '-') === SLOWLOG
+  if (slowlog) {
+    await redis.config('SET', 'slowlog-max-len', '1000000')
+    await redis.config('SET', 'slowlog-log-slower-than', '0')
+    await redis.slowlog('RESET')
+  }
   const cpuBefore = readCpu()
   const started = performance.now()
   let next = 0
@@ -110,8 +127,9 @@ async function measure(subject: OrmSubject, redis: Redis, label: string, ops: Op
     session.disconnect()
     console.log(`profile: ${file}`)
   }
-  const after = await commandStats(redis)
   const n = ops.length
+  if (slowlog) await reportSlowlog(redis, n)
+  const after = await commandStats(redis)
   const cmds: string[] = []
   let total = 0
   for (const [name, calls] of after) {
@@ -127,6 +145,29 @@ async function measure(subject: OrmSubject, redis: Redis, label: string, ops: Op
       `  ${((n / wall) * 1000).toFixed(0).padStart(6)} ops/s  sql ${((subject.queries.total - sql) / n).toFixed(3)}` +
       ` (reads ${((subject.queries.reads - reads) / n).toFixed(3)})  redis ${(total / n).toFixed(2)}/op: ${cmds.join(', ')}`,
   )
+}
+
+/** Sums SLOWLOG's microseconds per command (scripts by name and key count), per operation. */
+async function reportSlowlog(redis: Redis, ops: number): Promise<void> {
+  await redis.config('SET', 'slowlog-log-slower-than', '10000')
+  const entries = (await redis.slowlog('GET', -1)) as [number, number, number, string[]][]
+  await redis.slowlog('RESET')
+  const sums = new Map<string, { calls: number; micros: number }>()
+  for (const [, , micros, argv] of entries) {
+    let name = String(argv[0]).toLowerCase()
+    if (name === 'evalsha') name += `:${scriptNames.get(String(argv[1])) ?? '?'}/${argv[2]}`
+    if (name === 'slowlog' || name === 'config') continue
+    const sum = sums.get(name) ?? { calls: 0, micros: 0 }
+    sum.calls++
+    sum.micros += micros
+    sums.set(name, sum)
+  }
+  const total = [...sums.values()].reduce((a, b) => a + b.micros, 0)
+  console.log(`slowlog: ${entries.length} commands (all clients), ${(total / ops).toFixed(1)} µs/op inside Redis`)
+  for (const [name, sum] of [...sums].sort((a, b) => b[1].micros - a[1].micros))
+    console.log(
+      `  ${name.padEnd(28)} ${(sum.calls / ops).toFixed(3)}/op  ${(sum.micros / sum.calls).toFixed(1).padStart(7)} µs each  ${(sum.micros / ops).toFixed(1).padStart(6)} µs/op`,
+    )
 }
 
 async function main() {
