@@ -1,7 +1,25 @@
 import { describe, expect, it } from 'vitest'
 import { parseArgs, UsageError } from '../src/cli.js'
+import { type CaseResult, pairedSpeedUp } from '../src/runner/measure.js'
 import { seededRandom, zipf } from '../src/runner/random.js'
 import { median, percentile, Samples } from '../src/runner/stats.js'
+
+describe('pairedSpeedUp', () => {
+  const result = (rates: number[]): CaseResult =>
+    ({ rounds: rates.map((opsPerSec) => ({ opsPerSec })) }) as unknown as CaseResult
+
+  it('takes the median of the per-round ratios, not the ratio of the medians', () => {
+    // Rounds 1 and 2 ran 1.5x faster; the subject's third round met a background spike.
+    const base = result([100, 300, 200])
+    const subject = result([150, 450, 100])
+    expect(pairedSpeedUp(subject, base)).toBe(1.5)
+    expect(median([150, 450, 100]) / median([100, 300, 200])).toBe(0.75)
+  })
+
+  it('pairs only rounds both ran', () => {
+    expect(pairedSpeedUp(result([200, 200]), result([100, 100, 1]))).toBe(2)
+  })
+})
 
 describe('percentile and median', () => {
   it('uses the nearest rank', () => {

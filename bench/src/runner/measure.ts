@@ -95,6 +95,20 @@ export async function measureInterleaved(
   return cases.map((c) => summarize(c, options.concurrency, rounds.get(c.id)!))
 }
 
+/**
+ * How many times faster `subject` ran than `base`, as the median over rounds of each round's
+ * ratio. With rounds capped at a number of operations, round r of every case runs the same slice
+ * of the sequence, back to back in the rotating order: each ratio compares the same work under
+ * nearly the same conditions. A ratio of the cases' median rounds could pair different slices and
+ * different moments (one case's slow round against another's fast one).
+ */
+export function pairedSpeedUp(subject: CaseResult, base: CaseResult): number {
+  const n = Math.min(subject.rounds.length, base.rounds.length)
+  const ratios: number[] = []
+  for (let r = 0; r < n; r++) ratios.push(subject.rounds[r]!.opsPerSec / base.rounds[r]!.opsPerSec)
+  return median(ratios)
+}
+
 function summarize(c: Case, concurrency: number, rounds: RoundResult[]): CaseResult {
   const ops = rounds.reduce((sum, r) => sum + r.ops, 0)
   return {

@@ -163,7 +163,9 @@ async function reportSlowlog(redis: Redis, ops: number): Promise<void> {
     sums.set(name, sum)
   }
   const total = [...sums.values()].reduce((a, b) => a + b.micros, 0)
-  console.log(`slowlog: ${entries.length} commands (all clients), ${(total / ops).toFixed(1)} µs/op inside Redis`)
+  console.log(
+    `slowlog: ${entries.length} commands (all clients), ${(total / ops).toFixed(1)} µs/op inside Redis`,
+  )
   for (const [name, sum] of [...sums].sort((a, b) => b[1].micros - a[1].micros))
     console.log(
       `  ${name.padEnd(28)} ${(sum.calls / ops).toFixed(3)}/op  ${(sum.micros / sum.calls).toFixed(1).padStart(7)} µs each  ${(sum.micros / ops).toFixed(1).padStart(6)} µs/op`,
