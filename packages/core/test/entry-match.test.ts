@@ -66,6 +66,46 @@ describe('matchHead (the hit read compares the head in place)', () => {
     )
   })
 
+  it('agrees with readHead when the asked tokens re-split the stored line (property)', () => {
+    // The line is compared joined: asked tokens holding spaces, newlines or nothing, cut at other
+    // places than the stored ones, must never pass for them.
+    const piece = fc.oneof(token, fc.constantFrom('', ' ', '\n', 'a b', ' x', 'y '))
+    fc.assert(
+      fc.property(
+        token,
+        fc.array(token, { minLength: 1, maxLength: 4 }),
+        fc.array(fc.nat(), { maxLength: 4 }),
+        fc.array(piece, { maxLength: 4 }),
+        fc.nat(),
+        (epoch, versions, cuts, noise, which) => {
+          const tags = versions.map((_, i) => `t${i}`)
+          const raw = writeEntry(
+            { identity: 'k', freshUntil: 9, epoch, tags, versions },
+            { data: [1], meta: undefined },
+          )
+          const address = { key: 'k', storeKey: 'ns:e:k', identity: 'k' }
+          // The stored text, cut into as many asked tokens at arbitrary places.
+          const joined = [epoch, ...versions].join(' ')
+          const at = [...new Set(cuts.map((c) => c % (joined.length + 1)))].sort((a, b) => a - b)
+          const parts: string[] = []
+          let from = 0
+          for (const cut of at.slice(0, versions.length)) {
+            parts.push(joined.slice(from, cut))
+            from = cut
+          }
+          parts.push(joined.slice(from))
+          while (parts.length < versions.length + 1)
+            parts.push(noise[parts.length % Math.max(1, noise.length)] ?? '')
+          if (noise.length > 0) parts[which % parts.length] += noise[which % noise.length]
+          const [askedEpoch, ...askedVersions] = parts.slice(0, versions.length + 1)
+          const matched = matchHead(raw, address, tags, askedEpoch!, askedVersions)
+          expect(matched !== undefined).toBe(parsedVerdict(raw, address, tags, askedEpoch!, askedVersions))
+        },
+      ),
+      { numRuns: 3_000 },
+    )
+  })
+
   it('matches a current entry and refuses every other head', () => {
     const address = { key: 'k', storeKey: 'ns:e:k', identity: 'k' }
     const raw = writeEntry(
