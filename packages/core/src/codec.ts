@@ -130,6 +130,29 @@ function pathText(parent: PathStep | undefined, key: string | number, kind: Step
   }
 }
 
+const PLAIN = 0
+const SPECIAL = 1
+const WALK = 2
+
+/**
+ * A leaf's verdict without a call into the walk (most cells of a row are strings and numbers):
+ * PLAIN needs nothing, SPECIAL needs an annotation (a number JSON cannot hold), WALK is anything
+ * else, which `needsMeta` judges (and refuses, for functions and symbols).
+ */
+function plainVerdict(value: unknown): typeof PLAIN | typeof SPECIAL | typeof WALK {
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return PLAIN
+    case 'number':
+      return Number.isFinite(value) && !Object.is(value, -0) ? PLAIN : SPECIAL
+    case 'object':
+      return value === null ? PLAIN : WALK
+    default:
+      return WALK
+  }
+}
+
 /**
  * Validates the whole value and reports whether any part needs an annotation or is a table
  * (recorded in `tables`). `parent`, `key` and `kind` say where it is (PathStep).
@@ -172,7 +195,13 @@ function needsMeta(
     let special = false
     for (let i = 0; i < obj.length; i++) {
       // Holes are undefined and need meta; `in` catches them without materializing.
-      if (!(i in obj) || needsMeta(obj[i], step, i, StepKind.Index, seen, depth + 1, tables)) special = true
+      if (!(i in obj)) special = true
+      else {
+        const verdict = plainVerdict(obj[i])
+        if (verdict === PLAIN) continue
+        if (verdict === SPECIAL || needsMeta(obj[i], step, i, StepKind.Index, seen, depth + 1, tables))
+          special = true
+      }
     }
     seen.delete(obj)
     const keys = tables === undefined ? undefined : tableKeys(obj)
@@ -187,7 +216,10 @@ function needsMeta(
     let special = false
     for (const name of Object.keys(obj)) {
       const child = (obj as Record<string, unknown>)[name]
-      if (needsMeta(child, step, name, StepKind.Member, seen, depth + 1, tables)) special = true
+      const verdict = plainVerdict(child)
+      if (verdict === PLAIN) continue
+      if (verdict === SPECIAL || needsMeta(child, step, name, StepKind.Member, seen, depth + 1, tables))
+        special = true
     }
     if (Object.getOwnPropertySymbols(obj).length > 0) {
       throw new NotSerializableError(pathText(parent, key, kind), 'an object with symbol keys')
@@ -305,23 +337,37 @@ function encodeTable(rows: readonly Record<string, unknown>[], keys: string[], t
   // with the generic tree walk; identical ones collapse into EVERY_ROW.
   const perRow: MetaTree = {}
   let first: MetaTree | undefined
+  let firstCount = 0
   let uniform = true
   for (let r = 0; r < rows.length; r++) {
     const row = rows[r]!
     const values: unknown[] = new Array(keys.length)
     let rowMeta: MetaTree | undefined
+    let count = 0
+    // Whether every annotation of this row equals the first row's in the same column; with as
+    // many annotations as the first row, the two rows' annotations are the same (sameMeta).
+    let likeFirst = true
     for (let c = 0; c < keys.length; c++) {
-      const child = encodeSpecial(row[keys[c]!], tables)
+      const cell = row[keys[c]!]
+      if (plainVerdict(cell) === PLAIN) {
+        values[c] = cell
+        continue
+      }
+      const child = encodeSpecial(cell, tables)
       values[c] = child.data
       if (child.meta !== undefined) {
         rowMeta ??= {}
         rowMeta[c] = child.meta
+        count++
+        if (r > 0 && likeFirst && !sameMeta(first?.[c], child.meta)) likeFirst = false
       }
     }
     data[r + 1] = values
     if (rowMeta !== undefined) perRow[r + 1] = rowMeta
-    if (r === 0) first = rowMeta
-    else if (uniform && !sameMeta(first, rowMeta)) uniform = false
+    if (r === 0) {
+      first = rowMeta
+      firstCount = count
+    } else if (uniform && (!likeFirst || count !== firstCount)) uniform = false
   }
   if (first === undefined && uniform) return { data, meta: [CONTAINER.table, ''] }
   return { data, meta: [CONTAINER.table, uniform ? { [EVERY_ROW]: first! } : perRow] }

@@ -84,6 +84,34 @@ describe('codec tables (lists of same-shaped rows)', () => {
     expect(roundTrip(list)).toStrictEqual(list)
   })
 
+  it('annotates single rows when as many annotations sit in other columns', () => {
+    const at = new Date(0)
+    const list = [
+      { a: at, b: 'x', c: 1n },
+      { a: 'x', b: at, c: 1n },
+      { a: at, b: 'x', c: 2n },
+    ]
+    expect(wire(list).meta).toEqual([
+      'T',
+      { 1: { 0: 'D', 2: 'B' }, 2: { 1: 'D', 2: 'B' }, 3: { 0: 'D', 2: 'B' } },
+    ])
+    expect(roundTrip(list)).toStrictEqual(list)
+    // Same columns, another kind of annotation.
+    const mixed = [
+      { a: at, b: 1n },
+      { a: 5n, b: 1n },
+    ]
+    expect(wire(mixed).meta).toEqual(['T', { 1: { 0: 'D', 1: 'B' }, 2: { 0: 'B', 1: 'B' } }])
+    expect(roundTrip(mixed)).toStrictEqual(mixed)
+    // A row with fewer annotations, each like the first row's.
+    const fewer = [
+      { a: at, b: 1n },
+      { a: at, b: 'x' },
+    ]
+    expect(wire(fewer).meta).toEqual(['T', { 1: { 0: 'D', 1: 'B' }, 2: { 0: 'D' } }])
+    expect(roundTrip(fewer)).toStrictEqual(fewer)
+  })
+
   it('keeps integer-like keys, undefined cells and key order', () => {
     const list = [
       { 2: 'b', 1: 'a', z: undefined },
