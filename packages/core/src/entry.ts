@@ -105,9 +105,14 @@ export function readValue(codec: Codec, raw: string, body: number, storeKey: str
   }
 }
 
-export function decodeEntry(codec: Codec, raw: string, storeKey: string, identity: string): Entry {
-  const { head, body } = readHead(raw, storeKey, identity)
-  return { ...head, value: readValue(codec, raw, body, storeKey) }
+/**
+ * The value of an entry this process just wrote (`writeEntry`), for another caller's own copy: its
+ * head needs no parsing or checking, only skipping (neither head line holds a newline).
+ */
+export function readOwnValue(codec: Codec, raw: string, storeKey: string): unknown {
+  const first = raw.indexOf('\n')
+  const second = first === -1 ? -1 : raw.indexOf('\n', first + 1)
+  return readValue(codec, raw, second === -1 ? -1 : second + 1, storeKey)
 }
 
 function token(version: string): string {

@@ -72,6 +72,33 @@ describe('shared lookups', () => {
     expect(commands.filter((name) => name === 'evalsha')).toHaveLength(2) // the lookup and the fill
   })
 
+  it('the callers that waited for a load get their own copies, decoded from what was stored', async () => {
+    const cache = createCache({
+      store: redisStore({ client: await connectRedis(), ownsClient: true }),
+      namespace: unique(),
+      l1: false,
+      bus: false,
+    })
+    closers.push(() => cache.close())
+    const loaded = {
+      at: new Date(5),
+      big: 7n,
+      rows: [
+        { id: 1, when: new Date(6) },
+        { id: 2, when: new Date(7) },
+      ],
+    }
+    const reads = await Promise.all(
+      Array.from({ length: 50 }, () => cache.wrapWithInfo('cold', async () => loaded, { tags: ['t'] })),
+    )
+    expect(reads.filter((read) => read.info.source === 'miss')).toHaveLength(1)
+    for (const read of reads) expect(read.value).toStrictEqual(loaded)
+    const copies = reads.filter((read) => read.info.source !== 'miss').map((read) => read.value)
+    expect(copies).toHaveLength(49)
+    expect(new Set([loaded, ...copies]).size).toBe(50)
+    expect(new Set(copies.map((copy) => copy.rows[0]!.when)).size).toBe(49)
+  })
+
   it('a read that starts after a write finished never joins a lookup sent before it', async () => {
     const store = memoryStore()
     let hold: ReturnType<typeof gate<void>> | undefined

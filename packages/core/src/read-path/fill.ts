@@ -1,5 +1,5 @@
 import type { CacheContext, LocalMark } from '../cache-context.js'
-import { decodeEntry, type Entry, encodeEntry, readHead, readValue } from '../entry.js'
+import { type Entry, encodeEntry, readHead, readOwnValue, readValue } from '../entry.js'
 import { OrmCacheError } from '../errors.js'
 import type { EntryAddress } from '../query-key.js'
 import { sameList } from '../same-list.js'
@@ -36,7 +36,7 @@ export interface FillPolicy {
 
 export interface LoadOutcome<T> {
   value: T
-  /** The stored payload, from which other waiters decode their own copy. */
+  /** The payload this process stored (never another's), from which other waiters decode their own copy. */
   raw: string | undefined
   /** Loaded by another process that held the lease. */
   fromPeer?: boolean
@@ -283,8 +283,8 @@ export async function timedLoad<T>(
 /** Waiters that did not run the loader get their own copy, never the leader's object. */
 export function copyFor<T>(ctx: CacheContext, address: EntryAddress, outcome: LoadOutcome<T>): T {
   try {
-    if (outcome.raw !== undefined)
-      return decodeEntry(ctx.codec, outcome.raw, address.storeKey, address.identity).value as T
+    // Only this process's own fills leave `raw` (a peer's value comes without it).
+    if (outcome.raw !== undefined) return readOwnValue(ctx.codec, outcome.raw, address.storeKey) as T
     return ctx.codec.clone(outcome.value)
   } catch (error) {
     // Not serializable: there is no way to copy it, so waiters share the loaded value.
