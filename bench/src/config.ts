@@ -27,7 +27,19 @@ export function adminDatabaseUrl(): string {
 }
 
 /** Unique per process; child processes of one run receive their parent's through the environment. */
-export const runPrefix = process.env.ORMCACHE_BENCH_PREFIX ?? `ocbench-${randomBytes(4).toString('hex')}`
+export const runPrefix = process.env.ORMCACHE_BENCH_PREFIX ?? `ocb${randomBytes(4).toString('hex')}`
+
+let namespaces = 0
+
+/**
+ * A short namespace under `prefix`, unique in this process, for one library in one scenario. A
+ * deployment's namespace is a few characters; ormcache repeats it in every tag key a read names
+ * (a team list reads ~80), where a name spelling out scenario, mix and library (~55 characters)
+ * added ~3 KB to each list hit's request. Every library gets the same kind of prefix.
+ */
+export function shortNamespace(prefix: string): string {
+  return `${prefix}.${(namespaces++).toString(36)}`
+}
 
 /**
  * TTL every library gets, in ms (converted to seconds where a library counts in seconds). Ten

@@ -1,3 +1,4 @@
+import { shortNamespace } from '../config.js'
 import { postsOf, prepareDatabase, USERS_PER_TEAM } from '../db/schema.js'
 import type { Chart, ScenarioReport, Table } from '../report/types.js'
 import { type Case, type CaseResult, formatMs, formatRate, measureInterleaved } from '../runner/measure.js'
@@ -76,7 +77,7 @@ export async function runOrmThroughput(
   try {
     for (const factory of spec.factories) {
       ctx.progress.step(`connect ${factory.label}`)
-      subjects.push(await factory.create(`${ctx.prefix}.${factory.id}`, database.url))
+      subjects.push(await factory.create(shortNamespace(ctx.prefix), database.url))
     }
     const results = new Map<string, CaseResult[]>()
     for (const operation of spec.operations) {

@@ -1,5 +1,6 @@
 import { isDeepStrictEqual } from 'node:util'
 import { bulkTag, rowTag } from '@ormcache/core/adapter'
+import { shortNamespace } from '../config.js'
 import { payloadBytes, payloadFor } from '../payload.js'
 import type { Chart, Table, Target } from '../report/types.js'
 import { type Case, type CaseResult, formatMs, formatRate, measureInterleaved } from '../runner/measure.js'
@@ -30,7 +31,7 @@ export const storeHit: Scenario = {
     try {
       for (const factory of FACTORIES) {
         ctx.progress.step(`connect ${factory.label}`)
-        const subject = await factory.create(`${ctx.prefix}.${factory.id}`)
+        const subject = await factory.create(shortNamespace(ctx.prefix))
         subjects.push(subject)
         loads.set(subject.id, 0)
         await prime(subject)

@@ -1,4 +1,5 @@
 import { setImmediate } from 'node:timers/promises'
+import { shortNamespace } from '../config.js'
 import { postsOf, prepareDatabase, teamOf, USERS } from '../db/schema.js'
 import type { Chart, ScenarioReport, Table } from '../report/types.js'
 import {
@@ -89,7 +90,7 @@ async function runOrm(
   try {
     for (const factory of factories) {
       ctx.progress.step(`connect ${factory.label} (${mix.id})`)
-      subjects.push(await factory.create(`${ctx.prefix}.zipf.${mix.id}.${factory.id}`, databaseUrl))
+      subjects.push(await factory.create(shortNamespace(ctx.prefix), databaseUrl))
     }
     const warmup = operations(7, sizes.warmup, mix.readShare)
     const measured = operations(42, sizes.perRound * sizes.rounds, mix.readShare)
