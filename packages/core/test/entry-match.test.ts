@@ -96,7 +96,10 @@ describe('matchHead (the hit read compares the head in place)', () => {
           parts.push(joined.slice(from))
           while (parts.length < versions.length + 1)
             parts.push(noise[parts.length % Math.max(1, noise.length)] ?? '')
-          if (noise.length > 0) parts[which % parts.length] += noise[which % noise.length]
+          if (noise.length > 0) {
+            const i = which % parts.length
+            parts[i] = `${parts[i] ?? ''}${noise[which % noise.length] ?? ''}`
+          }
           const [askedEpoch, ...askedVersions] = parts.slice(0, versions.length + 1)
           const matched = matchHead(raw, address, tags, askedEpoch!, askedVersions)
           expect(matched !== undefined).toBe(parsedVerdict(raw, address, tags, askedEpoch!, askedVersions))
