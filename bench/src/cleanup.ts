@@ -3,7 +3,7 @@ import { redisUrl } from './config.js'
 
 /**
  * Removes the keys this run left in Redis (all start with the run's prefix). SCAN is fine here:
- * this runs once after the measurements, never on a measured path. Memcached keys expire on
+ * it runs between scenarios (and between groups of closed subjects), never on a measured path. Memcached keys expire on
  * their own (TTL 10 min, ormcache tag tokens 15 min).
  */
 export async function removeRunKeys(prefix: string): Promise<number> {

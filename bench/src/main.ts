@@ -77,6 +77,9 @@ async function main(): Promise<number> {
       if (error instanceof Error && error.stack) console.error(error.stack)
       failures.push({ scenario: scenario.id, error: message })
     }
+    // Each scenario starts on the same Redis: a keyspace grown by the ones before it slowed the
+    // libraries that touch many keys per operation more than the others.
+    await removeRunKeys(runPrefix)
   }
   progress.begin('', 'results')
   const removed = await removeRunKeys(runPrefix)

@@ -1,4 +1,5 @@
 import { setImmediate } from 'node:timers/promises'
+import { removeRunKeys } from '../cleanup.js'
 import { shortNamespace } from '../config.js'
 import { postsOf, prepareDatabase, teamOf, USERS } from '../db/schema.js'
 import type { Chart, ScenarioReport, Table } from '../report/types.js'
@@ -151,7 +152,10 @@ export const zipfScenario: Scenario = {
       const database = await prepareDatabase()
       try {
         const prisma = await runOrm(PRISMA_SUBJECTS, database.url, ctx, sizes, mix)
+        // Every group starts on a Redis holding none of the previous group's keys (main.ts).
+        await removeRunKeys(ctx.prefix)
         const typeorm = await runOrm(TYPEORM_SUBJECTS, database.url, ctx, sizes, mix)
+        await removeRunKeys(ctx.prefix)
         results.push({ mix, prisma, typeorm })
       } finally {
         await database.release()
