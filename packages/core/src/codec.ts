@@ -135,9 +135,9 @@ const SPECIAL = 1
 const WALK = 2
 
 /**
- * A leaf's verdict without a call into the walk (most cells of a row are strings and numbers):
- * PLAIN needs nothing, SPECIAL needs an annotation (a number JSON cannot hold), WALK is anything
- * else, which `needsMeta` judges (and refuses, for functions and symbols).
+ * The leaves JSON holds as they are (PLAIN) or not (SPECIAL: a number JSON cannot hold); WALK is
+ * anything else, which `needsMeta` judges (and refuses, for functions and symbols). The walks ask
+ * it before calling into `needsMeta` or `encodeSpecial`: most cells of a row are plain.
  */
 function plainVerdict(value: unknown): typeof PLAIN | typeof SPECIAL | typeof WALK {
   switch (typeof value) {
@@ -166,12 +166,9 @@ function needsMeta(
   depth: number,
   tables: Tables | undefined,
 ): boolean {
+  const verdict = plainVerdict(value)
+  if (verdict !== WALK) return verdict === SPECIAL
   switch (typeof value) {
-    case 'string':
-    case 'boolean':
-      return false
-    case 'number':
-      return !Number.isFinite(value) || Object.is(value, -0)
     case 'undefined':
     case 'bigint':
       return true
@@ -180,7 +177,6 @@ function needsMeta(
     case 'symbol':
       throw new NotSerializableError(pathText(parent, key, kind), 'a symbol')
   }
-  if (value === null) return false
   const obj = value as object
   if (seen.has(obj)) throw new NotSerializableError(pathText(parent, key, kind), 'a circular reference')
   if (depth >= MAX_VALUE_DEPTH) {
@@ -196,12 +192,11 @@ function needsMeta(
     for (let i = 0; i < obj.length; i++) {
       // Holes are undefined and need meta; `in` catches them without materializing.
       if (!(i in obj)) special = true
-      else {
-        const verdict = plainVerdict(obj[i])
-        if (verdict === PLAIN) continue
-        if (verdict === SPECIAL || needsMeta(obj[i], step, i, StepKind.Index, seen, depth + 1, tables))
-          special = true
-      }
+      else if (
+        plainVerdict(obj[i]) !== PLAIN &&
+        needsMeta(obj[i], step, i, StepKind.Index, seen, depth + 1, tables)
+      )
+        special = true
     }
     seen.delete(obj)
     const keys = tables === undefined ? undefined : tableKeys(obj)
@@ -216,9 +211,10 @@ function needsMeta(
     let special = false
     for (const name of Object.keys(obj)) {
       const child = (obj as Record<string, unknown>)[name]
-      const verdict = plainVerdict(child)
-      if (verdict === PLAIN) continue
-      if (verdict === SPECIAL || needsMeta(child, step, name, StepKind.Member, seen, depth + 1, tables))
+      if (
+        plainVerdict(child) !== PLAIN &&
+        needsMeta(child, step, name, StepKind.Member, seen, depth + 1, tables)
+      )
         special = true
     }
     if (Object.getOwnPropertySymbols(obj).length > 0) {

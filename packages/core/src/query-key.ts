@@ -47,7 +47,7 @@ class KeyPathError extends Error {
   }
 
   path(): string {
-    return `$${this.steps.reverse().join('')}`
+    return `$${this.steps.toReversed().join('')}`
   }
 }
 
