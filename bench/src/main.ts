@@ -65,6 +65,7 @@ async function main(): Promise<number> {
   progress.step(
     `${options.quick ? 'quick' : 'full'} run of ${selected.map((s) => s.id).join(', ')}; key prefix ${runPrefix}`,
   )
+  let removed = 0
   for (const scenario of selected) {
     progress.begin(scenario.id, scenario.title)
     try {
@@ -79,10 +80,9 @@ async function main(): Promise<number> {
     }
     // Each scenario starts on the same Redis: a keyspace grown by the ones before it slowed the
     // libraries that touch many keys per operation more than the others.
-    await removeRunKeys(runPrefix)
+    removed += await removeRunKeys(runPrefix)
   }
   progress.begin('', 'results')
-  const removed = await removeRunKeys(runPrefix)
   progress.step(`removed ${removed} Redis keys under ${runPrefix}`)
   const cpus = os.cpus()
   const run: RunReport = {

@@ -99,7 +99,9 @@ async function measure(subject: OrmSubject, redis: Redis, label: string, ops: Op
       await session.post('Profiler.start')
     }
   }
-  const slowlog = label.replace(' ', '-') === SLOWLOG
+  // The server's settings before this phase, put back after it (reportSlowlog).
+  const slowlog =
+    label.replace(' ', '-') === SLOWLOG ? ((await redis.config('GET', 'slowlog-*')) as string[]) : undefined
   if (slowlog) {
     await redis.config('SET', 'slowlog-max-len', '1000000')
     await redis.config('SET', 'slowlog-log-slower-than', '0')
@@ -128,7 +130,7 @@ async function measure(subject: OrmSubject, redis: Redis, label: string, ops: Op
     console.log(`profile: ${file}`)
   }
   const n = ops.length
-  if (slowlog) await reportSlowlog(redis, n)
+  if (slowlog) await reportSlowlog(redis, n, slowlog)
   const after = await commandStats(redis)
   const cmds: string[] = []
   let total = 0
@@ -148,10 +150,10 @@ async function measure(subject: OrmSubject, redis: Redis, label: string, ops: Op
 }
 
 /** Sums SLOWLOG's microseconds per command (scripts by name and key count), per operation. */
-async function reportSlowlog(redis: Redis, ops: number): Promise<void> {
-  await redis.config('SET', 'slowlog-log-slower-than', '10000')
+async function reportSlowlog(redis: Redis, ops: number, settings: string[]): Promise<void> {
   const entries = (await redis.slowlog('GET', -1)) as [number, number, number, string[]][]
   await redis.slowlog('RESET')
+  for (let i = 0; i + 1 < settings.length; i += 2) await redis.config('SET', settings[i]!, settings[i + 1]!)
   const sums = new Map<string, { calls: number; micros: number }>()
   for (const [, , micros, argv] of entries) {
     let name = String(argv[0]).toLowerCase()
