@@ -273,6 +273,59 @@ describe('HitHints', () => {
     expect(hints.expects('k', ['a'])).toBe(false)
   })
 
+  it('answers list checks from the recent invalidations exactly as the per-tag record would', () => {
+    // A reference model: every invalidation kept, a check scans all of them.
+    let seed = 7
+    const random = () => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31
+      return seed / 2 ** 31
+    }
+    const pool = Array.from({ length: 120 }, (_, i) => `t${i}`)
+    const lists = Array.from({ length: 12 }, (_, l) =>
+      pool.filter(() => random() < (l % 3 === 0 ? 0.05 : 0.6)),
+    )
+    const hints = new HitHints()
+    const log: { tags: string[]; everything: boolean }[] = []
+    const hinted = new Map<string, number>()
+    let checks = 0
+    for (let step = 0; step < 4000; step++) {
+      const pick = random()
+      const l = Math.floor(random() * lists.length)
+      const key = `k${l}`
+      if (pick < 0.35) {
+        const everything = random() < 0.01
+        const count = random() < 0.1 ? 60 + Math.floor(random() * 100) : Math.floor(random() * 6)
+        const tags = Array.from({ length: count }, () => pool[Math.floor(random() * pool.length)]!)
+        hints.invalidated(tags, everything)
+        log.push({ tags, everything })
+      } else if (pick < 0.55) {
+        hints.hit(key, hints.now())
+        hinted.set(key, log.length)
+      } else {
+        const at = hinted.get(key)
+        const tags = lists[l]!
+        const since = at === undefined ? [] : log.slice(at)
+        const everything = since.some((record) => record.everything)
+        const named = since.some((record) => record.tags.some((tag) => tags.includes(tag)))
+        expect(hints.expects(key, tags)).toBe(at !== undefined && !everything && !named)
+        // Voided: the hint stands (nothing cleared everything since) but a tag of it moved.
+        expect(hints.voided(key, tags)).toBe(at !== undefined && !everything && named)
+        checks++
+      }
+    }
+    expect(checks).toBeGreaterThan(1000)
+  })
+
+  it('a tags array changed in place after a check is judged by what it holds now', () => {
+    const hints = new HitHints()
+    const tags = Array.from({ length: 20 }, (_, i) => `t${i}`)
+    hints.hit('k', hints.now())
+    hints.invalidated(['other'], false)
+    expect(hints.expects('k', tags)).toBe(true)
+    tags[3] = 'other'
+    expect(hints.expects('k', tags)).toBe(false)
+  })
+
   it('invalidating everything voids every hint taken before', () => {
     const hints = new HitHints()
     hints.hit('k', hints.now())
