@@ -219,13 +219,18 @@ export async function fillLogged<T>(
   const head = encoded.slice(0, newline)
   const rest = encoded.slice(newline)
   try {
+    // The keys of the entry's own tags, once: the fine and watched ones are slices of them, and
+    // the hit read after this fill asks with this same array (its head tags), so finds them kept.
+    const entryKeys = ctx.tags.storeKeys(entry.tags)
+    const watch: string[] = []
+    for (let i = 0; i < tags.length; i++) if (guarded.has(tableOfTag(tags[i]!))) watch.push(entryKeys[i + 1]!)
     const reply = await log.settle({
-      keys: ctx.tags.storeKeys(fine),
+      keys: [entryKeys[0]!, ...entryKeys.slice(1 + tags.length)],
       token: newToken(),
       tagTtlMs: ctx.options.tagTtl,
       epoch: snapshot.epoch,
       tables,
-      watch: ctx.tags.storeKeys(tags.filter((tag) => guarded.has(tableOfTag(tag)))).slice(1),
+      watch,
       fill: { key: address.storeKey, head, rest, ttlMs: timing.ttlMs, lease },
     })
     const refused: LoggedFill = reply.released === true ? { ...none, released: true } : none
