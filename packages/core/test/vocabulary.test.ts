@@ -36,6 +36,16 @@ describe('shared tag vocabulary', () => {
     expect(rowTag('t', { a: '1&b=2', b: '3' })).not.toBe(rowTag('t', { a: '1', b: '2&b=3' }))
   })
 
+  it('keeps the stored tag text of single and composite keys (fleets mix versions)', () => {
+    expect(rowTag('public."Users"', { id: 7 })).toBe('r:users:7')
+    expect(rowTag('public."Users"', { id: 7 })).toBe('r:users:7') // again, from the table memo
+    expect(rowTag('Memberships', { userId: 1, groupId: 22 })).toBe('r:memberships:groupid=2:22&userid=1:1')
+    expect(() => rowTag('', { id: 1 })).toThrow(InvalidTagError)
+    expect(() => rowTag('', { id: 1 })).toThrow(InvalidTagError)
+    // Past the memo's bound, names are still normalized (the memo starts over).
+    for (let i = 0; i < 3000; i++) expect(tableTag(`S.T${i}`)).toBe(`t:t${i}`)
+  })
+
   it('builds write tag sets', () => {
     expect(rowWriteTags('users', { id: 1 })).toEqual(['t:users', 'r:users:1'])
     expect(bulkWriteTags('users')).toEqual(['t:users', 'b:users'])

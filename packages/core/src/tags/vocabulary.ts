@@ -20,8 +20,13 @@ export const bulkTag = (table: string): string => `b:${normalizeTable(table)}`
  * BigInt; both become decimal digits).
  */
 export function rowTag(table: string, primaryKey: Readonly<Record<string, unknown>>): string {
-  const columns = Object.keys(primaryKey).sort()
+  const columns = Object.keys(primaryKey)
   if (columns.length === 0) throw new InvalidTagError(`Row tag for "${table}" needs at least one key column`)
+  // A list's fill tags every row it loaded: the common single-column key skips the sort and join.
+  if (columns.length === 1) {
+    return `r:${normalizeTable(table)}:${normalizeValue(primaryKey[columns[0]!], table, columns[0]!)}`
+  }
+  columns.sort()
   const parts = columns.map((column) => {
     const value = normalizeValue(primaryKey[column], table, column)
     return columns.length === 1 ? value : `${column.toLowerCase()}=${value.length}:${value}`
@@ -101,12 +106,25 @@ export function isTaggableValue(value: unknown): boolean {
 }
 
 export function normalizeTable(table: string): string {
+  const known = normalizedTables.get(table)
+  if (known !== undefined) return known
   if (typeof table !== 'string' || table.length === 0)
     throw new InvalidTagError('Table names must be non-empty')
   const unquoted = table.replace(/["`[\]]/g, '')
   const dot = unquoted.lastIndexOf('.')
-  return (dot === -1 ? unquoted : unquoted.slice(dot + 1)).toLowerCase()
+  const normalized = (dot === -1 ? unquoted : unquoted.slice(dot + 1)).toLowerCase()
+  if (normalizedTables.size >= MAX_NORMALIZED_TABLES) normalizedTables.clear()
+  normalizedTables.set(table, normalized)
+  return normalized
 }
+
+/**
+ * Every tag names its table, normalized: a list's fill does it once per row it loaded, each time
+ * a regex replace and a lowercase copy. A schema has few table names; the bound only keeps
+ * names from raw SQL from growing it without end.
+ */
+const normalizedTables = new Map<string, string>()
+const MAX_NORMALIZED_TABLES = 1_024
 
 function normalizeValue(value: unknown, table: string, column: string): string {
   // NUL cannot occur in a PostgreSQL text value; a collision would only over-invalidate anyway.
