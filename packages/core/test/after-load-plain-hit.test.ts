@@ -77,6 +77,39 @@ describe('after-load entries on the plain hit read (Redis)', () => {
     expect(calls).toEqual({ lookup: refilled.lookup, readHit: refilled.readHit + 1 })
   })
 
+  it('after another process refills the list under other rows, the next hits are plain reads of the new rows', async () => {
+    const namespace = `alplain-${Math.random().toString(36).slice(2)}`
+    const { store, calls } = await countedStore()
+    const a = createCache({ store, namespace, l1: false })
+    const b = createCache({
+      store: redisStore({ client: await connectRedis(), ownsClient: true }),
+      namespace,
+    })
+    closers.push(
+      () => a.close(),
+      () => b.close(),
+    )
+    let rows: Row[] = [
+      { id: 1, v: 0 },
+      { id: 2, v: 0 },
+    ]
+    const load = async () => rows.map((r) => ({ ...r }))
+    const read = (cache: typeof a) => cache.wrapWithInfo('team:7', load, { tags: PIN, afterLoad })
+    expect((await read(a)).info.source).toBe('miss') // a remembers rows 1 and 2
+    rows = [
+      { id: 1, v: 0 },
+      { id: 3, v: 0 },
+    ]
+    await b.invalidateTags(PIN)
+    expect((await read(b)).info.source).toBe('miss') // stored under rows 1 and 3
+    // a's plain read of rows 1 and 2 does not match the new head: the full lookup judges the
+    // entry by its own tags, serves it, and a remembers rows 1 and 3 from its head.
+    expect(await read(a)).toMatchObject({ value: rows, info: { source: 'hit' } })
+    const after = { ...calls }
+    for (let i = 0; i < 2; i++) expect(await read(a)).toMatchObject({ value: rows, info: { source: 'hit' } })
+    expect(calls).toEqual({ lookup: after.lookup, readHit: after.readHit + 2 })
+  })
+
   it('does not answer a read that asks for a tag the entry does not depend on', async () => {
     const namespace = `alplain-${Math.random().toString(36).slice(2)}`
     const { store } = await countedStore()

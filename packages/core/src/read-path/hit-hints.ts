@@ -41,6 +41,7 @@ export class HitHints {
   private readonly recent: (readonly string[])[] = new Array(RECENT).fill(NONE)
   /** A set of each long-lived tags array checked (an entry's head tags, a query shape's tags). */
   private readonly tagSets = new PerTagsArray<ReadonlySet<string>>()
+  private readonly seenOnce = new WeakSet<readonly string[]>()
 
   /** The value to pass to `hit` for a lookup starting now. */
   now(): number {
@@ -100,7 +101,15 @@ export class HitHints {
       budget -= this.recent[s % RECENT]!.length
       if (budget < 0) return undefined
     }
-    const set = this.tagSets.get(tags) ?? this.tagSets.set(tags, new Set(tags))
+    let set = this.tagSets.get(tags)
+    if (set === undefined) {
+      // A set pays off only for an array asked with again; the first time, the per-tag loop.
+      if (!this.seenOnce.has(tags)) {
+        this.seenOnce.add(tags)
+        return undefined
+      }
+      set = this.tagSets.set(tags, new Set(tags))
+    }
     for (let s = at + 1; s <= this.seq; s++) {
       const named = this.recent[s % RECENT]!
       for (let i = 0; i < named.length; i++) if (set.has(named[i]!)) return true

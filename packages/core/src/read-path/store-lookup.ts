@@ -131,7 +131,7 @@ export async function lookup(
     // The store read the entry's own tags in the same atomic step. They are remembered all the
     // same: the next read of this key may then be a plain read of them (plain-hit.ts).
     valid = reply.ownCurrent
-    ctx.headTags.set(address.storeKey, head.tags)
+    rememberHeadTags(ctx, address.storeKey, known, head.tags)
     hintable = true
   } else {
     const ownAt = list?.ownAt
@@ -148,7 +148,7 @@ export async function lookup(
         : await store.getMany(ctx.tags.storeKeys(head.tags).slice(1))
       valid = isCurrent(head, epoch, fresh)
     }
-    ctx.headTags.set(address.storeKey, head.tags)
+    rememberHeadTags(ctx, address.storeKey, known, head.tags)
     hintable = true
   }
   if (!valid) return { kind: 'miss', reason: 'invalidated', current, entry: { head, raw, body }, leased }
@@ -277,4 +277,18 @@ export function sameVersions(
   if (a.epoch !== b.epoch || !sameList(a.tags, b.tags)) return false
   for (let i = 0; i < a.versions.length; i++) if (a.versions[i] !== b.versions[i]) return false
   return true
+}
+
+/**
+ * Remembers the tags an entry was stored under. The array already kept stays when it holds the
+ * same tags: what is derived from it per array (the tags' store keys, the hit hint's tag set) is
+ * kept with it, and a list's head parses into a new array on every lookup.
+ */
+function rememberHeadTags(
+  ctx: CacheContext,
+  storeKey: string,
+  known: readonly string[] | undefined,
+  tags: readonly string[],
+): void {
+  if (known === undefined || !sameList(known, tags)) ctx.headTags.set(storeKey, tags)
 }
