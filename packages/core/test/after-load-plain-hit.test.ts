@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest'
 import { columnTag, rowTag } from '../src/exports/adapter.js'
-import { createCache } from '../src/exports/index.js'
+import { type Cache, createCache } from '../src/exports/index.js'
 import { redisStore } from '../src/exports/redis.js'
 import type { CacheStore } from '../src/store/types.js'
 import { connectRedis } from './support/services.js'
@@ -39,64 +39,60 @@ async function countedStore(): Promise<{ store: CacheStore; calls: { lookup: num
   return { store, calls }
 }
 
-describe('after-load entries on the plain hit read (Redis)', () => {
-  it('hits without the script, and still sees writes to its rows from another process', async () => {
-    const namespace = `alplain-${Math.random().toString(36).slice(2)}`
-    const { store, calls } = await countedStore()
-    const a = createCache({ store, namespace, l1: false })
-    const b = createCache({
-      store: redisStore({ client: await connectRedis(), ownsClient: true }),
-      namespace,
-    })
-    closers.push(
-      () => a.close(),
-      () => b.close(),
-    )
-    let rows: Row[] = [
+/**
+ * Two caches on one Redis namespace, as two processes (`a`'s lookups and plain reads counted),
+ * and a read of team 7's list of `team.rows` through either.
+ */
+async function twoCaches() {
+  const namespace = `alplain-${Math.random().toString(36).slice(2)}`
+  const { store, calls } = await countedStore()
+  const a = createCache({ store, namespace, l1: false })
+  const b = createCache({
+    store: redisStore({ client: await connectRedis(), ownsClient: true }),
+    namespace,
+  })
+  closers.push(
+    () => a.close(),
+    () => b.close(),
+  )
+  const team = {
+    rows: [
       { id: 1, v: 0 },
       { id: 2, v: 0 },
-    ]
-    const load = async () => rows.map((r) => ({ ...r }))
-    const read = () => a.wrapWithInfo('team:7', load, { tags: PIN, afterLoad })
-    expect((await read()).info.source).toBe('miss')
+    ] as Row[],
+  }
+  const load = async () => team.rows.map((r) => ({ ...r }))
+  const read = (cache: Cache) => cache.wrapWithInfo('team:7', load, { tags: PIN, afterLoad })
+  return { a, b, calls, team, read }
+}
+
+describe('after-load entries on the plain hit read (Redis)', () => {
+  it('hits without the script, and still sees writes to its rows from another process', async () => {
+    const { a, b, calls, team, read } = await twoCaches()
+    expect((await read(a)).info.source).toBe('miss')
     // The fill remembered the entry's own tags: the first read after it is already a plain read.
     const before = { ...calls }
-    for (let i = 0; i < 3; i++) expect(await read()).toMatchObject({ value: rows, info: { source: 'hit' } })
+    for (let i = 0; i < 3; i++)
+      expect(await read(a)).toMatchObject({ value: team.rows, info: { source: 'hit' } })
     expect(calls.lookup).toBe(before.lookup)
     expect(calls.readHit).toBe(before.readHit + 3)
 
     // Another process writes row 2: the plain read sees its version move, and the read loads.
-    rows = [
+    team.rows = [
       { id: 1, v: 0 },
       { id: 2, v: 1 },
     ]
     await b.invalidateTags([rowTag('users', { id: 2 })])
-    expect(await read()).toMatchObject({ value: rows, info: { source: 'miss', reason: 'invalidated' } })
+    expect(await read(a)).toMatchObject({ value: team.rows, info: { source: 'miss', reason: 'invalidated' } })
     const refilled = { ...calls }
-    expect(await read()).toMatchObject({ value: rows, info: { source: 'hit' } })
+    expect(await read(a)).toMatchObject({ value: team.rows, info: { source: 'hit' } })
     expect(calls).toEqual({ lookup: refilled.lookup, readHit: refilled.readHit + 1 })
   })
 
   it('after another process refills the list under other rows, the next hits are plain reads of the new rows', async () => {
-    const namespace = `alplain-${Math.random().toString(36).slice(2)}`
-    const { store, calls } = await countedStore()
-    const a = createCache({ store, namespace, l1: false })
-    const b = createCache({
-      store: redisStore({ client: await connectRedis(), ownsClient: true }),
-      namespace,
-    })
-    closers.push(
-      () => a.close(),
-      () => b.close(),
-    )
-    let rows: Row[] = [
-      { id: 1, v: 0 },
-      { id: 2, v: 0 },
-    ]
-    const load = async () => rows.map((r) => ({ ...r }))
-    const read = (cache: typeof a) => cache.wrapWithInfo('team:7', load, { tags: PIN, afterLoad })
+    const { a, b, calls, team, read } = await twoCaches()
     expect((await read(a)).info.source).toBe('miss') // a remembers rows 1 and 2
-    rows = [
+    team.rows = [
       { id: 1, v: 0 },
       { id: 3, v: 0 },
     ]
@@ -104,9 +100,10 @@ describe('after-load entries on the plain hit read (Redis)', () => {
     expect((await read(b)).info.source).toBe('miss') // stored under rows 1 and 3
     // a's plain read of rows 1 and 2 does not match the new head: the full lookup judges the
     // entry by its own tags, serves it, and a remembers rows 1 and 3 from its head.
-    expect(await read(a)).toMatchObject({ value: rows, info: { source: 'hit' } })
+    expect(await read(a)).toMatchObject({ value: team.rows, info: { source: 'hit' } })
     const after = { ...calls }
-    for (let i = 0; i < 2; i++) expect(await read(a)).toMatchObject({ value: rows, info: { source: 'hit' } })
+    for (let i = 0; i < 2; i++)
+      expect(await read(a)).toMatchObject({ value: team.rows, info: { source: 'hit' } })
     expect(calls).toEqual({ lookup: after.lookup, readHit: after.readHit + 2 })
   })
 
