@@ -3,8 +3,8 @@ import { redisUrl } from './config.js'
 
 /**
  * Removes the keys this run left in Redis (all start with the run's prefix). SCAN is fine here:
- * it runs between scenarios (and between groups of closed subjects), never on a measured path. Memcached keys expire on
- * their own (TTL 10 min, ormcache tag tokens 15 min).
+ * it runs between scenarios (and between groups of closed subjects), never on a measured path.
+ * Memcached keys expire on their own (TTL 10 min, ormcache tag tokens 15 min).
  */
 export async function removeRunKeys(prefix: string): Promise<number> {
   const client = new Redis(redisUrl, {

@@ -50,7 +50,7 @@ export class HitHints {
 
   expects(storeKey: string, tags: readonly string[]): boolean {
     const at = this.keys.get(storeKey)
-    return at !== undefined && at >= this.floor && !this.bumpedAfter(at, tags, true)
+    return at !== undefined && at >= this.floor && !this.bumpedAfter(at, tags)
   }
 
   /**
@@ -60,7 +60,7 @@ export class HitHints {
    */
   voided(storeKey: string, tags: readonly string[]): boolean {
     const at = this.keys.get(storeKey)
-    return at !== undefined && at >= this.floor && this.bumpedAfter(at, tags, true)
+    return at !== undefined && at >= this.floor && this.bumpedAfter(at, tags)
   }
 
   /**
@@ -68,18 +68,14 @@ export class HitHints {
    * after `at` (from `now()`). Exact for the tags it names; past MAX_TAGS it answers true.
    */
   bumpedSince(at: number, tags: readonly string[]): boolean {
-    // Asked once per load with an array made for it: a set of it would not be used again.
-    return at < this.floor || this.bumpedAfter(at, tags, false)
+    return at < this.floor || this.bumpedAfter(at, tags)
   }
 
-  /**
-   * Whether this process invalidated one of `tags` after `at`. `reused`: `tags` is a long-lived
-   * array that hit checks ask with again, worth a set (walkRecent).
-   */
-  private bumpedAfter(at: number, tags: readonly string[], reused: boolean): boolean {
+  /** Whether this process invalidated one of `tags` after `at`. */
+  private bumpedAfter(at: number, tags: readonly string[]): boolean {
     // Every bump takes a new seq: none since `at` means none of these tags.
     if (at >= this.seq) return false
-    if (reused && this.seq - at <= RECENT && tags.length >= SET_FROM_TAGS) {
+    if (this.seq - at <= RECENT && tags.length >= SET_FROM_TAGS) {
       const walked = this.walkRecent(at, tags)
       if (walked !== undefined) return walked
     }
@@ -92,24 +88,23 @@ export class HitHints {
 
   /**
    * The same answer from the invalidations after `at` (all still in the ring, and none of them of
-   * everything: `at` is past the floor): whether one named a tag of `tags`. Undefined when they name more tags than `tags` holds, where
-   * the per-tag loop is the cheaper one.
+   * everything: `at` is past the floor): whether one named a tag of `tags`. Undefined where the
+   * per-tag loop is the cheaper one: the first time an array is asked with (one made for a single
+   * question, as a load's own tags are, never gets a set), or when the invalidations since name
+   * more tags than `tags` holds.
    */
   private walkRecent(at: number, tags: readonly string[]): boolean | undefined {
+    let set = this.tagSets.get(tags)
+    if (set === undefined && !this.seenOnce.has(tags)) {
+      this.seenOnce.add(tags)
+      return undefined
+    }
     let budget = tags.length
     for (let s = at + 1; s <= this.seq; s++) {
       budget -= this.recent[s % RECENT]!.length
       if (budget < 0) return undefined
     }
-    let set = this.tagSets.get(tags)
-    if (set === undefined) {
-      // A set pays off only for an array asked with again; the first time, the per-tag loop.
-      if (!this.seenOnce.has(tags)) {
-        this.seenOnce.add(tags)
-        return undefined
-      }
-      set = this.tagSets.set(tags, new Set(tags))
-    }
+    set ??= this.tagSets.set(tags, new Set(tags))
     for (let s = at + 1; s <= this.seq; s++) {
       const named = this.recent[s % RECENT]!
       for (let i = 0; i < named.length; i++) if (set.has(named[i]!)) return true

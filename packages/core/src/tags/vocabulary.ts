@@ -23,15 +23,17 @@ export function rowTag(table: string, primaryKey: Readonly<Record<string, unknow
   const columns = Object.keys(primaryKey)
   if (columns.length === 0) throw new InvalidTagError(`Row tag for "${table}" needs at least one key column`)
   // A list's fill tags every row it loaded: the common single-column key skips the sort and join.
-  if (columns.length === 1) {
-    return `r:${normalizeTable(table)}:${normalizeValue(primaryKey[columns[0]!], table, columns[0]!)}`
-  }
-  columns.sort()
-  const parts = columns.map((column) => {
-    const value = normalizeValue(primaryKey[column], table, column)
-    return columns.length === 1 ? value : `${column.toLowerCase()}=${value.length}:${value}`
-  })
-  return `r:${normalizeTable(table)}:${parts.join('&')}`
+  const key =
+    columns.length === 1
+      ? normalizeValue(primaryKey[columns[0]!], table, columns[0]!)
+      : columns
+          .sort()
+          .map((column) => {
+            const value = normalizeValue(primaryKey[column], table, column)
+            return `${column.toLowerCase()}=${value.length}:${value}`
+          })
+          .join('&')
+  return `r:${normalizeTable(table)}:${key}`
 }
 
 /** The tags a single-row write must bump. */
