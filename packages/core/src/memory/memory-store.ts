@@ -68,6 +68,22 @@ export class MemoryStore implements CacheStore {
     return keys.map((key) => this.read(key))
   }
 
+  /**
+   * The plain read of a key expected to hit (read-path/plain-hit.ts): the entry, then each of
+   * `keys`. The composed lookup of a store without scripts (store-ops.ts) reads the same values,
+   * but it also parses the head of an entry stored under other tags (an after-load list: one
+   * JSON array of its row tags) on every read and joins the lookup batch. A hit read plainly is
+   * judged by the tags remembered for the key, with the head compared in place. Reads are
+   * synchronous here, so the values are one consistent snapshot.
+   */
+  async readHit(entryKey: string, keys: readonly string[]): Promise<(string | undefined)[]> {
+    const count = keys.length
+    const values = new Array<string | undefined>(count + 1)
+    values[0] = this.read(entryKey)
+    for (let i = 0; i < count; i++) values[i + 1] = this.read(keys[i]!)
+    return values
+  }
+
   async set(key: string, value: string, ttlMs?: number): Promise<void> {
     this.write(key, value, ttlMs)
   }

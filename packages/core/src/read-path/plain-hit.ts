@@ -19,8 +19,10 @@ import { answers, type Lookup } from './store-lookup.js'
  * A plain read is offered only by a store that has one (`readHit`: Redis, a GETEX and an MGET,
  * held under CLIENT PAUSE WRITE like the script) and where a plain read of versions is as
  * trustworthy as the script's: not on a Redis Cluster, whose scripts judge versions per shard
- * life (`readVersionsOnly`). Memcached offers one too (its multi-get of the same keys): its lookup
- * is that same read, composed (store-ops.ts), but a hit then also skips the lookup batch's tick.
+ * life (`readVersionsOnly`). Memcached offers one too (its multi-get of the same keys), and so does
+ * the memory store (its synchronous reads): their lookup is that same read, composed
+ * (store-ops.ts), but a hit then skips the lookup batch's tick and the parse of an after-load
+ * list's head that the composed lookup does to learn its own tags.
  */
 export function expectsHit(ctx: CacheContext, address: EntryAddress, tags: readonly string[]): boolean {
   return (

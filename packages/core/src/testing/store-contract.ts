@@ -167,6 +167,26 @@ export function runStoreContract(
       assert.equal(await store.deleteIfEquals(key('die'), 'owner-a'), false)
     })
 
+    // Optional: a store that offers the plain hit read (and can trust plain reads of versions)
+    // must answer it exactly as getMany of the entry and the keys, the entry first.
+    it('readHit, where offered, reads the entry and then each key in order', async () => {
+      if (store.readHit === undefined || store.capabilities.readVersionsOnly === true) {
+        // Not offered: the cache takes its full lookup for every read of this store.
+        assert.ok(store.readHit === undefined || store.capabilities.readVersionsOnly === true)
+        return
+      }
+      await store.setMany([
+        { key: key('rh-entry'), value: 'entry' },
+        { key: key('rh-a'), value: 'a' },
+        { key: key('rh-b'), value: '' },
+      ])
+      assert.deepEqual(
+        await store.readHit(key('rh-entry'), [key('rh-a'), key('rh-none'), key('rh-b'), key('rh-a')]),
+        ['entry', 'a', undefined, '', 'a'],
+      )
+      assert.deepEqual(await store.readHit(key('rh-none'), []), [undefined])
+    })
+
     it('keeps 500 concurrent writes and reads consistent', async () => {
       await Promise.all(Array.from({ length: 500 }, (_, i) => store.set(key(`bulk${i}`), `value-${i}`)))
       const keys = Array.from({ length: 500 }, (_, i) => key(`bulk${i}`))
