@@ -169,6 +169,21 @@ describe.each(backends)('write log (%s)', (_name, makeStore) => {
   })
 
   // The Redis check reads the newest records first and older ones only when it needs them.
+  // The memory store keeps each log parsed as it wrote it: a log gone from the store (evicted,
+  // expired) must never be answered from that copy.
+  it('the log removed from the store during the load: skipped', async () => {
+    const { reader, writer } = await pair()
+    const rows: Row[] = [{ id: 1, team: 2, v: 0 }]
+    await pausedRead(reader, rows, async () => {
+      await writer.invalidateTags(rowWrite(4000))
+      const keys = new KeySpace(writer.namespace)
+      const store = await makeStore()
+      await store.delete(keys.log(keys.tag(tableTag('wl_users'))))
+      await store.close()
+    })
+    expect(reader.stats().fillsSkipped).toBe(1)
+  })
+
   it('40 writes to other rows during the load (past the newest records): stored and served', async () => {
     const { reader, writer } = await pair()
     const rows: Row[] = [{ id: 1, team: 2, v: 0 }]

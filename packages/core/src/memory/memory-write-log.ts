@@ -25,6 +25,25 @@ export function syncWriteLog(kv: SyncKv): WriteLog {
   const put = (writes: readonly StoreWrite[]) => {
     for (const write of writes) kv.write(write.key, write.value, write.ttlMs)
   }
+  /**
+   * Each log as last written here, split: a bump and every after-load settle read a table's
+   * whole log, and splitting 128 records each time was most of their cost. A log is used only
+   * while its stored value is the very string written with it; evicted, expired or written by
+   * anyone else, it is split again. One slot per table's log, dropped when the log is gone.
+   */
+  const parsed = new Map<string, { value: string; records: string[] }>()
+  const recordsOf = (logKey: string): string[] => {
+    const value = kv.read(logKey)
+    if (value === undefined) {
+      parsed.delete(logKey)
+      return []
+    }
+    const known = parsed.get(logKey)
+    if (known !== undefined && known.value === value) return known.records
+    const records = value.split('\n')
+    parsed.set(logKey, { value, records })
+    return records
+  }
   const bump = (
     coarse: readonly StoreWrite[],
     logged: readonly LoggedBump[],
@@ -32,10 +51,12 @@ export function syncWriteLog(kv: SyncKv): WriteLog {
   ) => {
     put(coarse)
     for (const entry of logged) {
-      const old = kv.read(entry.logKey)
-      const records = old === undefined ? [] : old.split('\n')
+      // Copied: the array parsed for the old value is never changed under its value.
+      const records = recordsOf(entry.logKey).slice(1 - LOG_LENGTH)
       records.push(logRecord(entry, kv.read(entry.tagKey)))
-      kv.write(entry.logKey, records.slice(-LOG_LENGTH).join('\n'), entry.ttlMs)
+      const value = records.join('\n')
+      kv.write(entry.logKey, value, entry.ttlMs)
+      parsed.set(entry.logKey, { value, records })
       kv.write(entry.tagKey, entry.token, entry.ttlMs)
     }
     put(fine)
@@ -61,10 +82,9 @@ export function syncWriteLog(kv: SyncKv): WriteLog {
       const fine = new Set([...request.keys.slice(1), ...request.watch])
       const clean =
         versions[0] === request.epoch &&
-        request.tables.every((table) => {
-          const log = kv.read(table.logKey)
-          return logClean(kv.read(table.tagKey), table.since, log === undefined ? [] : log.split('\n'), fine)
-        })
+        request.tables.every((table) =>
+          logClean(kv.read(table.tagKey), table.since, recordsOf(table.logKey), fine),
+        )
       const fill = request.fill
       if (fill === undefined) return { versions, clean, filled: false }
       if (clean) {
