@@ -6,7 +6,7 @@ import { createCache } from '../src/exports/index.js'
 import { redisStore } from '../src/exports/redis.js'
 import { KeySpace } from '../src/query-key.js'
 import type { CacheStore, LookupReply, LookupRequest } from '../src/store/types.js'
-import { connectRedis } from './support/services.js'
+import { connectRedis, removeKeysUnder } from './support/services.js'
 
 /**
  * The single-node Redis LOOKUP judges an entry stored under other tags than its readers ask for
@@ -43,12 +43,15 @@ const closers: (() => Promise<unknown>)[] = []
 beforeAll(async () => {
   client = await connectRedis()
 })
+/** Every namespace of this run starts with it, so the run removes its keys when done. */
+const RUN = `owntags-${crypto.randomBytes(4).toString('hex')}`
 afterAll(async () => {
   for (const close of closers) await close()
   client.disconnect()
+  await removeKeysUnder(RUN)
 })
 
-const namespace = () => `owntags-${crypto.randomBytes(5).toString('hex')}`
+const namespace = () => `${RUN}-${crypto.randomBytes(5).toString('hex')}`
 
 function open(ns: string, seen: Seen[] = []) {
   const cache = createCache({ store: recorded(client, seen), namespace: ns, l1: false })

@@ -4,7 +4,7 @@ import { createCache, memoryStore } from '../src/exports/index.js'
 import { redisStore } from '../src/exports/redis.js'
 import type { CacheStore } from '../src/store/types.js'
 import { gate } from './support/faulty-store.js'
-import { connectCluster, connectRedis } from './support/services.js'
+import { connectCluster, connectRedis, removeKeysUnder } from './support/services.js'
 
 /** A list of rows pinned to team 2; each row is { id, team, v }. */
 type Row = { id: number; team: number; v: number }
@@ -15,8 +15,11 @@ const afterLoad = {
 }
 
 const closers: (() => Promise<unknown>)[] = []
+/** Every namespace of this run starts with it, so the run removes its keys when done. */
+const RUN = `postload-${Math.random().toString(36).slice(2)}`
 afterAll(async () => {
   for (const close of closers) await close()
+  await removeKeysUnder(RUN)
 })
 
 const shared = memoryStore()
@@ -31,7 +34,7 @@ const backends: [string, () => Promise<CacheStore>][] = [
 ]
 
 describe.each(backends)('dependencies known after the load (%s)', (_name, makeStore) => {
-  const open = async (namespace = `postload-${Math.random()}`) => {
+  const open = async (namespace = `${RUN}-${Math.random().toString(36).slice(2)}`) => {
     const cache = createCache({ store: await makeStore(), namespace })
     closers.push(() => cache.close())
     return cache
@@ -64,7 +67,7 @@ describe.each(backends)('dependencies known after the load (%s)', (_name, makeSt
   })
 
   it('a write that lands during the load makes the fill skip (never stale, counted)', async () => {
-    const namespace = `postload-${Math.random()}`
+    const namespace = `${RUN}-${Math.random().toString(36).slice(2)}`
     const cache = await open(namespace)
     const writer = await open(namespace) // another process
     const rows: Row[] = [{ id: 1, team: 2, v: 0 }]

@@ -8,7 +8,7 @@ import type { CacheStore } from '../src/store/types.js'
 import { LOG_LENGTH } from '../src/tags/write-log.js'
 import { gate } from './support/faulty-store.js'
 import { countRedis, RoundTrips } from './support/round-trips.js'
-import { connectCluster, connectRedis } from './support/services.js'
+import { connectCluster, connectRedis, removeKeysUnder } from './support/services.js'
 
 /**
  * The per-table write log (docs/design.md, "The write log"): a list whose rows are known only
@@ -24,8 +24,11 @@ const afterLoad = {
 const rowWrite = (id: number) => [tableTag('wl_users'), rowTag('wl_users', { id })]
 
 const closers: (() => Promise<unknown>)[] = []
+/** Every namespace of this run starts with it, so the run removes its keys when done. */
+const RUN = `wlog-${Math.random().toString(36).slice(2, 10)}`
 afterAll(async () => {
   for (const close of closers) await close()
+  await removeKeysUnder(RUN)
 })
 
 const shared = memoryStore()
@@ -42,7 +45,7 @@ describe.each(backends)('write log (%s)', (_name, makeStore) => {
     return cache
   }
   const pair = async () => {
-    const namespace = `wlog-${Math.random().toString(36).slice(2)}`
+    const namespace = `${RUN}-${Math.random().toString(36).slice(2)}`
     return { reader: await open(namespace), writer: await open(namespace) }
   }
 
@@ -262,7 +265,7 @@ describe('round trips of a precise-list miss', () => {
     countRedis(client, counter)
     const cache = createCache({
       store: redisStore({ client }),
-      namespace: `wlog-rt-${Math.random().toString(36).slice(2)}`,
+      namespace: `${RUN}-rt-${Math.random().toString(36).slice(2)}`,
       l1: false,
       bus: false,
     })
@@ -287,7 +290,7 @@ describe('a refused precise-list fill (one Redis node)', () => {
     const counter = new RoundTrips()
     const [client, reader] = await Promise.all([connectRedis(), connectRedis()])
     countRedis(client, counter)
-    const namespace = `wlog-refuse-${Math.random().toString(36).slice(2)}`
+    const namespace = `${RUN}-refuse-${Math.random().toString(36).slice(2)}`
     const cache = createCache({ store: redisStore({ client }), namespace, l1: false, bus: false })
     const writer = createCache({ store: redisStore({ client: reader }), namespace, l1: false, bus: false })
     try {

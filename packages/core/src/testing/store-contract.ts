@@ -36,14 +36,22 @@ export function runStoreContract(
   let store: CacheStore
   // Unique per run, so a shared server never leaks state between runs or parallel suites.
   const prefix = `contract:${crypto.randomBytes(6).toString('hex')}:`
-  const key = (suffix: string) => `${prefix}${suffix}`
+  // Every key the suite touches, removed when it ends: a shared server keeps nothing of a run.
+  const touched = new Set<string>()
+  const key = (suffix: string) => {
+    const full = `${prefix}${suffix}`
+    touched.add(full)
+    return full
+  }
 
   describe(`store contract: ${name}`, () => {
     beforeAll(async () => {
       store = await factory()
     }, 30_000)
     afterAll(async () => {
-      await store?.close()
+      if (store === undefined) return
+      for (const touchedKey of touched) await store.delete(touchedKey).catch(() => {})
+      await store.close()
     }, 30_000)
 
     it('declares its name and capabilities', () => {
