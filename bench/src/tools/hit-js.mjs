@@ -46,6 +46,13 @@ await scan.quit()
 const str = (key) => snapshot.get(key)?.toString() ?? null
 const buf = (key) => (snapshot.has(key) ? Buffer.from(snapshot.get(key)) : null)
 const fake = {
+  // The hit batch writes its GETEX and MGET with sendCommand (redis-direct.ts); answered here from
+  // the snapshot as raw bytes, which the command turns into strings as it would a socket reply.
+  options: {},
+  sendCommand(command) {
+    const { name, args } = command
+    setImmediate(() => command.resolve(name === 'getex' ? buf(args[0]) : args.map(buf)))
+  },
   getex: (key) => new Promise((r) => setImmediate(() => r(str(key)))),
   mget: (...keys) => new Promise((r) => setImmediate(() => r(keys.map(str)))),
   getexBuffer: (key) => new Promise((r) => setImmediate(() => r(buf(key)))),
@@ -54,10 +61,13 @@ const fake = {
 store.hits.client = fake
 
 const entryKey = [...snapshot.keys()].find((k) => k.includes(':e:user:7'))
+// The floor parses the entry's data line (the third; a fourth holds the codec's meta, if any).
 const floorRead = () =>
-  new Promise((r) => setImmediate(() => r(snapshot.get(entryKey).toString()))).then((raw) =>
-    JSON.parse(raw.slice(raw.indexOf('\n', raw.indexOf('\n') + 1) + 1)),
-  )
+  new Promise((r) => setImmediate(() => r(snapshot.get(entryKey).toString()))).then((raw) => {
+    const data = raw.indexOf('\n', raw.indexOf('\n') + 1) + 1
+    const end = raw.indexOf('\n', data)
+    return JSON.parse(end === -1 ? raw.slice(data) : raw.slice(data, end))
+  })
 
 async function drive(read, ops, concurrency) {
   let next = 0
