@@ -36,6 +36,16 @@ export function rowsOfBranches(
   params: readonly unknown[],
 ): RowKey[] | undefined {
   if (primary.length === 0) return undefined
+  // The common write (`WHERE id = $1`): one branch pinning one key column to one value. Same
+  // answer as the general walk below, without its spreads and the JSON key per row.
+  if (branches.length === 1 && primary.length === 1) {
+    const column = primary[0]!
+    const operands = pinOf(branches[0]!, column.name)
+    if (operands?.length === 1) {
+      const value = canonicalKey(column, operandValue(operands[0]!, params))
+      return value === undefined ? undefined : [{ [column.name]: value }]
+    }
+  }
   const rows = new Map<string, RowKey>()
   for (const branch of branches) {
     let partial: RowKey[] = [{}]
