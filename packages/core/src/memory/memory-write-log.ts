@@ -16,6 +16,9 @@ export interface SyncKv {
   remove(key: string): void
 }
 
+/** Table logs kept split per store (one per table and namespace). */
+const PARSED_LOGS = 1_024
+
 /**
  * The write log of a store whose operations run synchronously (memory): every call is applied
  * as a whole before any other, so each bump and each settle is atomic. A log is one value, its
@@ -29,9 +32,14 @@ export function syncWriteLog(kv: SyncKv): WriteLog {
    * Each log as last written here, split: a bump and every after-load settle read a table's
    * whole log, and splitting 128 records each time was most of their cost. A log is used only
    * while its stored value is the very string written with it; evicted, expired or written by
-   * anyone else, it is split again. One slot per table's log, dropped when the log is gone.
+   * anyone else, it is split again. One slot per table's log, dropped when the log is gone, and
+   * all of them past PARSED_LOGS (many namespaces over one store): they are only a shortcut.
    */
   const parsed = new Map<string, { value: string; records: string[] }>()
+  const remember = (logKey: string, value: string, records: string[]) => {
+    if (parsed.size >= PARSED_LOGS && !parsed.has(logKey)) parsed.clear()
+    parsed.set(logKey, { value, records })
+  }
   const recordsOf = (logKey: string): string[] => {
     const value = kv.read(logKey)
     if (value === undefined) {
@@ -41,7 +49,7 @@ export function syncWriteLog(kv: SyncKv): WriteLog {
     const known = parsed.get(logKey)
     if (known !== undefined && known.value === value) return known.records
     const records = value.split('\n')
-    parsed.set(logKey, { value, records })
+    remember(logKey, value, records)
     return records
   }
   const bump = (
@@ -56,7 +64,7 @@ export function syncWriteLog(kv: SyncKv): WriteLog {
       records.push(logRecord(entry, kv.read(entry.tagKey)))
       const value = records.join('\n')
       kv.write(entry.logKey, value, entry.ttlMs)
-      parsed.set(entry.logKey, { value, records })
+      remember(entry.logKey, value, records)
       kv.write(entry.tagKey, entry.token, entry.ttlMs)
     }
     put(fine)
