@@ -42,8 +42,7 @@ const snapshot = new Map()
 const scan = new Redis(url)
 for (const key of await scan.keys(`${prefix}*`)) snapshot.set(key, Buffer.from(await scan.getBuffer(key)))
 await scan.quit()
-// Strings are made from bytes per reply, as the Redis parser does.
-const str = (key) => snapshot.get(key)?.toString() ?? null
+// Bytes per reply, as the Redis parser gets them; the command turns them into strings.
 const buf = (key) => (snapshot.has(key) ? Buffer.from(snapshot.get(key)) : null)
 const fake = {
   // The hit batch writes its GETEX and MGET with sendCommand (redis-direct.ts); answered here from
@@ -53,10 +52,6 @@ const fake = {
     const { name, args } = command
     setImmediate(() => command.resolve(name === 'getex' ? buf(args[0]) : args.map(buf)))
   },
-  getex: (key) => new Promise((r) => setImmediate(() => r(str(key)))),
-  mget: (...keys) => new Promise((r) => setImmediate(() => r(keys.map(str)))),
-  getexBuffer: (key) => new Promise((r) => setImmediate(() => r(buf(key)))),
-  mgetBuffer: (...keys) => new Promise((r) => setImmediate(() => r(keys.map(buf)))),
 }
 store.hits.client = fake
 

@@ -30,7 +30,7 @@ runStoreContract(
     return memcachedStore({ servers: memcachedServers })
   },
   { describe, it, beforeAll, afterAll },
-  { ttlResolutionMs: 1_000 },
+  { ttlResolutionMs: 1_000, plainHitRead: true },
 )
 
 sharedCacheSuite('Memcached', async () => {

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { memoryStore, ValueTooLargeError } from '../src/exports/index.js'
 import { runStoreContract } from '../src/exports/testing.js'
 
-runStoreContract('memory', () => memoryStore(), { describe, it, beforeAll, afterAll })
+runStoreContract('memory', () => memoryStore(), { describe, it, beforeAll, afterAll }, { plainHitRead: true })
 
 describe('memoryStore bounds', () => {
   it('evicts the least recently used entry past maxEntries', async () => {

@@ -24,6 +24,7 @@ runStoreContract(
     return redisStore({ url: redisUrl })
   },
   { describe, it, beforeAll, afterAll },
+  { plainHitRead: true },
 )
 
 sharedCacheSuite('Redis', async () => {

@@ -76,12 +76,8 @@ export class MemoryStore implements CacheStore {
    * judged by the tags remembered for the key, with the head compared in place. Reads are
    * synchronous here, so the values are one consistent snapshot.
    */
-  async readHit(entryKey: string, keys: readonly string[]): Promise<(string | undefined)[]> {
-    const count = keys.length
-    const values = new Array<string | undefined>(count + 1)
-    values[0] = this.read(entryKey)
-    for (let i = 0; i < count; i++) values[i + 1] = this.read(keys[i]!)
-    return values
+  readHit(entryKey: string, keys: readonly string[]): Promise<(string | undefined)[]> {
+    return this.getMany([entryKey, ...keys])
   }
 
   async set(key: string, value: string, ttlMs?: number): Promise<void> {

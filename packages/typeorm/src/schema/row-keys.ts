@@ -36,35 +36,41 @@ export function rowsOfBranches(
   params: readonly unknown[],
 ): RowKey[] | undefined {
   if (primary.length === 0) return undefined
-  // The common write (`WHERE id = $1`): one branch pinning one key column to one value. Same
-  // answer as the general walk below, without its spreads and the JSON key per row.
-  if (branches.length === 1 && primary.length === 1) {
-    const column = primary[0]!
-    const operands = pinOf(branches[0]!, column.name)
-    if (operands?.length === 1) {
-      const value = canonicalKey(column, operandValue(operands[0]!, params))
-      return value === undefined ? undefined : [{ [column.name]: value }]
-    }
-  }
   const rows = new Map<string, RowKey>()
   for (const branch of branches) {
-    let partial: RowKey[] = [{}]
+    // Every combination of the values the branch pins is a row. Key values are canonical integers
+    // (canonicalKey), so their comma-joined text names a row exactly: it dedupes rows across
+    // branches without a JSON text per row, and a one-column key (the common write, `id = $1`)
+    // makes one object per value, with no spread.
+    let partial: { row: RowKey; id: string }[] | undefined
     for (const column of primary) {
-      const operands = pinOf(branch, column.name)
-      if (operands === undefined) return undefined
-      const values: string[] = []
-      for (const operand of operands) {
-        const value = canonicalKey(column, operandValue(operand, params))
-        if (value === undefined) return undefined
-        values.push(value)
-      }
-      partial = partial.flatMap((row) => values.map((value) => ({ ...row, [column.name]: value })))
+      const values = pinnedValues(branch, column, params)
+      if (values === undefined) return undefined
+      partial =
+        partial === undefined
+          ? values.map((value) => ({ row: { [column.name]: value }, id: value }))
+          : partial.flatMap(({ row, id }) =>
+              values.map((value) => ({ row: { ...row, [column.name]: value }, id: `${id},${value}` })),
+            )
       if (partial.length > MAX_ROWS) return undefined
     }
-    for (const row of partial) rows.set(JSON.stringify(row), row)
+    for (const { row, id } of partial!) if (!rows.has(id)) rows.set(id, row)
     if (rows.size > MAX_ROWS) return undefined
   }
   return [...rows.values()]
+}
+
+/** The canonical key values `branch` pins `column` to, or undefined when it pins no known value. */
+function pinnedValues(branch: Branch, column: KeyColumn, params: readonly unknown[]): string[] | undefined {
+  const operands = pinOf(branch, column.name)
+  if (operands === undefined) return undefined
+  const values: string[] = []
+  for (const operand of operands) {
+    const value = canonicalKey(column, operandValue(operand, params))
+    if (value === undefined) return undefined
+    values.push(value)
+  }
+  return values
 }
 
 function pinOf(branch: Branch, name: string): readonly Operand[] | undefined {
