@@ -35,6 +35,15 @@ export class MemoryStore implements CacheStore {
   private bytes = 0
   /** Counts insertions and moves; orders slots for the approximate LRU. */
   private clock = 0
+  /**
+   * The eviction cursor: one long-lived iterator over the slots, oldest first. A Map keeps a
+   * deleted slot as a hole until it rehashes, and the LRU deletes at the front (evictions) and
+   * in the middle (moves), so a fresh `keys().next()` per eviction walked every hole before the
+   * oldest live slot again: ~6 µs per write of a full 10,000-slot store, against ~0.3 µs with
+   * the cursor. A live Map iterator goes on from where it stopped, skips what was deleted and
+   * reaches what was inserted since, so it still yields the oldest slot.
+   */
+  private oldest: Iterator<string> = this.slots.keys()
 
   constructor(options: MemoryStoreOptions = {}) {
     knownKeys('', optionsObject('options', options), ['maxEntries', 'maxBytes'])
@@ -113,6 +122,7 @@ export class MemoryStore implements CacheStore {
   async close(): Promise<void> {
     this.slots.clear()
     this.bytes = 0
+    this.oldest = this.slots.keys()
   }
 
   private read(key: string): string | undefined {
@@ -151,8 +161,14 @@ export class MemoryStore implements CacheStore {
 
   private evict(): void {
     while (this.slots.size > this.maxEntries || this.bytes > this.maxBytes) {
-      const oldest = this.slots.keys().next()
-      if (oldest.done) return
+      let oldest = this.oldest.next()
+      if (oldest.done) {
+        // Not reached while the cursor passes only slots it evicted (it then always stands before
+        // the oldest live slot), but a finished iterator would stay finished: start again.
+        this.oldest = this.slots.keys()
+        oldest = this.oldest.next()
+        if (oldest.done) return
+      }
       this.remove(oldest.value)
     }
   }
