@@ -14,6 +14,8 @@
 
 import { writeFileSync } from 'node:fs'
 import { Session } from 'node:inspector/promises'
+import { Socket } from 'node:net'
+import { Readable } from 'node:stream'
 import { setImmediate } from 'node:timers/promises'
 import { Redis } from 'ioredis'
 import { redisUrl } from '../config.js'
@@ -69,6 +71,23 @@ if (SCRIPTS || SLOWLOG) {
     }
   }
 }
+/**
+ * Socket writes and reads of this process (each one a system call on every connection: Redis and
+ * Postgres alike). On this kind of box a loopback write costs tens of µs of the caller's CPU, so
+ * how many an operation makes decides much of its cost.
+ */
+const sockets = { writes: 0, reads: 0 }
+const socketProto = Socket.prototype as unknown as { _writeGeneric: (...a: unknown[]) => unknown }
+const writeGeneric = socketProto._writeGeneric
+socketProto._writeGeneric = function (this: Socket, ...a: unknown[]) {
+  sockets.writes++
+  return writeGeneric.apply(this, a)
+}
+const push = Readable.prototype.push
+Readable.prototype.push = function (this: Readable, chunk: unknown, encoding?: BufferEncoding) {
+  if (chunk !== null && this instanceof Socket) sockets.reads++
+  return push.call(this, chunk, encoding)
+}
 const send = Redis.prototype.sendCommand
 Redis.prototype.sendCommand = function (this: Redis, command, stream) {
   const { name: lower, args: commandArgs } = command as { name: string; args: unknown[] }
@@ -84,6 +103,7 @@ async function commandStats(_redis: Redis): Promise<Map<string, number>> {
 
 async function measure(subject: OrmSubject, redis: Redis, label: string, ops: Op[]) {
   const before = await commandStats(redis)
+  const socketsBefore = { ...sockets }
   const sql = subject.queries.total
   const reads = subject.queries.reads
   const session = PROFILE.includes(label.replace(' ', '-')) ? new Session() : undefined
@@ -149,7 +169,8 @@ async function measure(subject: OrmSubject, redis: Redis, label: string, ops: Op
     `${subject.id.padEnd(24)} ${label.padEnd(10)} cpu ${((used.client / n) | 0).toString().padStart(5)} µs/op` +
       ` (redis ${((used.redis / n) | 0).toString().padStart(4)}, pg ${((used.postgres / n) | 0).toString().padStart(4)})` +
       `  ${((n / wall) * 1000).toFixed(0).padStart(6)} ops/s  sql ${((subject.queries.total - sql) / n).toFixed(3)}` +
-      ` (reads ${((subject.queries.reads - reads) / n).toFixed(3)})  redis ${(total / n).toFixed(2)}/op: ${cmds.join(', ')}`,
+      ` (reads ${((subject.queries.reads - reads) / n).toFixed(3)})` +
+      `  socket w/r ${((sockets.writes - socketsBefore.writes) / n).toFixed(2)}/${((sockets.reads - socketsBefore.reads) / n).toFixed(2)}  redis ${(total / n).toFixed(2)}/op: ${cmds.join(', ')}`,
   )
 }
 
