@@ -1,4 +1,6 @@
 import type { Entry } from '../entry.js'
+import { LruMap } from '../lru-map.js'
+import { sameList } from '../same-list.js'
 
 export interface L1Options {
   /** Most entries held in process. Default 10,000. */
@@ -15,7 +17,6 @@ interface Slot {
   entry: Entry
   /** performance.now() when the slot was filled. */
   cachedAt: number
-  /** `clock` when the slot last moved to the most-recent end. */
   touched: number
 }
 
@@ -27,16 +28,15 @@ interface Slot {
 export class NearCache {
   readonly maxEntries: number
   readonly maxStaleness: number
-  private readonly slots = new Map<string, Slot>()
+  private readonly slots: LruMap<Slot>
   private readonly byTag = new Map<string, Set<string>>()
-  /** Counts insertions and moves; orders slots for the approximate LRU. */
-  private clock = 0
   /** False while entries cannot be kept coherent (bus down, store circuit open). */
   private enabled = true
 
   constructor(options: L1Options) {
     this.maxEntries = options.maxEntries ?? 10_000
     this.maxStaleness = options.maxStaleness ?? 1_000
+    this.slots = new LruMap(this.maxEntries)
   }
 
   get size(): number {
@@ -48,16 +48,7 @@ export class NearCache {
   }
 
   get(storeKey: string): Slot | undefined {
-    const slot = this.slots.get(storeKey)
-    if (slot === undefined) return undefined
-    // Approximate LRU: moving a slot costs a Map delete + insert, so a hot slot moves only once
-    // it has drifted a quarter of the way towards eviction.
-    if (this.clock - slot.touched > this.maxEntries >>> 2) {
-      this.slots.delete(storeKey)
-      this.slots.set(storeKey, slot)
-      slot.touched = ++this.clock
-    }
-    return slot
+    return this.slots.get(storeKey)
   }
 
   /** Within maxStaleness of being cached and before its TTL ran out. */
@@ -67,8 +58,12 @@ export class NearCache {
 
   set(storeKey: string, entry: Entry): void {
     if (!this.enabled) return
-    this.delete(storeKey)
-    this.slots.set(storeKey, { entry, cachedAt: performance.now(), touched: ++this.clock })
+    const old = this.slots.peek(storeKey)
+    this.slots.set(storeKey, { entry, cachedAt: performance.now(), touched: 0 })
+    // Refilled under the same tags (the common case), the index already holds it: removing and
+    // adding it again would leave a dead entry per tag in sets that can be large (lru-map.ts).
+    if (old !== undefined && sameList(old.entry.tags, entry.tags)) return
+    if (old !== undefined) this.unindex(storeKey, old)
     for (const tag of entry.tags) {
       let keys = this.byTag.get(tag)
       if (keys === undefined) {
@@ -78,16 +73,18 @@ export class NearCache {
       keys.add(storeKey)
     }
     while (this.slots.size > this.maxEntries) {
-      const oldest = this.slots.keys().next()
-      if (oldest.done) break
-      this.delete(oldest.value)
+      const oldest = this.slots.takeOldest()
+      if (oldest === undefined) break
+      this.unindex(oldest.key, oldest.slot)
     }
   }
 
   delete(storeKey: string): void {
-    const slot = this.slots.get(storeKey)
-    if (slot === undefined) return
-    this.slots.delete(storeKey)
+    const slot = this.slots.delete(storeKey)
+    if (slot !== undefined) this.unindex(storeKey, slot)
+  }
+
+  private unindex(storeKey: string, slot: Slot): void {
     for (const tag of slot.entry.tags) {
       const keys = this.byTag.get(tag)
       keys?.delete(storeKey)
