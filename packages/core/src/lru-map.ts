@@ -25,7 +25,7 @@ export class LruMap<S extends LruSlot> {
   private readonly slots = new Map<string, S>()
   /** Counts insertions and moves. */
   private clock = 0
-  private cursor: Iterator<string> = this.slots.keys()
+  private readonly oldest = new OldestKeys(this.slots)
 
   constructor(private readonly maxEntries: number) {}
 
@@ -73,15 +73,8 @@ export class LruMap<S extends LruSlot> {
    * call both finds and removes, so the cursor never passes a slot that stays.
    */
   takeOldest(): { key: string; slot: S } | undefined {
-    let next = this.cursor.next()
-    if (next.done) {
-      // Not reached while the cursor stands before the oldest live slot (it passes only slots
-      // removed here), but a finished iterator would stay finished: start again.
-      this.cursor = this.slots.keys()
-      next = this.cursor.next()
-      if (next.done) return undefined
-    }
-    const key = next.value
+    const key = this.oldest.next()
+    if (key === undefined) return undefined
     const slot = this.slots.get(key)!
     this.slots.delete(key)
     return { key, slot }
@@ -89,10 +82,39 @@ export class LruMap<S extends LruSlot> {
 
   clear(): void {
     this.slots.clear()
-    this.cursor = this.slots.keys()
+    this.oldest.restart()
   }
 
   private drifted(slot: S): boolean {
     return this.clock - slot.touched > this.maxEntries >>> 2
+  }
+}
+
+/**
+ * The oldest key of a Map in insertion order, through one long-lived iterator: a bounded map
+ * evicting its oldest key by a fresh `keys().next()` walks every dead entry at the front each
+ * time (LruMap). The caller removes each key it is given before asking for the next one.
+ */
+export class OldestKeys<K> {
+  private cursor: Iterator<K>
+
+  constructor(private readonly map: Map<K, unknown>) {
+    this.cursor = map.keys()
+  }
+
+  /** The oldest key, undefined when the map is empty. */
+  next(): K | undefined {
+    let next = this.cursor.next()
+    if (next.done) {
+      // Not reached while the cursor passes only keys removed since (it then stands before the
+      // oldest live one), but a finished iterator would stay finished: start again.
+      this.restart()
+      next = this.cursor.next()
+    }
+    return next.done ? undefined : next.value
+  }
+
+  restart(): void {
+    this.cursor = this.map.keys()
   }
 }

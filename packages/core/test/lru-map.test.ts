@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { LruMap, type LruSlot } from '../src/lru-map.js'
+import { LruMap, type LruSlot, OldestKeys } from '../src/lru-map.js'
 
 interface Named extends LruSlot {
   name: string
@@ -62,5 +62,32 @@ describe('LruMap', () => {
     expect(map.takeOldest()).toBeUndefined()
     map.set('c', slot('c'))
     expect(map.takeOldest()?.key).toBe('c')
+  })
+})
+
+describe('OldestKeys', () => {
+  it('gives the oldest key in insertion order past removed and re-set keys, and restarts', () => {
+    const map = new Map<string, number>([
+      ['a', 1],
+      ['b', 2],
+      ['c', 3],
+    ])
+    const oldest = new OldestKeys(map)
+    expect(oldest.next()).toBe('a')
+    map.delete('a')
+    map.delete('b')
+    map.set('b', 4) // re-set after a delete: now the newest
+    map.set('c', 5) // set in place: keeps its position
+    expect(oldest.next()).toBe('c')
+    map.delete('c')
+    expect(oldest.next()).toBe('b')
+    map.delete('b')
+    expect(oldest.next()).toBeUndefined()
+    map.set('d', 6)
+    expect(oldest.next()).toBe('d')
+    map.clear()
+    oldest.restart()
+    map.set('e', 7)
+    expect(oldest.next()).toBe('e')
   })
 })

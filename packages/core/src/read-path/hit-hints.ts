@@ -1,4 +1,5 @@
 import type { CacheContext } from '../cache-context.js'
+import { OldestKeys } from '../lru-map.js'
 import { PerTagsArray } from '../tags/per-tags-array.js'
 
 /** Keys remembered at most; past it the oldest hint is dropped (a dropped hint costs nothing wrong). */
@@ -16,6 +17,12 @@ const RECENT = 32
 /** Arrays shorter than this are checked tag by tag: a set of them would cost more than it saves. */
 const SET_FROM_TAGS = 16
 const NONE: readonly string[] = []
+/**
+ * A key whose plain read missed: kept with a seq below every floor (so no hint) rather than
+ * deleted, since a key deleted and set again walks its hash chain's dead entries (lru-map.ts),
+ * and a hot key goes from hit to miss and back after each write of its rows.
+ */
+const MISSED = -1
 
 /**
  * Which keys this process expects to be hits, so the lookup can read them with a plain read
@@ -27,8 +34,9 @@ const NONE: readonly string[] = []
  * that miss drops the hint. Only ever a hint: a wrong one costs a round trip, never a stale read.
  */
 export class HitHints {
-  /** storeKey → `seq` when the lookup that hit it started. */
+  /** storeKey → `seq` when the lookup that hit it started, or MISSED. */
   private readonly keys = new Map<string, number>()
+  private readonly oldestKeys = new OldestKeys(this.keys)
   /** tag → `seq` of its last local invalidation. */
   private readonly bumped = new Map<string, number>()
   private seq = 0
@@ -115,13 +123,13 @@ export class HitHints {
   /** `storeKey` was a hit for a lookup that started at `since` (from `now()`). */
   hit(storeKey: string, since: number): void {
     const keys = this.keys
-    if (!keys.has(storeKey) && keys.size >= MAX_KEYS) keys.delete(keys.keys().next().value!)
+    if (keys.size >= MAX_KEYS && !keys.has(storeKey)) keys.delete(this.oldestKeys.next()!)
     keys.set(storeKey, since)
   }
 
   /** The plain read found no usable entry: read `storeKey` with the full lookup until it hits again. */
   missed(storeKey: string): void {
-    this.keys.delete(storeKey)
+    if (this.keys.has(storeKey)) this.keys.set(storeKey, MISSED)
   }
 
   /** This process invalidated `tags` (or everything): hints taken before no longer hold for them. */

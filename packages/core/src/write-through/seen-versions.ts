@@ -1,3 +1,4 @@
+import { OldestKeys } from '../lru-map.js'
 import type { Snapshot } from '../tags/versions.js'
 
 /** Tags remembered at most; past it the oldest is dropped (a dropped one costs a snapshot read). */
@@ -26,6 +27,7 @@ interface Seen {
  */
 export class SeenVersions {
   private readonly seen = new Map<string, Seen>()
+  private readonly oldest = new OldestKeys(this.seen)
 
   /** `versions[i]` of `tags[i]` under `epoch` were current in the store (just now). */
   record(epoch: string, tags: readonly string[], versions: readonly string[]): void {
@@ -42,7 +44,7 @@ export class SeenVersions {
         known.at = at
         continue
       }
-      if (seen.size >= MAX_TAGS) seen.delete(seen.keys().next().value!)
+      if (seen.size >= MAX_TAGS) seen.delete(this.oldest.next()!)
       seen.set(tag, { epoch, version: versions[i]!, at })
     }
   }
@@ -66,5 +68,6 @@ export class SeenVersions {
   /** Everything was invalidated (or the store lost writes): nothing seen before is worth using. */
   clear(): void {
     this.seen.clear()
+    this.oldest.restart()
   }
 }
