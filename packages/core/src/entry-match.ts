@@ -63,3 +63,16 @@ export function matchHead(
   const head: EntryHead = { identity: address.identity, freshUntil, epoch, tags, versions }
   return { head, body: at + 1 }
 }
+
+/**
+ * Whether `raw` is stored under exactly `tags` for `address` (its identity line is the one
+ * `matchHead` compares), whatever its versions. A plain read that finds such an entry not current
+ * has proven it dead (read-path/plain-hit.ts); one under other tags it leaves to the full lookup,
+ * which judges an entry by its own tags.
+ */
+export function storedUnder(raw: string, address: EntryAddress, tags: readonly string[]): boolean {
+  const nl = raw.indexOf('\n')
+  if (nl === -1) return false
+  const line = identityLine(address, tags)
+  return raw.startsWith(line, nl + 1) && raw.charCodeAt(nl + 1 + line.length) === NEWLINE
+}

@@ -2,7 +2,7 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { columnTag, rowTag } from '../src/exports/adapter.js'
 import { type Cache, createCache } from '../src/exports/index.js'
 import { redisStore } from '../src/exports/redis.js'
-import type { CacheStore } from '../src/store/types.js'
+import type { CacheStore, LookupRequest } from '../src/store/types.js'
 import { connectRedis } from './support/services.js'
 
 /**
@@ -23,20 +23,26 @@ afterAll(async () => {
   for (const close of closers) await close()
 })
 
-/** The real Redis store, with its lookups and plain reads counted. */
-async function countedStore(): Promise<{ store: CacheStore; calls: { lookup: number; readHit: number } }> {
+/** The real Redis store, with its lookups and plain reads counted and its lookups kept. */
+async function countedStore(): Promise<{
+  store: CacheStore
+  calls: { lookup: number; readHit: number }
+  lookups: LookupRequest[]
+}> {
   const inner = redisStore({ client: await connectRedis(), ownsClient: true })
   const calls = { lookup: 0, readHit: 0 }
+  const lookups: LookupRequest[] = []
   const store = Object.create(inner) as CacheStore
   store.lookup = (request) => {
     calls.lookup++
+    lookups.push(request)
     return inner.lookup!(request)
   }
   store.readHit = (entryKey, keys) => {
     calls.readHit++
     return inner.readHit!(entryKey, keys)
   }
-  return { store, calls }
+  return { store, calls, lookups }
 }
 
 /**
@@ -45,7 +51,7 @@ async function countedStore(): Promise<{ store: CacheStore; calls: { lookup: num
  */
 async function twoCaches() {
   const namespace = `alplain-${Math.random().toString(36).slice(2)}`
-  const { store, calls } = await countedStore()
+  const { store, calls, lookups } = await countedStore()
   const a = createCache({ store, namespace, l1: false })
   const b = createCache({
     store: redisStore({ client: await connectRedis(), ownsClient: true }),
@@ -63,7 +69,7 @@ async function twoCaches() {
   }
   const load = async () => team.rows.map((r) => ({ ...r }))
   const read = (cache: Cache) => cache.wrapWithInfo('team:7', load, { tags: PIN, afterLoad })
-  return { a, b, calls, team, read }
+  return { a, b, calls, lookups, team, read }
 }
 
 describe('after-load entries on the plain hit read (Redis)', () => {
@@ -122,5 +128,75 @@ describe('after-load entries on the plain hit read (Redis)', () => {
     expect((await a.wrapWithInfo('team:7', load, { tags: [...PIN, 'feed'], afterLoad })).info.source).toBe(
       'miss',
     )
+  })
+
+  it('a list the plain read found dead is not judged again: the lookup reads only the asked tags', async () => {
+    const { a, b, calls, lookups, team, read } = await twoCaches()
+    expect((await read(a)).info.source).toBe('miss')
+    const asked = lookups[0]!.keys.length // epoch, the pin and the guard: no row tags yet
+    expect((await read(a)).info.source).toBe('hit')
+    team.rows = [
+      { id: 1, v: 0 },
+      { id: 2, v: 2 },
+    ]
+    // Another process moves row 2: this process has no local record of it, so it still expects
+    // a hit, and its plain read finds the entry stored under exactly those rows, one moved.
+    await b.invalidateTags([rowTag('users', { id: 2 })])
+    const before = { ...calls }
+    expect(await read(a)).toMatchObject({ value: team.rows, info: { source: 'miss', reason: 'invalidated' } })
+    expect(calls).toEqual({ lookup: before.lookup + 1, readHit: before.readHit + 1 })
+    const last = lookups.at(-1)!
+    expect(last.presumeDead).toBe(true)
+    expect(last.keys.length).toBe(asked)
+    expect(await read(a)).toMatchObject({ value: team.rows, info: { source: 'hit' } })
+  })
+
+  it('an expired list found by the plain read is still served stale, not presumed dead', async () => {
+    const namespace = `alplain-${Math.random().toString(36).slice(2)}`
+    const { store, lookups } = await countedStore()
+    const a = createCache({ store, namespace, l1: false })
+    closers.push(() => a.close())
+    let version = 0
+    const load = async () => [{ id: 1, v: version }]
+    const read = () =>
+      a.wrapWithInfo('team:7', load, { tags: PIN, afterLoad, ttl: 40, staleWhileRevalidate: 60_000 })
+    expect((await read()).info.source).toBe('miss')
+    expect((await read()).info.source).toBe('hit')
+    version = 1
+    await new Promise((resolve) => setTimeout(resolve, 80))
+    expect(await read()).toMatchObject({ value: [{ id: 1, v: 0 }], info: { source: 'stale' } })
+    expect(lookups.at(-1)!.presumeDead).not.toBe(true)
+  })
+
+  it('a reader that comes while the dead list loads presumes it dead too, until the fill', async () => {
+    const { a, b, lookups, team } = await twoCaches()
+    let release: () => void = () => {}
+    let gated = false
+    const load = async () => {
+      if (gated) await new Promise<void>((resolve) => (release = resolve))
+      return team.rows.map((r) => ({ ...r }))
+    }
+    const read = () => a.wrapWithInfo('team:7', load, { tags: PIN, afterLoad })
+    expect((await read()).info.source).toBe('miss')
+    const asked = lookups[0]!.keys.length
+    expect((await read()).info.source).toBe('hit')
+    team.rows = [
+      { id: 1, v: 0 },
+      { id: 2, v: 3 },
+    ]
+    await b.invalidateTags([rowTag('users', { id: 2 })])
+    gated = true
+    const first = read() // plain read: dead; its load waits on the gate
+    await new Promise((resolve) => setTimeout(resolve, 20))
+    const seen = lookups.length
+    const second = read() // no hint now: the full lookup, presuming the entry dead
+    await new Promise((resolve) => setTimeout(resolve, 20))
+    expect(lookups.length).toBe(seen + 1)
+    expect(lookups.at(-1)).toMatchObject({ presumeDead: true })
+    expect(lookups.at(-1)!.keys.length).toBe(asked)
+    gated = false
+    release()
+    for (const result of await Promise.all([first, second])) expect(result.value).toEqual(team.rows)
+    expect((await read()).info.source).toBe('hit')
   })
 })

@@ -334,4 +334,29 @@ describe('HitHints', () => {
     hints.hit('k', hints.now())
     expect(hints.expects('k', ['a'])).toBe(true)
   })
+
+  it('drops a hint when its plain read missed, and takes it again on the next hit', () => {
+    const hints = new HitHints()
+    const tags = ['t:user', 'r:user:1']
+    hints.hit('k', hints.now())
+    hints.missed('k')
+    expect(hints.expects('k', tags)).toBe(false)
+    expect(hints.voided('k', tags)).toBe(false)
+    hints.missed('never-hit')
+    expect(hints.expects('never-hit', tags)).toBe(false)
+    hints.hit('k', hints.now())
+    expect(hints.expects('k', tags)).toBe(true)
+  })
+
+  it('keeps at most 10,000 keys, dropping the oldest first, missed ones included', () => {
+    const hints = new HitHints()
+    const tags = ['t:user']
+    for (let i = 0; i < 10_000; i++) hints.hit(`k${i}`, hints.now())
+    hints.missed('k1')
+    hints.hit('k1', hints.now()) // set in place: still the second oldest
+    for (let i = 0; i < 3; i++) hints.hit(`new${i}`, hints.now())
+    expect([0, 1, 2, 3].map((i) => hints.expects(`k${i}`, tags))).toEqual([false, false, false, true])
+    expect(hints.expects('new2', tags)).toBe(true)
+    expect(hints.expects('k9999', tags)).toBe(true)
+  })
 })

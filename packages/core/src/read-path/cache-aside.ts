@@ -8,7 +8,7 @@ import { SEEN_MAX_TAGS_PER_READ } from '../write-through/seen-versions.js'
 import { copyFor, type FillPolicy, flightKey, guardsOf, loadAndFill, loadShared, timedLoad } from './fill.js'
 import { readL1 } from './l1-read.js'
 import { leaseOf } from './lease.js'
-import { expectsHit, plainHit } from './plain-hit.js'
+import { DEAD, expectsHit, plainHit } from './plain-hit.js'
 
 /** Where a `wrap` result came from. */
 export type ReadSource =
@@ -82,7 +82,8 @@ export async function cacheAside<T>(
     // A key expected to hit is read plainly (plain-hit.ts), outside the lookup batch: a hit
     // needs no lease and no merging. Anything else takes the full lookup, batched as before.
     const plain = expectsHit(ctx, address, policy.tags)
-    let found = plain ? await plainHit(ctx, budget, address, policy.tags, guardsOf(policy)) : undefined
+    const read = plain ? await plainHit(ctx, budget, address, policy.tags, guardsOf(policy)) : undefined
+    let found = read === DEAD ? undefined : read
     if (found === undefined) {
       found = await ctx.lookups.lookup(
         ctx,

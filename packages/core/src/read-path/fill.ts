@@ -172,6 +172,9 @@ export async function loadAndFill<T>(
   }
   const skip = (): LoadOutcome<T> => {
     if (lease !== undefined) releaseLease(ctx, lease)
+    // A key a plain read found dead (hit-hints.ts DEAD) is presumed dead until its next fill; one
+    // skipped here leaves whatever another process stores to the full judgement again.
+    ctx.hitHints.missed(address.storeKey)
     return { value, raw: undefined }
   }
   const own = withoutGuards(snapshot, policy.afterLoad)

@@ -23,6 +23,11 @@ const NONE: readonly string[] = []
  * and a hot key goes from hit to miss and back after each write of its rows.
  */
 const MISSED = -1
+/**
+ * A key whose plain read proved its entry dead (plain-hit.ts DEAD): no hint, and `voided` until
+ * the next hit or fill, so the lookups of its other readers presume it dead as well.
+ */
+const DEAD = -2
 
 /**
  * Which keys this process expects to be hits, so the lookup can read them with a plain read
@@ -68,6 +73,7 @@ export class HitHints {
    */
   voided(storeKey: string, tags: readonly string[]): boolean {
     const at = this.keys.get(storeKey)
+    if (at === DEAD) return true
     return at !== undefined && at >= this.floor && this.bumpedAfter(at, tags)
   }
 
@@ -127,9 +133,12 @@ export class HitHints {
     keys.set(storeKey, since)
   }
 
-  /** The plain read found no usable entry: read `storeKey` with the full lookup until it hits again. */
-  missed(storeKey: string): void {
-    if (this.keys.has(storeKey)) this.keys.set(storeKey, MISSED)
+  /**
+   * The plain read found no usable entry: read `storeKey` with the full lookup until it hits
+   * again. `dead`: it proved the entry it knew dead (plain-hit.ts DEAD).
+   */
+  missed(storeKey: string, dead = false): void {
+    if (this.keys.has(storeKey)) this.keys.set(storeKey, dead ? DEAD : MISSED)
   }
 
   /** This process invalidated `tags` (or everything): hints taken before no longer hold for them. */

@@ -1,6 +1,6 @@
 import type { CacheContext } from '../cache-context.js'
 import { type Entry, readValue } from '../entry.js'
-import { matchHead } from '../entry-match.js'
+import { matchHead, storedUnder } from '../entry-match.js'
 import type { EntryAddress } from '../query-key.js'
 import type { Budget } from '../store/budget.js'
 import type { GuardedStore } from '../store/guarded-store.js'
@@ -38,14 +38,27 @@ export function offersPlainRead(
   return store.readHit !== undefined && store.capabilities.readVersionsOnly !== true
 }
 
-/** The plain hit read of a key `expectsHit` accepted; undefined when it is not a fresh hit. */
+/**
+ * The plain read proved the entry dead: none is stored, or it is stored under exactly the tags
+ * read and is not current by them (another epoch, a version moved or gone). The full lookup that
+ * follows then presumes it dead (store-lookup.ts): it reads only the asked tags for the snapshot,
+ * not the entry's own tags again (a list's row tags: most of a miss's lookup on Redis), and
+ * serves nothing. An entry stored under other tags, an expired one (stale-while-revalidate may
+ * still serve it), an untrusted epoch or a payload that does not decode is left to the lookup.
+ */
+export const DEAD = 'dead'
+
+/**
+ * The plain hit read of a key `expectsHit` accepted: the hit, DEAD, or undefined when the full
+ * lookup must decide.
+ */
 export async function plainHit(
   ctx: CacheContext,
   budget: Budget | undefined,
   address: EntryAddress,
   tags: readonly string[],
   guards: readonly string[] = [],
-): Promise<Lookup | undefined> {
+): Promise<Lookup | typeof DEAD | undefined> {
   const since = ctx.hitHints.now()
   const started = performance.now()
   // An entry whose own tags differ from the asked ones (an after-load fill stored fine tags in
@@ -57,9 +70,9 @@ export async function plainHit(
   const values = await ctx.store.readHit!(address.storeKey, ctx.tags.storeKeys(read), budget)
   ctx.stats.readLatency.record(performance.now() - started)
   const entry = judge(ctx, address, read, values)
-  if (entry === undefined) {
-    ctx.hitHints.missed(address.storeKey)
-    return undefined
+  if (entry === undefined || entry === DEAD) {
+    ctx.hitHints.missed(address.storeKey, entry === DEAD)
+    return entry
   }
   ctx.hitHints.hit(address.storeKey, since)
   return { kind: 'hit', entry, bytes: values[0]!.length, trips: 1 }
@@ -71,19 +84,20 @@ function judge(
   address: EntryAddress,
   tags: readonly string[],
   values: readonly (string | undefined)[],
-): Entry | undefined {
+): Entry | typeof DEAD | undefined {
   const raw = values[0]
   const epoch = values[1]
-  if (raw === undefined || epoch === undefined || !ctx.lineage.trusted(epoch)) return undefined
+  if (epoch === undefined || !ctx.lineage.trusted(epoch)) return undefined
+  if (raw === undefined) return DEAD
   const versions = new Array<string>(tags.length)
   for (let i = 0; i < tags.length; i++) {
     const version = values[i + 2]
-    if (version === undefined) return undefined
+    if (version === undefined) return storedUnder(raw, address, tags) ? DEAD : undefined
     versions[i] = version
   }
   // Compared in place (entry-match.ts): the same verdict as readHead + sameList + isCurrent.
   const read = matchHead(raw, address, tags, epoch, versions)
-  if (read === undefined) return undefined
+  if (read === undefined) return storedUnder(raw, address, tags) ? DEAD : undefined
   const head = read.head
   if (Date.now() >= head.freshUntil) return undefined
   try {

@@ -65,6 +65,8 @@ export async function lookup(
   // the asked tags are read, for the snapshot; the entry is never served from this lookup. A
   // current entry another process stored since that write costs one load (the fill then sets
   // the hint again), never a stale read.
+  // So is one a plain read found dead since (plain-hit.ts DEAD), for every reader of the key
+  // until its next hit or fill.
   const presumeDead = known !== undefined && ctx.hitHints.voided(address.storeKey, known)
   const list = known === undefined || presumeDead ? undefined : readList(tags, known)
   const read = list === undefined ? tags : list.read
