@@ -39,7 +39,7 @@ const DEAD = -2
  * that miss drops the hint. Only ever a hint: a wrong one costs a round trip, never a stale read.
  */
 export class HitHints {
-  /** storeKey → `seq` when the lookup that hit it started, or MISSED. */
+  /** storeKey → `seq` when the lookup that hit it started, or MISSED or DEAD. */
   private readonly keys = new Map<string, number>()
   private readonly oldestKeys = new OldestKeys(this.keys)
   /** tag → `seq` of its last local invalidation. */

@@ -40,11 +40,13 @@ export function offersPlainRead(
 
 /**
  * The plain read proved the entry dead: none is stored, or it is stored under exactly the tags
- * read and is not current by them (another epoch, a version moved or gone). The full lookup that
- * follows then presumes it dead (store-lookup.ts): it reads only the asked tags for the snapshot,
- * not the entry's own tags again (a list's row tags: most of a miss's lookup on Redis), and
- * serves nothing. An entry stored under other tags, an expired one (stale-while-revalidate may
- * still serve it), an untrusted epoch or a payload that does not decode is left to the lookup.
+ * read and is not current by them (another epoch, a version moved or gone). HitHints marks the
+ * key, and its lookups presume the entry dead until its next hit or fill (store-lookup.ts): they
+ * read only the asked tags for the snapshot, not a list's row tags again (most of a miss's lookup
+ * on Redis), and serve nothing. An entry stored under other tags, an expired one
+ * (stale-while-revalidate may still serve it), an untrusted epoch or a payload that does not
+ * decode is left to the full judgement of the lookup (docs/design.md, "So is an entry the plain
+ * read just found dead").
  */
 export const DEAD = 'dead'
 
