@@ -3,7 +3,7 @@ import { columnTag, rowTag } from '../src/exports/adapter.js'
 import { type Cache, createCache } from '../src/exports/index.js'
 import { redisStore } from '../src/exports/redis.js'
 import type { CacheStore, LookupRequest } from '../src/store/types.js'
-import { connectRedis } from './support/services.js'
+import { connectRedis, removeKeysUnder } from './support/services.js'
 
 /**
  * Issue 12: a list cached under after-load fine tags (its rows) is read on a hit with the plain
@@ -18,9 +18,12 @@ const afterLoad = {
   tags: (rows: Row[]) => rows.map((r) => rowTag('users', { id: r.id })),
 }
 
+/** Every namespace of this run starts with it: removed from Redis when the file is done. */
+const RUN = `alplain-${Math.random().toString(36).slice(2, 10)}`
 const closers: (() => Promise<unknown>)[] = []
 afterAll(async () => {
   for (const close of closers) await close()
+  await removeKeysUnder(RUN)
 })
 
 /** The real Redis store, with its lookups and plain reads counted and its lookups kept. */
@@ -50,7 +53,7 @@ async function countedStore(): Promise<{
  * and a read of team 7's list of `team.rows` through either.
  */
 async function twoCaches() {
-  const namespace = `alplain-${Math.random().toString(36).slice(2)}`
+  const namespace = `${RUN}-${Math.random().toString(36).slice(2)}`
   const { store, calls, lookups } = await countedStore()
   const a = createCache({ store, namespace, l1: false })
   const b = createCache({
@@ -114,7 +117,7 @@ describe('after-load entries on the plain hit read (Redis)', () => {
   })
 
   it('does not answer a read that asks for a tag the entry does not depend on', async () => {
-    const namespace = `alplain-${Math.random().toString(36).slice(2)}`
+    const namespace = `${RUN}-${Math.random().toString(36).slice(2)}`
     const { store } = await countedStore()
     const a = createCache({ store, namespace, l1: false })
     closers.push(() => a.close())
@@ -152,7 +155,7 @@ describe('after-load entries on the plain hit read (Redis)', () => {
   })
 
   it('an expired list found by the plain read is still served stale, not presumed dead', async () => {
-    const namespace = `alplain-${Math.random().toString(36).slice(2)}`
+    const namespace = `${RUN}-${Math.random().toString(36).slice(2)}`
     const { store, lookups } = await countedStore()
     const a = createCache({ store, namespace, l1: false })
     closers.push(() => a.close())
