@@ -49,17 +49,21 @@ export class LruMap<S extends LruSlot> {
     return this.slots.get(key)
   }
 
-  /** Stores `slot` at `key`: in place of an undrifted slot there, else at the newest end. */
-  set(key: string, slot: S): void {
+  /**
+   * Stores `slot` at `key`: in place of an undrifted slot there, else at the newest end. Returns
+   * the slot it replaced, so callers keep their accounting without a second lookup.
+   */
+  set(key: string, slot: S): S | undefined {
     const old = this.slots.get(key)
     if (old !== undefined && !this.drifted(old)) {
       slot.touched = old.touched
       this.slots.set(key, slot)
-      return
+      return old
     }
     if (old !== undefined) this.slots.delete(key)
     slot.touched = ++this.clock
     this.slots.set(key, slot)
+    return old
   }
 
   delete(key: string): S | undefined {

@@ -359,4 +359,18 @@ describe('HitHints', () => {
     expect(hints.expects('new2', tags)).toBe(true)
     expect(hints.expects('k9999', tags)).toBe(true)
   })
+
+  it('a skipped load ends a proven-dead mark and leaves a hint alone', () => {
+    const hints = new HitHints()
+    const tags = ['t:user']
+    hints.hit('dead', hints.now())
+    hints.missed('dead', true)
+    expect(hints.voided('dead', tags)).toBe(true)
+    hints.loadSkipped('dead')
+    expect(hints.voided('dead', tags)).toBe(false)
+    expect(hints.expects('dead', tags)).toBe(false)
+    hints.hit('hinted', hints.now())
+    hints.loadSkipped('hinted')
+    expect(hints.expects('hinted', tags)).toBe(true)
+  })
 })

@@ -128,8 +128,8 @@ export class MemoryStore implements CacheStore {
     const bytes = (key.length + value.length) * 2 + SLOT_OVERHEAD
     if (bytes > this.maxBytes) throw new ValueTooLargeError(key, bytes, this.maxBytes)
     const expiresAt = ttlMs === undefined ? 0 : Date.now() + Math.max(1, ttlMs)
-    this.bytes += bytes - (this.slots.peek(key)?.bytes ?? 0)
-    this.slots.set(key, { value, expiresAt, bytes, touched: 0 })
+    const replaced = this.slots.set(key, { value, expiresAt, bytes, touched: 0 })
+    this.bytes += bytes - (replaced?.bytes ?? 0)
     this.evict()
   }
 

@@ -172,9 +172,8 @@ export async function loadAndFill<T>(
   }
   const skip = (): LoadOutcome<T> => {
     if (lease !== undefined) releaseLease(ctx, lease)
-    // A key a plain read found dead (hit-hints.ts DEAD) is presumed dead until its next fill; one
-    // skipped here leaves whatever another process stores to the full judgement again.
-    ctx.hitHints.missed(address.storeKey)
+    // A key a plain read proved dead is presumed dead until its next fill (hit-hints.ts).
+    ctx.hitHints.loadSkipped(address.storeKey)
     return { value, raw: undefined }
   }
   const own = withoutGuards(snapshot, policy.afterLoad)

@@ -27,7 +27,7 @@ const MISSED = -1
  * A key whose plain read proved its entry dead (plain-hit.ts DEAD): no hint, and `voided` until
  * the next hit or fill, so the lookups of its other readers presume it dead as well.
  */
-const DEAD = -2
+const PROVEN_DEAD = -2
 
 /**
  * Which keys this process expects to be hits, so the lookup can read them with a plain read
@@ -39,7 +39,7 @@ const DEAD = -2
  * that miss drops the hint. Only ever a hint: a wrong one costs a round trip, never a stale read.
  */
 export class HitHints {
-  /** storeKey → `seq` when the lookup that hit it started, or MISSED or DEAD. */
+  /** storeKey → `seq` when the lookup that hit it started, or MISSED or PROVEN_DEAD. */
   private readonly keys = new Map<string, number>()
   private readonly oldestKeys = new OldestKeys(this.keys)
   /** tag → `seq` of its last local invalidation. */
@@ -73,7 +73,7 @@ export class HitHints {
    */
   voided(storeKey: string, tags: readonly string[]): boolean {
     const at = this.keys.get(storeKey)
-    if (at === DEAD) return true
+    if (at === PROVEN_DEAD) return true
     return at !== undefined && at >= this.floor && this.bumpedAfter(at, tags)
   }
 
@@ -138,7 +138,15 @@ export class HitHints {
    * again. `dead`: it proved the entry it knew dead (plain-hit.ts DEAD).
    */
   missed(storeKey: string, dead = false): void {
-    if (this.keys.has(storeKey)) this.keys.set(storeKey, dead ? DEAD : MISSED)
+    if (this.keys.has(storeKey)) this.keys.set(storeKey, dead ? PROVEN_DEAD : MISSED)
+  }
+
+  /**
+   * A load of `storeKey` stored nothing: a PROVEN_DEAD mark becomes a plain miss, so whatever
+   * another process stores there is judged in full again. A hint is left as it is.
+   */
+  loadSkipped(storeKey: string): void {
+    if (this.keys.get(storeKey) === PROVEN_DEAD) this.keys.set(storeKey, MISSED)
   }
 
   /** This process invalidated `tags` (or everything): hints taken before no longer hold for them. */

@@ -58,8 +58,7 @@ export class NearCache {
 
   set(storeKey: string, entry: Entry): void {
     if (!this.enabled) return
-    const old = this.slots.peek(storeKey)
-    this.slots.set(storeKey, { entry, cachedAt: performance.now(), touched: 0 })
+    const old = this.slots.set(storeKey, { entry, cachedAt: performance.now(), touched: 0 })
     // Refilled under the same tags (the common case), the index already holds it: removing and
     // adding it again would leave a dead entry per tag in sets that can be large (lru-map.ts).
     if (old !== undefined && sameList(old.entry.tags, entry.tags)) return
