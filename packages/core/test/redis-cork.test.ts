@@ -81,8 +81,14 @@ describe('one socket write per loop turn (Redis)', () => {
     )
   }
 
+  /** A batch of several readers: the next batches wait for the immediates (not alone). */
+  async function concurrently(keys: readonly string[]): Promise<void> {
+    await Promise.all(keys.map((key) => cache.wrap(key, async () => 'never', { tags })))
+  }
+
   it('hits started in separate callbacks of one loop turn leave in one write', async () => {
     const keys = await primed()
+    await concurrently(keys)
     const counted = countWrites(client)
     expect(await readFromImmediates(keys)).toEqual(keys)
     expect(counted.writes).toBe(1)
@@ -90,6 +96,7 @@ describe('one socket write per loop turn (Redis)', () => {
 
   it('hits started in separate callbacks of one loop turn share one GETEX and one MGET', async () => {
     const keys = await primed()
+    await concurrently(keys)
     const names: string[] = []
     const send = client.sendCommand.bind(client)
     client.sendCommand = ((command: { name: string }, ...rest: unknown[]) => {
@@ -102,6 +109,29 @@ describe('one socket write per loop turn (Redis)', () => {
     } finally {
       client.sendCommand = send
     }
+  })
+
+  /** Whether the hit's commands left before this turn's immediates ran. */
+  async function sentBeforeImmediates(key: string): Promise<boolean> {
+    const counted = countWrites(client)
+    // Queued before the read starts, so it runs before a hold's release in the check phase.
+    const before = new Promise<number>((resolve) => setImmediate(() => resolve(counted.writes)))
+    const read = cache.wrap(key, async () => 'never', { tags })
+    expect(await read).toBe(key)
+    return (await before) > 0
+  }
+
+  it('a caller alone leaves at the end of the tick, and callers together wait for the immediates', async () => {
+    const keys = await primed()
+    await concurrently(keys)
+    // The last batch had several readers: this one waits, in case more callers resume.
+    expect(await sentBeforeImmediates(keys[0]!)).toBe(false)
+    // That batch had one reader on an idle connection: nothing can join later in the turn.
+    expect(await sentBeforeImmediates(keys[1]!)).toBe(true)
+    expect(await sentBeforeImmediates(keys[2]!)).toBe(true)
+    // Callers together again: the next ones after them wait for the immediates once more.
+    await concurrently(keys)
+    expect(await sentBeforeImmediates(keys[0]!)).toBe(false)
   })
 
   it('reads held for the turn when the connection drops still answer, and later reads hit again', async () => {

@@ -33,6 +33,8 @@ export class HitBatches {
   private open: Batch | undefined
   /** A server without GETEX (Redis < 6.2, or renamed away): every read answers nothing. */
   private noGetex = false
+  /** Readers in the last batch sent: one means a caller that is alone (redis-cork.ts). */
+  private lastReaders = 0
 
   constructor(private readonly client: Redis) {}
 
@@ -52,11 +54,16 @@ export class HitBatches {
       // write. The callback sends the batch itself and the replies answer each read directly: no
       // gate promise, async frame or Promise.all between it and the client (their allocations
       // and microtasks were a visible part of a hit's CPU at 64 callers).
-      sendBeforeRelease(this.client, () => {
-        // Closed before it is sent: a read that starts from here on opens the next batch.
-        if (this.open === sending) this.open = undefined
-        this.sendBatch(sending)
-      })
+      sendBeforeRelease(
+        this.client,
+        () => {
+          // Closed before it is sent: a read that starts from here on opens the next batch.
+          if (this.open === sending) this.open = undefined
+          this.lastReaders = sending.waiters.length
+          this.sendBatch(sending)
+        },
+        this.lastReaders === 1,
+      )
     }
     const count = keys.length
     const at = new Array<number>(count + 1)
