@@ -22,13 +22,29 @@ export const READ_OPERATIONS = new Set([
  * Cache-aside for one model read. Reads inside a transaction, reads of disabled models and
  * `cache: false` go straight to the database. The OrThrow variants share entries with their
  * plain twins and let Prisma raise its own not-found error when the cached result is null.
+ *
+ * With `own`, the value is the caller's alone, to change in place (the include split stitches
+ * into it). A hit already is: core decodes or copies one per reader (lookup-batch.test.ts, 250
+ * readers get 250 values). Anything else is copied: a loaded value is also what this load's
+ * waiters copy from, maybe after this caller resumed.
  */
 export async function cachedRead(
   ctx: ExtensionContext,
   model: ModelInfo,
   call: OperationCall,
   args: Record<string, unknown>,
+  own = false,
 ): Promise<unknown> {
+  const value = await read(ctx, model, call, args)
+  return value.owned || !own ? value.value : ctx.cache.codec.clone(value.value)
+}
+
+async function read(
+  ctx: ExtensionContext,
+  model: ModelInfo,
+  call: OperationCall,
+  args: Record<string, unknown>,
+): Promise<{ value: unknown; owned: boolean }> {
   const perQuery = queryCacheSettings(args.cache)
   const queryArgs = withoutCache(args)
   const skip = (reason: string) => {
@@ -40,7 +56,7 @@ export async function cachedRead(
       source: 'skip',
       reason,
     })
-    return call.query(queryArgs)
+    return call.query(queryArgs).then(notOwned)
   }
   if (call.transaction !== undefined) return skip('transaction')
   const modelSettings = ctx.settingsFor(model.name)
@@ -126,10 +142,12 @@ export async function cachedRead(
   if (orThrow && (value === null || value === undefined)) {
     if (notFound !== undefined) throw notFound
     // A cached null: Prisma produces its own not-found error (with the caller's call site).
-    return call.query(queryArgs)
+    return notOwned(await call.query(queryArgs))
   }
-  return value
+  return { value, owned: info.source === 'hit' }
 }
+
+const notOwned = (value: unknown) => ({ value, owned: false })
 
 function splitOf(
   ctx: ExtensionContext,
@@ -153,18 +171,16 @@ function assemble(
   call: OperationCall,
   plan: SplitPlan,
 ): Promise<unknown> {
-  // Stitching writes into the parts: copies, since a part this call loaded is also what
-  // concurrent readers of its key share.
+  // Stitching writes into the parts: read as this call's own (cachedRead `own`).
   const nested =
     (target: ModelInfo, operation: string, query: OperationCall['query']) =>
-    async (args: Record<string, unknown>) =>
-      ctx.cache.codec.clone(
-        await cachedRead(
-          ctx,
-          target,
-          { model: target.name, operation, args, query, transaction: undefined, dataPath: [] },
-          args,
-        ),
+    (args: Record<string, unknown>) =>
+      cachedRead(
+        ctx,
+        target,
+        { model: target.name, operation, args, query, transaction: undefined, dataPath: [] },
+        args,
+        true,
       )
   return assembleSplit(
     plan,

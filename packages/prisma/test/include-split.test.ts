@@ -46,6 +46,35 @@ describe.each(dialectsTimesStores('prisma-split'))(
       expect(h.probe.count).toBe(0)
     })
 
+    it('a part that hits is stitched as read, a part that loads into a copy; the result is fresh', async () => {
+      await cachedTeam()
+      await h.prisma.post.update({ where: { id: f.posts.other }, data: { title: 'copied' } })
+      const codec = h.cache.codec
+      const clone = codec.clone.bind(codec)
+      let copies = 0
+      codec.clone = (value) => {
+        copies++
+        return clone(value)
+      }
+      try {
+        reads.length = 0
+        const value = await cachedTeam()
+        expect(reads.map((r) => [r.model, r.source])).toEqual([
+          ['User', 'hit'],
+          ['Post', 'miss'],
+          ['User', 'miss'],
+        ])
+        // Only the loaded posts: a hit is already this reader's own value (core decodes one per reader).
+        expect(copies).toBe(1)
+        expect(value).toEqual(await freshTeam())
+        // The users' entry was not changed by the stitching: a second assembly finds it as stored.
+        await h.prisma.post.update({ where: { id: f.posts.other }, data: { title: 'copied again' } })
+        expect(await cachedTeam()).toEqual(await freshTeam())
+      } finally {
+        codec.clone = clone
+      }
+    })
+
     it('a write to a column of a user that keeps the list reloads only the users: 1 SELECT, fresh', async () => {
       await cachedTeam()
       await h.prisma.user.update({ where: { id: f.bob }, data: { name: 'Robert' } })
