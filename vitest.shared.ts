@@ -20,7 +20,17 @@ const source = (path: string) => fileURLToPath(new URL(`./packages/${path}`, imp
  * resolve to their sources, never to a (possibly concurrent, possibly stale) build, and test
  * files run one at a time because suites share real PostgreSQL, Redis and Memcached servers.
  */
-export function workspaceTestConfig(test: NonNullable<ViteUserConfig['test']> = {}): ViteUserConfig {
+export function workspaceTestConfig(
+  test: NonNullable<ViteUserConfig['test']> = {},
+  /** The namespace prefixes this workspace's tests use on Redis: removed after the run (core/test/support/redis-keys.ts). */
+  redisKeyPrefixes: readonly string[] = [],
+): ViteUserConfig {
+  // Read by the global setup, which runs in this process, not a worker.
+  if (redisKeyPrefixes.length > 0) process.env.ORMCACHE_TEST_KEY_PREFIXES = redisKeyPrefixes.join(',')
+  const globalSetup = [
+    ...[test.globalSetup ?? []].flat(),
+    ...(redisKeyPrefixes.length > 0 ? [source('core/test/support/redis-keys.ts')] : []),
+  ]
   return defineConfig({
     resolve: {
       alias: [
@@ -43,6 +53,7 @@ export function workspaceTestConfig(test: NonNullable<ViteUserConfig['test']> = 
       fileParallelism: false,
       coverage,
       ...test,
+      globalSetup,
     },
   })
 }

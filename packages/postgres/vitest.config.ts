@@ -1,3 +1,3 @@
 import { workspaceTestConfig } from '../../vitest.shared.js'
 
-export default workspaceTestConfig()
+export default workspaceTestConfig({}, ['pg-'])

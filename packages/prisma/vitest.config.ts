@@ -1,3 +1,3 @@
 import { workspaceTestConfig } from '../../vitest.shared.js'
 
-export default workspaceTestConfig({ globalSetup: ['test/setup/global.ts'] })
+export default workspaceTestConfig({ globalSetup: ['test/setup/global.ts'] }, ['prisma-'])

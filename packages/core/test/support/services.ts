@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs'
 import net from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { Cluster, Redis, type RedisOptions } from 'ioredis'
+import { removeRedisKeysUnder } from './redis-keys.js'
 
 /**
  * Connection settings for the real services the store tests use, from the environment with the
@@ -200,28 +201,7 @@ export async function stopProcess(pid: number): Promise<void> {
   throw new Error(`process ${pid} did not stop within 2 s of SIGSTOP`)
 }
 
-/**
- * Removes every key under `prefix` from the shared Redis and the Redis Cluster, so a test file
- * leaves nothing behind on servers other suites, the bench and profiles share (keys under one
- * run's namespaces carried day-long TTLs and skewed later measurements). Test code only: the
- * library itself never scans a keyspace.
- */
+/** Removes every key under `prefix` from the shared Redis and the Redis Cluster (redis-keys.ts). */
 export async function removeKeysUnder(prefix: string): Promise<void> {
-  if (!/^[A-Za-z0-9._-]+$/.test(prefix)) throw new Error(`not a plain key prefix: ${prefix}`)
-  const single = await connectRedis()
-  const cluster = await connectCluster()
-  try {
-    for (const node of [single, ...cluster.nodes('master')]) {
-      let cursor = '0'
-      do {
-        const [next, keys] = await node.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000)
-        cursor = next
-        // One key per call: keys of one scan page may sit in different slots of a cluster node.
-        for (const key of keys) await node.unlink(key)
-      } while (cursor !== '0')
-    }
-  } finally {
-    single.disconnect()
-    cluster.disconnect()
-  }
+  await removeRedisKeysUnder([prefix])
 }
