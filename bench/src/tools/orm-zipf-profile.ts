@@ -18,6 +18,7 @@ import { Socket } from 'node:net'
 import { Readable } from 'node:stream'
 import { setImmediate } from 'node:timers/promises'
 import { Redis } from 'ioredis'
+import { removeRunKeys } from '../cleanup.js'
 import { redisUrl } from '../config.js'
 import { postsOf, prepareDatabase, teamOf, USERS } from '../db/schema.js'
 import { cpuSince, readCpu } from '../runner/cpu.js'
@@ -279,6 +280,8 @@ async function main() {
       }
     }
   } finally {
+    // Its keys carry day-long TTLs and would weigh on every later run on this server.
+    await removeRunKeys(`profile.${process.pid}.`)
     await database.release()
     redis.disconnect()
   }
