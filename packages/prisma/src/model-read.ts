@@ -35,16 +35,8 @@ export async function cachedRead(
   args: Record<string, unknown>,
   own = false,
 ): Promise<unknown> {
-  const value = await read(ctx, model, call, args)
-  return value.owned || !own ? value.value : ctx.cache.codec.clone(value.value)
-}
-
-async function read(
-  ctx: ExtensionContext,
-  model: ModelInfo,
-  call: OperationCall,
-  args: Record<string, unknown>,
-): Promise<{ value: unknown; owned: boolean }> {
+  // Only `own` reads pay for a copy; every other read returns as before, with no wrapper.
+  const copied = (value: unknown) => (own ? ctx.cache.codec.clone(value) : value)
   const perQuery = queryCacheSettings(args.cache)
   const queryArgs = withoutCache(args)
   const skip = (reason: string) => {
@@ -56,7 +48,7 @@ async function read(
       source: 'skip',
       reason,
     })
-    return call.query(queryArgs).then(notOwned)
+    return own ? call.query(queryArgs).then(copied) : call.query(queryArgs)
   }
   if (call.transaction !== undefined) return skip('transaction')
   const modelSettings = ctx.settingsFor(model.name)
@@ -142,12 +134,10 @@ async function read(
   if (orThrow && (value === null || value === undefined)) {
     if (notFound !== undefined) throw notFound
     // A cached null: Prisma produces its own not-found error (with the caller's call site).
-    return notOwned(await call.query(queryArgs))
+    return copied(await call.query(queryArgs))
   }
-  return { value, owned: info.source === 'hit' }
+  return info.source === 'hit' ? value : copied(value)
 }
-
-const notOwned = (value: unknown) => ({ value, owned: false })
 
 function splitOf(
   ctx: ExtensionContext,
