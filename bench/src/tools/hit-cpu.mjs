@@ -16,6 +16,7 @@ import { createCache } from '@ormcache/core'
 import { bulkTag, rowTag } from '@ormcache/core/adapter'
 import { redisStore } from '@ormcache/core/redis'
 import { Redis } from 'ioredis'
+import { removeRunKeys } from '../cleanup.js'
 import { payloadFor } from '../payload.js'
 
 const N = Number(process.argv[2] ?? 50_000)
@@ -140,3 +141,5 @@ if (subjects.length === 2)
   }
 await cache.close()
 await floorClient.quit()
+// The keys both subjects left (the bench and other tools measure on this server).
+await removeRunKeys(prefix)

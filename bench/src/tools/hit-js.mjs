@@ -10,6 +10,7 @@ import { createCache } from '@ormcache/core'
 import { bulkTag, rowTag } from '@ormcache/core/adapter'
 import { redisStore } from '@ormcache/core/redis'
 import { Redis } from 'ioredis'
+import { removeRunKeys } from '../cleanup.js'
 import { payloadFor } from '../payload.js'
 
 const N = Number(process.argv[2] ?? 200_000)
@@ -110,3 +111,4 @@ for (const [k, rs] of Object.entries(out))
 console.table(rows)
 store.hits.client = real
 await cache.close()
+await removeRunKeys(prefix)

@@ -11,7 +11,7 @@ import { Cluster, Redis } from 'ioredis'
  */
 export async function removeRedisKeysUnder(prefixes: readonly string[]): Promise<number> {
   for (const prefix of prefixes) {
-    if (!/^[A-Za-z0-9._-]+$/.test(prefix)) throw new Error(`not a plain key prefix: ${prefix}`)
+    if (!/^[A-Za-z0-9._:-]+$/.test(prefix)) throw new Error(`not a plain key prefix: ${prefix}`)
   }
   let removed = 0
   const single = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', quiet)
