@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { memoryStore, ValueTooLargeError } from '../src/exports/index.js'
 import { runStoreContract } from '../src/exports/testing.js'
+import { LOG_LENGTH } from '../src/tags/write-log.js'
 
 runStoreContract('memory', () => memoryStore(), { describe, it, beforeAll, afterAll }, { plainHitRead: true })
 
@@ -39,6 +40,35 @@ describe('memoryStore bounds', () => {
     expect(() => memoryStore({ maxBytes: 1.5 })).toThrow(
       expect.objectContaining({ code: 'ERR_INVALID_OPTION' }),
     )
+  })
+})
+
+describe('memoryStore write log', () => {
+  it('stays bounded: trimmed back to its length once it holds twice that, newest record last', async () => {
+    const store = memoryStore()
+    const sizes: number[] = []
+    for (let i = 0; i < 3 * LOG_LENGTH; i++) {
+      await store.writeLog.bump(
+        [],
+        [
+          {
+            tagKey: 't:t:users',
+            logKey: 'w:{t:t:users}',
+            token: `tok${i}`,
+            ttlMs: 60_000,
+            keys: [`t:r:users:${i}`],
+          },
+        ],
+        [],
+      )
+      const records = (await store.get('w:{t:t:users}'))!.split('\n')
+      expect(records.at(-1)).toBe(`tok${i} ${i === 0 ? '-' : `tok${i - 1}`} t:r:users:${i}`)
+      sizes.push(records.length)
+    }
+    expect(Math.max(...sizes)).toBe(2 * LOG_LENGTH - 1)
+    expect(sizes.slice(2 * LOG_LENGTH - 1)[0]).toBe(LOG_LENGTH)
+    expect(Math.min(...sizes.slice(LOG_LENGTH))).toBe(LOG_LENGTH)
+    expect(await store.get('t:t:users')).toBe(`tok${3 * LOG_LENGTH - 1}`)
   })
 })
 

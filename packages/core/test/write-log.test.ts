@@ -212,6 +212,27 @@ describe.each(backends)('write log (%s)', (_name, makeStore) => {
     expect(next.value[0]!.v).toBe(1)
   })
 
+  // The memory store appends to a log and trims it only at twice its length: a check must see
+  // the newest LOG_LENGTH records on either side of that trim.
+  it('writes that cross the log trim during the load: other rows stored, a listed row skipped', async () => {
+    for (const listed of [false, true]) {
+      const { reader, writer } = await pair()
+      const rows: Row[] = [{ id: 1, team: 2, v: 0 }]
+      for (let i = 0; i < 2 * LOG_LENGTH - 3; i++) await writer.invalidateTags(rowWrite(5000 + i))
+      await pausedRead(reader, rows, async () => {
+        if (listed) {
+          rows[0]!.v = 1
+          await writer.invalidateTags(rowWrite(1))
+        }
+        for (let i = 0; i < 5; i++) await writer.invalidateTags(rowWrite(6000 + i))
+      })
+      expect(reader.stats().fillsSkipped).toBe(listed ? 1 : 0)
+      const next = await read(reader, rows)
+      expect(next.info.source).toBe(listed ? 'miss' : 'hit')
+      expect(next.value[0]!.v).toBe(listed ? 1 : 0)
+    }
+  })
+
   it('clear() during the load: skipped', async () => {
     const { reader, writer } = await pair()
     const rows: Row[] = [{ id: 1, team: 2, v: 0 }]

@@ -112,11 +112,13 @@ export function logClean(
   since: string,
   records: readonly string[],
   fine: ReadonlySet<string>,
+  /** The oldest record the log holds: a store may keep older ones it has not trimmed yet. */
+  oldest = 0,
 ): boolean {
   if (current === since) return true
-  if (current === undefined || records.length === 0) return false
+  if (current === undefined || records.length <= oldest) return false
   if (records[records.length - 1]!.split(' ', 1)[0] !== current) return false
-  for (let i = records.length - 1; i >= 0; i--) {
+  for (let i = records.length - 1; i >= oldest; i--) {
     const parts = records[i]!.split(' ')
     for (let j = 2; j < parts.length; j++) if (parts[j] === ANY_ROW || fine.has(parts[j]!)) return false
     if (parts[1] === since) return true
