@@ -25,8 +25,9 @@ export const READ_OPERATIONS = new Set([
  *
  * With `own`, the value is the caller's alone, to change in place (the include split stitches
  * into it). A hit already is: core decodes or copies one per reader (lookup-batch.test.ts, 250
- * readers get 250 values). Anything else is copied: a loaded value is also what this load's
- * waiters copy from, maybe after this caller resumed.
+ * readers get 250 values), and so is a result the database returned to this call alone (a
+ * skipped read, Prisma's own not-found query). A loaded value is copied: it is also what this
+ * load's waiters copy from, maybe after this caller resumed.
  */
 export async function cachedRead(
   ctx: ExtensionContext,
@@ -35,8 +36,6 @@ export async function cachedRead(
   args: Record<string, unknown>,
   own = false,
 ): Promise<unknown> {
-  // Only `own` reads pay for a copy; every other read returns as before, with no wrapper.
-  const copied = (value: unknown) => (own ? ctx.cache.codec.clone(value) : value)
   const perQuery = queryCacheSettings(args.cache)
   const queryArgs = withoutCache(args)
   const skip = (reason: string) => {
@@ -48,7 +47,7 @@ export async function cachedRead(
       source: 'skip',
       reason,
     })
-    return own ? call.query(queryArgs).then(copied) : call.query(queryArgs)
+    return call.query(queryArgs)
   }
   if (call.transaction !== undefined) return skip('transaction')
   const modelSettings = ctx.settingsFor(model.name)
@@ -134,9 +133,9 @@ export async function cachedRead(
   if (orThrow && (value === null || value === undefined)) {
     if (notFound !== undefined) throw notFound
     // A cached null: Prisma produces its own not-found error (with the caller's call site).
-    return copied(await call.query(queryArgs))
+    return call.query(queryArgs)
   }
-  return info.source === 'hit' ? value : copied(value)
+  return own && info.source !== 'hit' ? ctx.cache.codec.clone(value) : value
 }
 
 function splitOf(

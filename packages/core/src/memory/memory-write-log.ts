@@ -21,8 +21,8 @@ const PARSED_LOGS = 1_024
 /**
  * A log is appended to in place and trimmed back to LOG_LENGTH records only once it holds twice
  * that many: rebuilding the whole 128-record string on every bump cost 8–13 µs and ~15 KB of
- * garbage per write. The records past the newest LOG_LENGTH are never consulted (`logClean`'s
- * `oldest`), so a check sees exactly the log a Redis LTRIM would leave.
+ * garbage per write. `logClean` consults only the newest LOG_LENGTH records, so a check sees
+ * exactly the log a Redis LTRIM would leave.
  */
 const TRIM_AT = 2 * LOG_LENGTH
 
@@ -115,7 +115,7 @@ export function syncWriteLog(kv: SyncKv): WriteLog {
       const clean =
         versions[0] === request.epoch &&
         request.tables.every((table) =>
-          logCleanIn(kv.read(table.tagKey), table.since, logOf(table.logKey), fine),
+          logClean(kv.read(table.tagKey), table.since, logOf(table.logKey)?.records ?? [], fine),
         )
       const fill = request.fill
       if (fill === undefined) return { versions, clean, filled: false }
@@ -129,14 +129,4 @@ export function syncWriteLog(kv: SyncKv): WriteLog {
       return { versions, clean, filled: clean, released: true }
     },
   }
-}
-
-function logCleanIn(
-  current: string | undefined,
-  since: string,
-  log: ParsedLog | undefined,
-  fine: ReadonlySet<string>,
-): boolean {
-  const records = log?.records ?? []
-  return logClean(current, since, records, fine, Math.max(0, records.length - LOG_LENGTH))
 }

@@ -112,11 +112,12 @@ export function logClean(
   since: string,
   records: readonly string[],
   fine: ReadonlySet<string>,
-  /** The oldest record the log holds: a store may keep older ones it has not trimmed yet. */
-  oldest = 0,
 ): boolean {
+  // The log is its newest LOG_LENGTH records, as Redis's LTRIM keeps them; a store may hold
+  // older ones it has not trimmed yet (the memory store trims in steps), never consulted.
+  const oldest = Math.max(0, records.length - LOG_LENGTH)
   if (current === since) return true
-  if (current === undefined || records.length <= oldest) return false
+  if (current === undefined || records.length === 0) return false
   if (records[records.length - 1]!.split(' ', 1)[0] !== current) return false
   for (let i = records.length - 1; i >= oldest; i--) {
     const parts = records[i]!.split(' ')
