@@ -5,12 +5,15 @@ import {
   bulkWriteTags,
   columnAnyTag,
   columnLeftTag,
+  columnTag,
+  memberTag,
   rowTag,
   rowWriteTags,
   tableTag,
+  unnamedMemberTag,
 } from '../src/exports/adapter.js'
 import { InvalidTagError } from '../src/exports/index.js'
-import { tableOfTag } from '../src/tags/vocabulary.js'
+import { isFineTag, isFineTagOf, tableOfTag } from '../src/tags/vocabulary.js'
 
 describe('shared tag vocabulary', () => {
   it('names tables case- and schema-insensitively, unquoted', () => {
@@ -47,7 +50,8 @@ describe('shared tag vocabulary', () => {
   })
 
   it('builds write tag sets', () => {
-    expect(rowWriteTags('users', { id: 1 })).toEqual(['t:users', 'r:users:1'])
+    // A reported row write names none of the values the row kept: the unnamed-member tag too.
+    expect(rowWriteTags('users', { id: 1 })).toEqual(['t:users', 'r:users:1', 'u:users'])
     expect(bulkWriteTags('users')).toEqual(['t:users', 'b:users'])
   })
 
@@ -61,5 +65,27 @@ describe('shared tag vocabulary', () => {
     expect(columnLeftTag('public."Posts"', 'AuthorId')).toBe('l:posts:authorid')
     expect(columnLeftTag('posts', 'author_id')).not.toBe(columnAnyTag('posts', 'author_id'))
     expect(tableOfTag(columnLeftTag('posts', 'author_id'))).toBe('posts')
+  })
+
+  it('member tags normalize values like column-value tags and belong to their table', () => {
+    expect(memberTag('public."Users"', 'Team_Id', 2)).toBe('m:users:team_id=2')
+    expect(memberTag('users', 'team_id', 2n)).toBe(memberTag('users', 'team_id', '2'))
+    expect(memberTag('users', 'active', true)).toBe('m:users:active=1')
+    expect(memberTag('users', 'team_id', null)).toBe(memberTag('users', 'team_id', null))
+    expect(memberTag('users', 'team_id', null)).not.toBe(memberTag('users', 'team_id', 'null'))
+    expect(memberTag('users', 'team_id', 2)).not.toBe(columnTag('users', 'team_id', 2))
+    expect(tableOfTag(memberTag('users', 'team_id', 2))).toBe('users')
+    expect(() => memberTag('users', 'team_id', { nested: 1 })).toThrow(InvalidTagError)
+    // Fine: a read may learn it after its load, so writes bump it after their coarse tags.
+    expect(isFineTag(memberTag('users', 'team_id', 2))).toBe(true)
+    expect(isFineTagOf(memberTag('users', 'team_id', 2), 'users')).toBe(true)
+    expect(isFineTagOf(memberTag('users', 'team_id', 2), 'posts')).toBe(false)
+  })
+
+  it('the unnamed-member tag is per table and belongs to it', () => {
+    expect(unnamedMemberTag('public."Users"')).toBe('u:users')
+    expect(tableOfTag(unnamedMemberTag('users'))).toBe('users')
+    expect(tableOfTag('u:')).toBeUndefined()
+    expect(isFineTag(unnamedMemberTag('users'))).toBe(false)
   })
 })

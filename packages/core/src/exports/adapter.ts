@@ -32,10 +32,12 @@ export {
   columnLeftTag,
   columnTag,
   isTaggableValue,
+  memberTag,
   normalizeTable,
   rowTag,
   rowWriteTags,
   tableTag,
+  unnamedMemberTag,
 } from '../tags/vocabulary.js'
 export {
   booleanOption,

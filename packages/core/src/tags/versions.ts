@@ -106,10 +106,11 @@ export class TagVersions {
 
   /**
    * New tokens for `tags` (and the epoch when `everything`), and the writes that install them.
-   * Coarse tags (table, bulk, column-any, column-left, the epoch) come before fine ones (row and column-value
-   * tags): a reader that learns fine dependencies only after its load checks that the coarse
-   * tags did not move, which is sound only if no fine bump is visible before its coarse bump
-   * (docs/design.md, "Dependencies known after the load"). `writes` is `coarse` then `fine`.
+   * Coarse tags (table, bulk, column-any, column-left, unnamed-member, the epoch) come before
+   * fine ones (row, column-value and member tags): a reader that learns fine dependencies only
+   * after its load checks that the coarse tags did not move, which is sound only if no fine bump
+   * is visible before its coarse bump (docs/design.md, "Dependencies known after the load").
+   * `writes` is `coarse` then `fine`.
    */
   plan(tags: readonly string[], everything = false): TagPlan {
     const fresh = new Map<string, string>()
@@ -137,9 +138,9 @@ export class TagVersions {
   /**
    * The write-log records of a bump (stores/write-log.ts): one per table any of `fresh`'s tags
    * belongs to, moving its table tag (to the planned token, or a new one: an extra table bump
-   * only costs misses). The record names the row, column-value, column-any and column-left tags bumped; a
-   * bulk tag, or no row or column-value tag of the table at all, means rows the write cannot
-   * name, logged as ANY_ROW.
+   * only costs misses). The record names the row, column-value, column-any, column-left, member
+   * and unnamed-member tags bumped; a bulk tag, or no row or column-value tag of the table at
+   * all, means rows the write cannot name, logged as ANY_ROW.
    */
   private logged(fresh: ReadonlyMap<string, string>): LoggedBump[] {
     const tables = new Map<string, { fine: string[]; named: boolean; unknown: boolean }>()
@@ -151,11 +152,12 @@ export class TagVersions {
         rows = { fine: [], named: false, unknown: false }
         tables.set(table, rows)
       }
-      if (isFineTag(tag)) {
+      if (tag.startsWith('r:') || tag.startsWith('v:')) {
         rows.fine.push(this.keys.tag(tag))
         rows.named = true
-      } else if (tag.startsWith('a:') || tag.startsWith('l:')) rows.fine.push(this.keys.tag(tag))
-      else if (tag.startsWith('b:')) rows.unknown = true
+      } else if (tag.startsWith('b:')) rows.unknown = true
+      // Named too, but they do not name the write's rows: those are its row and value tags.
+      else if (!tag.startsWith('t:')) rows.fine.push(this.keys.tag(tag))
     }
     const out: LoggedBump[] = []
     for (const [table, rows] of tables) {

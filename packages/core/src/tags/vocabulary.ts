@@ -36,9 +36,12 @@ export function rowTag(table: string, primaryKey: Readonly<Record<string, unknow
   return `r:${normalizeTable(table)}:${key}`
 }
 
-/** The tags a single-row write must bump. */
+/**
+ * The tags a single-row write must bump when it reports nothing else about the row: also the
+ * unnamed-member tag, since it does not name the values the row kept (see memberTag).
+ */
 export function rowWriteTags(table: string, primaryKey: Readonly<Record<string, unknown>>): string[] {
-  return [tableTag(table), rowTag(table, primaryKey)]
+  return [tableTag(table), rowTag(table, primaryKey), unnamedMemberTag(table)]
 }
 
 /** The tags a write to unknown rows (bulk update/delete, raw SQL) must bump. */
@@ -76,17 +79,38 @@ export const columnLeftTag = (table: string, column: string): string =>
   `l:${normalizeTable(table)}:${column.toLowerCase()}`
 
 /**
- * Row and column-value tags may be dependencies a read learns only after its load (the rows it
- * returned). Writes bump them strictly after the coarse tags of the same write (see tags.ts).
+ * Member tag: "a row of `table` that held `value` in `column` before the write, and still holds
+ * it, was written". A write that changes a known row bumps it for every pinnable column it does
+ * not set, with the value the database returned for this write (never an entity's possibly
+ * outdated field), so a list pinned to that value can depend on it instead of on the row tag of
+ * every row it returned (docs/design.md, "Lists without row tags"). Built from a row image alone,
+ * like columnTag, and normalized the same way.
  */
-export function isFineTag(tag: string): boolean {
-  return tag.startsWith('r:') || tag.startsWith('v:')
+export function memberTag(table: string, column: string, value: unknown): string {
+  const normalized = typeof value === 'boolean' ? (value ? '1' : '0') : normalizeValue(value, table, column)
+  return `m:${normalizeTable(table)}:${column.toLowerCase()}=${normalized}`
 }
 
-/** True if `tag` is a row or column-value tag of `table` (already normalized). */
+/**
+ * Bumped by a write that changes a known row of `table` without naming the values it kept (no
+ * row image: an UPDATE without RETURNING, an entity event, a Prisma nested update, a write
+ * reported with rowWriteTags). Every list that depends on member tags of the table depends on it.
+ */
+export const unnamedMemberTag = (table: string): string => `u:${normalizeTable(table)}`
+
+/**
+ * Row, column-value and member tags may be dependencies a read learns only after its load (the
+ * rows it returned, the parents it loaded children for). Writes bump them strictly after the
+ * coarse tags of the same write (see versions.ts).
+ */
+export function isFineTag(tag: string): boolean {
+  return tag.startsWith('r:') || tag.startsWith('v:') || tag.startsWith('m:')
+}
+
+/** True if `tag` is a row, column-value or member tag of `table` (already normalized). */
 export function isFineTagOf(tag: string, normalizedTable: string): boolean {
   return (
-    (tag.startsWith('r:') || tag.startsWith('v:')) &&
+    (tag.startsWith('r:') || tag.startsWith('v:') || tag.startsWith('m:')) &&
     tag.startsWith(':', 2 + normalizedTable.length) &&
     tag.slice(2, 2 + normalizedTable.length) === normalizedTable
   )
@@ -148,13 +172,13 @@ function normalizeValue(value: unknown, table: string, column: string): string {
 }
 
 /**
- * The table a vocabulary tag belongs to (`t:`, `b:`, `a:`, `l:`, `r:`, `v:`), or undefined for other
+ * The table a vocabulary tag belongs to (`t:`, `b:`, `u:`, `a:`, `l:`, `m:`, `r:`, `v:`), or undefined for other
  * tags. The name ends at the first colon after the prefix, so for a table whose normalized name
  * contains a colon this is a prefix of it: readers of such tables do not rely on the write log
  * (post-load.ts), which is keyed by this name.
  */
 export function tableOfTag(tag: string): string | undefined {
-  if (tag.length < 3 || tag[1] !== ':' || !'tbalrv'.includes(tag[0]!)) return undefined
-  const end = tag[0] === 't' || tag[0] === 'b' ? tag.length : tag.indexOf(':', 2)
+  if (tag.length < 3 || tag[1] !== ':' || !'tbalrvmu'.includes(tag[0]!)) return undefined
+  const end = tag[0] === 't' || tag[0] === 'b' || tag[0] === 'u' ? tag.length : tag.indexOf(':', 2)
   return end <= 2 ? undefined : tag.slice(2, end)
 }
