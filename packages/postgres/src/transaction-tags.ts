@@ -2,12 +2,14 @@ import {
   bulkWriteTags,
   columnAnyTag,
   columnTag,
+  memberTag,
   normalizeTable,
   rowTag,
   tableTag,
+  unnamedMemberTag,
 } from '@ormcache/core/adapter'
 import { leftValues } from './left-values.js'
-import { nameable } from './values.js'
+import { isPinnableType, nameable } from './values.js'
 
 export interface RelationInfo {
   oid: number
@@ -36,7 +38,8 @@ interface TableChanges {
  * it names by primary key (old and new key when an update moves it), or the bulk tag when a row
  * cannot be named; for inserts and updates the column-value tag of every column value written
  * (the column-any tag where the value cannot be named); for updates and deletes the old value of
- * every column that changed (the column-left tag where it is unknown, left-values.ts). A table with more than `maxRows` changed
+ * every column that changed (the column-left tag where it is unknown, left-values.ts); for updates
+ * the member tag of every pinnable column's new value. A table with more than `maxRows` changed
  * rows collapses to its table and bulk tags, which every read of the table depends on.
  */
 export class TransactionTags {
@@ -65,6 +68,7 @@ export class TransactionTags {
     this.row(changes, relation, row)
     this.values(changes, relation, row, old)
     leftValues(changes.tags, changes.table, relation, row, old, key)
+    this.kept(changes, relation, row)
   }
 
   delete(relation: RelationInfo, key: Row, old: Row): void {
@@ -131,6 +135,22 @@ export class TransactionTags {
     }
     if (relation.primaryKey.length === 0) this.bulk(changes)
     else changes.tags.add(rowTag(changes.table, key))
+  }
+
+  /**
+   * The member tag of every pinnable column's new value (docs/design.md, "Lists without row
+   * tags"). pgoutput does not say which columns an update set, so every one is named; for those it
+   * left alone the new value is the value the row kept. A value it did not resend (TOASTed, which
+   * integers and booleans never are) is unnamed.
+   */
+  private kept(changes: TableChanges, relation: RelationInfo, row: Row): void {
+    for (const [column, type] of relation.columns) {
+      if (!isPinnableType(type)) continue
+      const value = row == null ? undefined : nameable(type, row[column])
+      changes.tags.add(
+        value === undefined ? unnamedMemberTag(changes.table) : memberTag(changes.table, column, value),
+      )
+    }
   }
 
   private values(changes: TableChanges, relation: RelationInfo, row: Row, old: Row): void {

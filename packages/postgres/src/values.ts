@@ -12,6 +12,9 @@ const BOOL = 16
 
 export type Nameable = string | boolean
 
+/** Column types the ORMs pin lists on (integers and booleans; see core's "Precision"). */
+export const isPinnableType = (typeOid: number): boolean => INTEGER.has(typeOid) || typeOid === BOOL
+
 /** The value a tag can be built from, or undefined when the type cannot be named exactly. */
 export function nameable(typeOid: number, text: unknown): Nameable | null | undefined {
   if (text === null) return null

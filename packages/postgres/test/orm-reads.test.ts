@@ -33,6 +33,11 @@ const cache = createCache({ namespace: 'pg-orm-reads' })
 const prisma = new PrismaClient({ adapter: new PrismaPg({ connectionString: databaseUrl() }) }).$extends(
   cacheExtension({ cache }),
 )
+// Lists of this client depend on member tags (docs/design.md, "Lists without row tags"), which
+// the stream must bump for the values an update left alone.
+const members = new PrismaClient({ adapter: new PrismaPg({ connectionString: databaseUrl() }) }).$extends(
+  cacheExtension({ cache, listTags: 'members' }),
+)
 const typeorm = new DataSource({
   type: 'postgres',
   url: databaseUrl(),
@@ -62,6 +67,7 @@ afterAll(async () => {
   await dropReplication(SLOT, PUBLICATION)
   await typeorm.destroy()
   await prisma.$disconnect()
+  await members.$disconnect()
   await cache.close()
 })
 
@@ -78,6 +84,10 @@ const reads = async () => ({
   // Counts over pins (docs/design.md, "Counts"): a row leaving status 5 bumps only l:/v: tags.
   prismaPinnedCount: await prisma.pgiOrder.count({ where: { status: 5 } }),
   typeormPinnedCount: await repo().countBy({ status: 5 }),
+  // Another key than prismaList's (same cache, other arguments), so it is this client's entry.
+  membersList: (
+    await members.pgiOrder.findMany({ where: { status: { equals: 5 } }, orderBy: { id: 'asc' } })
+  ).map((o) => `${o.id}:${o.note}`),
 })
 
 async function applied(run: () => Promise<unknown>): Promise<void> {
@@ -108,6 +118,15 @@ describe('outside writes make cached Prisma and TypeORM reads fresh', () => {
     expect(fresh.typeormRow?.status).toBe(5)
     expect(fresh.prismaList).toEqual([1, 2])
     expect(fresh.typeormList).toEqual([1, 2])
+  })
+
+  it('UPDATE of a column no list pins reaches a list that depends on member tags', async () => {
+    const before = await reads()
+    expect(before.membersList).toEqual(['1:outside', '2:n2'])
+    await applied(() => outside("UPDATE pgi_orders SET note = 'kept' WHERE id = 2"))
+    const fresh = await reads()
+    expect(fresh.membersList).toEqual(['1:outside', '2:kept'])
+    expect(fresh.prismaList).toEqual([1, 2])
   })
 
   it('INSERT joins pinned lists and counts', async () => {
@@ -155,6 +174,7 @@ describe('outside writes make cached Prisma and TypeORM reads fresh', () => {
       typeormCount: 0,
       prismaPinnedCount: 0,
       typeormPinnedCount: 0,
+      membersList: [],
     })
   })
 

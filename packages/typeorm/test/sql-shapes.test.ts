@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { readDependencies } from '../src/read-deps/read-deps.js'
 import { SchemaIndex } from '../src/schema/entity-schema.js'
 import { statementShape } from '../src/sql/statements.js'
+import { entityWriteTags } from '../src/write-effects/event-tags.js'
 import { writeEffect } from '../src/write-effects/write-effects.js'
 import { defineEntities } from './support/entities.js'
 
@@ -24,14 +25,19 @@ describe('statement analysis', () => {
   afterAll(() => ds.destroy())
 
   // Column-value and column-any tags are asserted on their own below, column-left tags in
-  // count-shapes.test.ts.
+  // count-shapes.test.ts, unnamed-member tags in "an update of known rows names none of the
+  // values they kept".
   const pg = (sql: string, params: unknown[] = [], raw?: unknown) =>
     writeEffect(sql, params, raw, 'postgres', schema)
-      ?.tags.filter((t) => !t.startsWith('a:') && !t.startsWith('v:') && !t.startsWith('l:'))
+      ?.tags.filter(
+        (t) => !t.startsWith('a:') && !t.startsWith('v:') && !t.startsWith('l:') && !t.startsWith('u:'),
+      )
       .sort()
   const my = (sql: string, params: unknown[] = [], raw?: unknown) =>
     writeEffect(sql, params, raw, 'mysql', schema)
-      ?.tags.filter((t) => !t.startsWith('a:') && !t.startsWith('v:') && !t.startsWith('l:'))
+      ?.tags.filter(
+        (t) => !t.startsWith('a:') && !t.startsWith('v:') && !t.startsWith('l:') && !t.startsWith('u:'),
+      )
       .sort()
   const valueTags = (sql: string, params: unknown[] = [], raw?: unknown, dialect = 'postgres' as const) =>
     writeEffect(sql, params, raw, dialect, schema)
@@ -77,6 +83,29 @@ describe('statement analysis', () => {
   })
   const read = (sql: string, params: unknown[] = []) =>
     readDependencies(sql, params, 'postgres', schema, noViews).tags
+
+  it('an update of known rows names none of the values they kept: the unnamed-member tag', () => {
+    const tags = (sql: string, params: unknown[]) =>
+      writeEffect(sql, params, undefined, 'postgres', schema)?.tags
+    expect(tags('UPDATE "app_users" SET "name" = $1 WHERE "id" = $2', ['x', 7])).toContain('u:app_users')
+    expect(tags('DELETE FROM "app_users" WHERE "id" = $1', [7])).not.toContain('u:app_users')
+    expect(tags('INSERT INTO "app_users" ("id", "name") VALUES ($1, $2)', [7, 'x'])).not.toContain(
+      'u:app_users',
+    )
+    // Rows it cannot name: the bulk tag, which every list depending on member tags holds too.
+    expect(tags('UPDATE "app_users" SET "name" = $1 WHERE "name" = $2', ['x', 'y'])).toContain('b:app_users')
+  })
+
+  it('an entity event that changes a known row names none of its kept values either', () => {
+    const metadata = ds.entityMetadatas.find((m) => m.tableName === 'app_users')!
+    const event = { metadata, databaseEntity: { id: 7 }, entity: { id: 7, name: 'x' } }
+    expect(entityWriteTags('update', event, schema)).toEqual(
+      expect.arrayContaining(['r:app_users:7', 'u:app_users']),
+    )
+    expect(entityWriteTags('softRemove', event, schema)).toContain('u:app_users')
+    expect(entityWriteTags('remove', event, schema)).not.toContain('u:app_users')
+    expect(entityWriteTags('insert', { metadata, entity: { id: 8 } }, schema)).not.toContain('u:app_users')
+  })
 
   it('names the rows of updates and deletes by primary key', () => {
     expect(pg('UPDATE "app_users" SET "name" = $1 WHERE "id" = $2', ['x', 7])).toEqual([

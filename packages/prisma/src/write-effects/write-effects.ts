@@ -8,6 +8,7 @@ import {
   keyRowTag,
   writesKey,
 } from '../schema/primary-key.js'
+import { keptTags, unnamedKeptTags } from './kept-values.js'
 import { deletedTags, leftTags } from './left-values.js'
 import { linkTags } from './m2m-links.js'
 import { deleteCascadeTags, updateCascadeTags } from './referential.js'
@@ -53,11 +54,13 @@ export function writeEffects(
       effects.update(model, args.where, data, result)
       effects.values(model, result, changedFields(model, data))
       leftTags(model, changedFields(model, data), tags)
+      keptTags(model, result, changedFields(model, data), tags)
       effects.nested(model, data, writesKey(model, data) ? undefined : keyFromRow(model, result))
       break
     case 'upsert':
       effects.update(model, args.where, args.update, result)
       leftTags(model, changedFields(model, args.update), tags)
+      keptTags(model, result, changedFields(model, args.update), tags)
       // It may have created the row: every pinnable column takes a value.
       effects.values(model, result, [...model.pinnable])
       effects.nested(model, args.create)
@@ -210,6 +213,7 @@ class Effects {
           this.rows(target, [relation.isList ? keyFromWhere(target, item.where) : undefined])
           this.values(target, undefined, changedFields(target, data))
           leftTags(target, changedFields(target, data), this.tags)
+          unnamedKeptTags(target, this.tags)
           this.nested(target, data)
           updateCascadeTags(this.dataModel, target, changedFields(target, data), this.tags)
         }
@@ -267,6 +271,7 @@ class Effects {
     this.rows(target, relation.isList ? keys : [undefined])
     this.values(target, undefined, foreignKeyOf(target, relation))
     leftTags(target, foreignKeyOf(target, relation), this.tags)
+    unnamedKeptTags(target, this.tags)
     updateCascadeTags(this.dataModel, target, foreignKeyOf(target, relation), this.tags)
   }
 }

@@ -1,4 +1,4 @@
-import { bulkWriteTags, columnAnyTag, rowTag, tableTag } from '@ormcache/core/adapter'
+import { bulkWriteTags, columnAnyTag, rowTag, tableTag, unnamedMemberTag } from '@ormcache/core/adapter'
 import type { EntityMetadata, ObjectLiteral } from 'typeorm'
 import type { SchemaIndex } from '../schema/entity-schema.js'
 import { canonicalKey, type RowKey } from '../schema/row-keys.js'
@@ -52,6 +52,8 @@ export function entityWriteTags(kind: EntityWriteKind, event: EntityWrite, schem
     if (kind !== 'remove') for (const column of table.columns) tags.add(columnAnyTag(name, column))
     // Counts over pins lose rows that leave a value the event does not name.
     if (kind !== 'insert') eventLeftTags(table, tags)
+    // A changed row keeps values the event does not name either ("Lists without row tags").
+    if (kind !== 'insert' && kind !== 'remove') tags.add(unnamedMemberTag(name))
   }
   if (kind === 'remove') {
     for (const dependent of schema.deleteCascades(name))

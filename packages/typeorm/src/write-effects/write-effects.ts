@@ -6,6 +6,7 @@ import {
   rowTag,
   type SqlDialect,
   tableTag,
+  unnamedMemberTag,
 } from '@ormcache/core/adapter'
 import { pinValue } from '../read-deps/precise-reads.js'
 import type { SchemaIndex, TableInfo } from '../schema/entity-schema.js'
@@ -60,6 +61,9 @@ export function writeEffect(
       valueTags(shape!, table!, params, rows, tags)
       // Counts over pins lose rows that leave a value; SQL never shows the old one.
       leftTags(shape!, table!, tags)
+      // The rows keep the values of the columns it does not set, which the statement does not
+      // name (docs/design.md, "Lists without row tags").
+      if (shape!.kind === 'update') tags.add(unnamedMemberTag(name))
     }
     for (const dependent of cascades(sameTable ? shape : undefined, name, schema)) {
       for (const tag of bulkWriteTags(dependent)) tags.add(tag)
