@@ -61,7 +61,9 @@ export async function cachedRead(
   let afterLoad: AfterLoad | undefined
   try {
     const precise = call.dataPath.length === 0 && perQuery?.tags === undefined
-    const analyse = () => readDependencies(ctx.dataModel, model, call.operation, queryArgs, { precise })
+    const members = ctx.options.listTags === 'members'
+    const analyse = () =>
+      readDependencies(ctx.dataModel, model, call.operation, queryArgs, { precise, members })
     // The canonical key names model, operation and arguments exactly: equal keys, equal analysis.
     const canonical =
       perQuery?.key === undefined

@@ -60,6 +60,16 @@ export interface CacheExtensionOptions<ModelName extends string = string> {
   context?: () => unknown
   /** Store the row returned by single-row writes as its primary-key lookup entry. Default true. */
   writeThrough?: boolean
+  /**
+   * What a list filtered only by equality pins (`where: { teamId: 2 }`) depends on besides its
+   * pins. `'rows'` (default): the row tag of every row it returned, read again on each hit and
+   * checked against the table's writes after each load. `'members'`: one member tag per filter
+   * branch, known before the load, so a hit reads a handful of versions and a miss stores
+   * without the after-load check. Every release from this one bumps member tags on writes; turn
+   * `'members'` on once every process writing the database (Prisma, TypeORM, the change stream)
+   * runs such a release (docs/design.md, "Lists without row tags").
+   */
+  listTags?: 'rows' | 'members'
   /** Decode cached decimals into this class; default: Prisma's `Decimal` from `@prisma/client/runtime/client`. */
   decimal?: DecimalConstructor
   /** Called for every read with where its result came from. Must not throw (errors are ignored). */
@@ -95,6 +105,7 @@ export type QueryCacheOption = boolean | QueryCacheSettings
 
 export interface ResolvedOptions extends CacheExtensionOptions {
   writeThrough: boolean
+  listTags: 'rows' | 'members'
 }
 
 const KNOWN = [
@@ -104,6 +115,7 @@ const KNOWN = [
   'models',
   'context',
   'writeThrough',
+  'listTags',
   'decimal',
   'onRead',
   'onWrite',
@@ -142,7 +154,10 @@ export function resolveOptions(options: CacheExtensionOptions): ResolvedOptions 
       ttlSettings(`models.${model}.`, settings)
     }
   }
-  return { ...options, writeThrough: options.writeThrough ?? true }
+  if (options.listTags !== undefined && options.listTags !== 'rows' && options.listTags !== 'members') {
+    throw new InvalidOptionError('listTags', 'must be "rows" or "members"')
+  }
+  return { ...options, writeThrough: options.writeThrough ?? true, listTags: options.listTags ?? 'rows' }
 }
 
 /** Validates the per-query `cache` argument. */

@@ -45,55 +45,59 @@ function runWorker(index: number, env: Record<string, string>): Promise<WorkerRe
   })
 }
 
-describe('randomized run: 4 processes, one PostgreSQL database, one shared Redis cache', () => {
-  it('after a few thousand concurrent reads and writes, every cached query equals the database', async () => {
-    const url = await requireRedis()
-    const namespace = `prisma-mp-${process.pid}-${Date.now()}`
-    const database = await openDatabase('postgres')
-    const reads: ReadEvent[] = []
-    const cache = createCache({ store: redisStore({ url }), namespace })
-    const h = await openHarness(database, { cache, onRead: (event) => reads.push(event) })
-    try {
-      await seedShape(h.db as unknown as CachedClient)
-      const results = await Promise.all(
-        Array.from({ length: WORKERS }, (_, i) =>
-          runWorker(i, {
-            NAMESPACE: namespace,
-            OPERATIONS: String(OPERATIONS_PER_WORKER),
-            PG_URL: postgresUrl(),
-            REDIS_URL: url,
-          }),
-        ),
-      )
-      const stats = results.map((result, i) => {
-        expect(result.code, `worker ${i} failed:\n${result.stderr}`).toBe(0)
-        return JSON.parse(result.stdout.trim().split('\n').at(-1)!) as Record<string, number>
-      })
-      const total = (name: string) => stats.reduce((sum, s) => sum + (s[name] ?? 0), 0)
-      expect(total('reads') + total('writes') + total('failedWrites')).toBe(WORKERS * OPERATIONS_PER_WORKER)
-      expect(total('writes')).toBeGreaterThan(500)
-      expect(total('ownChecks')).toBeGreaterThan(50)
-      expect(total('cache')).toBeGreaterThan(0) // the workers did hit each other's entries
+describe.each(['rows', 'members'] as const)(
+  'randomized run: 4 processes, one PostgreSQL database, one shared Redis cache, listTags %s',
+  (listTags) => {
+    it('after a few thousand concurrent reads and writes, every cached query equals the database', async () => {
+      const url = await requireRedis()
+      const namespace = `prisma-mp-${process.pid}-${Date.now()}`
+      const database = await openDatabase('postgres')
+      const reads: ReadEvent[] = []
+      const cache = createCache({ store: redisStore({ url }), namespace })
+      const h = await openHarness(database, { cache, listTags, onRead: (event) => reads.push(event) })
+      try {
+        await seedShape(h.db as unknown as CachedClient)
+        const results = await Promise.all(
+          Array.from({ length: WORKERS }, (_, i) =>
+            runWorker(i, {
+              NAMESPACE: namespace,
+              OPERATIONS: String(OPERATIONS_PER_WORKER),
+              LIST_TAGS: listTags,
+              PG_URL: postgresUrl(),
+              REDIS_URL: url,
+            }),
+          ),
+        )
+        const stats = results.map((result, i) => {
+          expect(result.code, `worker ${i} failed:\n${result.stderr}`).toBe(0)
+          return JSON.parse(result.stdout.trim().split('\n').at(-1)!) as Record<string, number>
+        })
+        const total = (name: string) => stats.reduce((sum, s) => sum + (s[name] ?? 0), 0)
+        expect(total('reads') + total('writes') + total('failedWrites')).toBe(WORKERS * OPERATIONS_PER_WORKER)
+        expect(total('writes')).toBeGreaterThan(500)
+        expect(total('ownChecks')).toBeGreaterThan(50)
+        expect(total('cache')).toBeGreaterThan(0) // the workers did hit each other's entries
 
-      // Every catalogue query, for every id, through the shared cache vs the database.
-      let checked = 0
-      for (const [name, entry] of Object.entries(CATALOGUE)) {
-        for (let id = 1; id <= SHAPE[entry.ids]; id++) {
-          const cached = await entry.read(h.prisma, id)
-          const fresh = await entry.read(h.db as unknown as CachedClient, id)
-          expect(cached, `${name}(${id})`).toEqual(fresh)
-          checked++
+        // Every catalogue query, for every id, through the shared cache vs the database.
+        let checked = 0
+        for (const [name, entry] of Object.entries(CATALOGUE)) {
+          for (let id = 1; id <= SHAPE[entry.ids]; id++) {
+            const cached = await entry.read(h.prisma, id)
+            const fresh = await entry.read(h.db as unknown as CachedClient, id)
+            expect(cached, `${name}(${id})`).toEqual(fresh)
+            checked++
+          }
         }
+        const hits = reads.filter((r) => r.source === 'hit').length
+        console.log(
+          `multi-process: ${JSON.stringify(stats)}; verified ${checked} queries, ${hits} served from entries the workers left`,
+        )
+        expect(hits).toBeGreaterThan(0)
+      } finally {
+        await h.close()
+        await cache.close()
+        await database.close()
       }
-      const hits = reads.filter((r) => r.source === 'hit').length
-      console.log(
-        `multi-process: ${JSON.stringify(stats)}; verified ${checked} queries, ${hits} served from entries the workers left`,
-      )
-      expect(hits).toBeGreaterThan(0)
-    } finally {
-      await h.close()
-      await cache.close()
-      await database.close()
-    }
-  }, 300_000)
-})
+    }, 300_000)
+  },
+)

@@ -10,9 +10,10 @@ const READS_POSTS = /^SELECT .*["`]posts["`]/s
 
 describe.each(dialectsTimesStores('prisma-relations'))(
   'relations loaded for parents on %s (%s)',
-  (dialect, _store, options) => {
+  (dialect, store, options) => {
     let h!: Harness
     let f!: Fixture
+    const members = store.includes('member tags')
     seededSuite(dialect, options(), (state) => {
       ;({ h, f } = state)
     })
@@ -40,9 +41,12 @@ describe.each(dialectsTimesStores('prisma-relations'))(
         h.prisma.post.create({ data: { title: 'n', authorId: f.alice } }),
       'delete of a post of an author outside the list': () =>
         h.prisma.post.delete({ where: { id: f.posts.draft } }),
-      'an update setting the foreign key to an author outside the list': () =>
-        h.prisma.post.update({ where: { id: f.posts.draft }, data: { authorId: f.alice, title: 't' } }),
     }
+    const moveOutside = () =>
+      h.prisma.post.update({ where: { id: f.posts.draft }, data: { authorId: f.alice, title: 't' } })
+    // With member tags the children depend on the foreign key's column-left tag, which an update
+    // setting it bumps (Prisma cannot name the old value): coarse, but fresh.
+    if (!members) unrelated['an update setting the foreign key to an author outside the list'] = moveOutside
 
     it.each(Object.entries(unrelated))(
       '%s leaves the list with posts cached (0 queries)',
@@ -51,6 +55,13 @@ describe.each(dialectsTimesStores('prisma-relations'))(
         expect(await bobsTeam()).toEqual(await bobsTeamFresh())
       },
     )
+
+    // Registered only where it applies (a skipped test would read as a missing service).
+    if (members)
+      it('with member tags, a post moving between other authors refreshes the list', async () => {
+        expect(await queriesAfter(h, bobsTeam, moveOutside)).toBeGreaterThan(0)
+        expect(await bobsTeam()).toEqual(await bobsTeamFresh())
+      })
 
     it('a key lookup with its posts is precise too', async () => {
       expect(

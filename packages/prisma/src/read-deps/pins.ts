@@ -1,4 +1,12 @@
-import { bulkTag, columnAnyTag, columnLeftTag, columnTag, isTaggableValue } from '@ormcache/core/adapter'
+import {
+  bulkTag,
+  columnAnyTag,
+  columnLeftTag,
+  columnTag,
+  isTaggableValue,
+  memberTag,
+  unnamedMemberTag,
+} from '@ormcache/core/adapter'
 import type { ModelInfo } from '../schema/data-model.js'
 import { isRecord } from '../schema/primary-key.js'
 
@@ -17,10 +25,42 @@ export const PAGING = ['take', 'skip', 'cursor', 'distinct']
  * range, NOT, a relation filter, pagination, a field that is not pinnable).
  */
 export function pinnedListTags(model: ModelInfo, args: Record<string, unknown>): string[] | undefined {
+  const branches = pinnedBranches(model, args)
+  return branches === undefined ? undefined : pinTags(model, branches, false)
+}
+
+/**
+ * The same list without row tags (`listTags: 'members'`, docs/design.md "Lists without row
+ * tags"): everything a pinned count depends on (pins, column-any and column-left tags, bulk tag),
+ * plus the member tag of one pin per branch and the table's unnamed-member tag. All of them are
+ * known before the load.
+ */
+export function memberListTags(model: ModelInfo, args: Record<string, unknown>): string[] | undefined {
+  const branches = pinnedBranches(model, args)
+  if (branches === undefined) return undefined
+  const tags = pinTags(model, branches, true)
+  for (const branch of branches) {
+    const [field, value] = memberPin(branch)
+    tags.push(memberTag(model.table, model.columns.get(field)!, value))
+  }
+  tags.push(unnamedMemberTag(model.table))
+  return [...new Set(tags)]
+}
+
+/**
+ * Any pin of a branch makes the rule sound; a boolean one is the least selective (every write to
+ * a row holding that value would invalidate the list), so the first other pin is taken.
+ */
+function memberPin(branch: Branch): [string, unknown] {
+  for (const pin of branch) if (typeof pin[1] !== 'boolean') return pin
+  return branch.entries().next().value!
+}
+
+function pinnedBranches(model: ModelInfo, args: Record<string, unknown>): Branch[] | undefined {
   if (PAGING.some((name) => args[name] !== undefined)) return undefined
   const branches = disjunction(model, args.where)
   if (branches === undefined || branches.some((branch) => branch.size === 0)) return undefined
-  return pinTags(model, branches, false)
+  return branches
 }
 
 /**

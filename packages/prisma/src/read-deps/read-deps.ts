@@ -3,7 +3,7 @@ import { bulkTag, tableTag } from '@ormcache/core/adapter'
 import type { DataModel, ModelInfo, RelationInfo } from '../schema/data-model.js'
 import { isRecord, type KeyValues, keyFromRow, keyFromWhere, keyRowTag } from '../schema/primary-key.js'
 import { pinnedCountTags } from './counts.js'
-import { pinnedListTags } from './pins.js'
+import { memberListTags, pinnedListTags } from './pins.js'
 import {
   preciseTables,
   type RelationLoad,
@@ -11,6 +11,7 @@ import {
   relationPreloadTags,
   relationTags,
   returnsField,
+  useMemberTags,
 } from './relation-loads.js'
 
 export interface ReadDependencies {
@@ -33,6 +34,11 @@ export interface ReadShape {
    * dependencies, never guards the entry drops): they use table tags only.
    */
   precise?: boolean
+  /**
+   * Pinned lists depend on member tags before their load instead of on their rows' tags after
+   * it (the extension's `listTags: 'members'`).
+   */
+  members?: boolean
 }
 
 const KEY_LOOKUPS = new Set(['findUnique', 'findUniqueOrThrow', 'findFirst', 'findFirstOrThrow'])
@@ -70,17 +76,18 @@ export function readDependencies(
       ? pinnedCountTags(model, operation, args)
       : undefined
   if (counted !== undefined) return { tags: counted, key }
+  const listed = precise && operation === 'findMany' && !walker.selfTouched
+  const members = listed && shape.members === true ? memberListTags(model, args) : undefined
   const pins =
-    precise && operation === 'findMany' && !walker.selfTouched && returnsKeys(model, args)
-      ? pinnedListTags(model, args)
-      : undefined
-  if (pins !== undefined) {
-    tags.push(...pins)
+    listed && members === undefined && returnsKeys(model, args) ? pinnedListTags(model, args) : undefined
+  if (members !== undefined || pins !== undefined) {
+    tags.push(...(members ?? pins!))
     walker.tables.delete(model.table)
   }
   // A child table some other part of the read depends on as a whole keeps that dependency: its
   // table tag must not become a guard that the stored entry drops.
   demote(walker.loads, walker.tables)
+  if (shape.members === true) useMemberTags(walker.loads)
   const preload = new Set<string>()
   relationPreloadTags(walker.loads, preload)
   tags.push(...preload)

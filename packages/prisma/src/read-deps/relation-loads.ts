@@ -1,5 +1,13 @@
 import { AdapterError } from '@ormcache/core'
-import { bulkTag, columnAnyTag, columnTag, rowTag } from '@ormcache/core/adapter'
+import {
+  bulkTag,
+  columnAnyTag,
+  columnLeftTag,
+  columnTag,
+  memberTag,
+  rowTag,
+  unnamedMemberTag,
+} from '@ormcache/core/adapter'
 import type { DataModel, ModelInfo, RelationInfo } from '../schema/data-model.js'
 import { isRecord, keyFromRow, keyRowTag } from '../schema/primary-key.js'
 import { type JoinLoad, joinLoad } from './m2m-loads.js'
@@ -25,6 +33,12 @@ export interface RelationLoad {
    */
   foreignKeyColumns: string[]
   precise: boolean
+  /**
+   * A precise to-many load on one foreign-key column whose children depend on the member tag of
+   * each parent's value instead of on their row tags (`listTags: 'members'`, docs/design.md
+   * "Lists without row tags").
+   */
+  members?: boolean
   nested: RelationLoad[]
   /** Many-to-many: the join rows link parents to children (m2m-loads.ts). */
   join?: JoinLoad
@@ -129,7 +143,24 @@ function manyToMany(
   }
 }
 
-/** Pre-load tags of the precise loads: the bulk tag and the foreign-key column-any tags. */
+/**
+ * Marks the loads whose children can depend on member tags: precise, to-many, not through a join
+ * table, pinned on one foreign-key column (the children of a parent are then exactly the rows
+ * holding its value, a one-pin list).
+ */
+export function useMemberTags(loads: readonly RelationLoad[]): void {
+  for (const load of loads) {
+    if (load.precise && !load.single && load.join === undefined && load.foreignKeyColumns.length === 1)
+      load.members = true
+    useMemberTags(load.nested)
+  }
+}
+
+/**
+ * Pre-load tags of the precise loads: the bulk tag and the foreign-key column-any tags; for a
+ * load on member tags also the column-left tag of its foreign key (a child leaving a parent by a
+ * write that cannot name the old value) and the unnamed-member tag.
+ */
 export function relationPreloadTags(loads: readonly RelationLoad[], tags: Set<string>): void {
   for (const load of loads) {
     if (load.precise) {
@@ -139,6 +170,10 @@ export function relationPreloadTags(loads: readonly RelationLoad[], tags: Set<st
       }
       tags.add(bulkTag(load.target.table))
       for (const column of load.foreignKeyColumns) tags.add(columnAnyTag(load.target.table, column))
+      if (load.members === true) {
+        tags.add(columnLeftTag(load.target.table, load.foreignKeyColumns[0]!))
+        tags.add(unnamedMemberTag(load.target.table))
+      }
     }
     relationPreloadTags(load.nested, tags)
   }
@@ -177,20 +212,28 @@ export function relationTags(loads: readonly RelationLoad[], rows: unknown, out:
           load.foreignKeyColumns.forEach((column, i) => {
             out.push(columnTag(load.target.table, column, values[i]))
           })
+          // Children that change and stay: the member tag of the value they keep.
+          if (load.members === true)
+            out.push(memberTag(load.target.table, load.foreignKeyColumns[0]!, values[0]))
         }
         const join = load.join
         if (join !== undefined && values[0] !== null)
           out.push(columnTag(join.table, join.parentColumn, values[0]))
-        for (const child of children) {
-          const key = keyFromRow(load.target, child)
-          if (key === undefined) throw malformed('a child row lacks its key')
-          out.push(keyRowTag(load.target, key))
-          // The join row linking this parent to this child: its key is both halves.
-          if (join !== undefined)
-            out.push(
-              rowTag(join.table, { [join.parentColumn]: values[0], [join.childColumn]: key[join.childKey] }),
-            )
-        }
+        // On member tags the children need no row tags of their own.
+        if (load.members !== true)
+          for (const child of children) {
+            const key = keyFromRow(load.target, child)
+            if (key === undefined) throw malformed('a child row lacks its key')
+            out.push(keyRowTag(load.target, key))
+            // The join row linking this parent to this child: its key is both halves.
+            if (join !== undefined)
+              out.push(
+                rowTag(join.table, {
+                  [join.parentColumn]: values[0],
+                  [join.childColumn]: key[join.childKey],
+                }),
+              )
+          }
       }
       relationTags(load.nested, children, out)
     }

@@ -6,7 +6,8 @@ import { redisUrl } from './env.js'
 
 /**
  * Every dialect with the memory store and with a Redis store (its own namespace per suite), for
- * `describe.each`: the precision suites must hold on a remote store as on the in-process one.
+ * `describe.each`: the precision suites must hold on a remote store as on the in-process one, and
+ * with lists depending on member tags (`listTags: 'members'`) as with row tags.
  */
 export function dialectsTimesStores(namespace: string): (readonly [Dialect, string, () => HarnessOptions])[] {
   const stores: [string, () => HarnessOptions][] = [
@@ -18,6 +19,16 @@ export function dialectsTimesStores(namespace: string): (readonly [Dialect, stri
           store: redisStore({ url: redisUrl() }),
           namespace: `${namespace}-${Math.random()}`,
         }),
+      }),
+    ],
+    [
+      'redis store, member tags',
+      () => ({
+        cache: createCache({
+          store: redisStore({ url: redisUrl() }),
+          namespace: `${namespace}-members-${Math.random()}`,
+        }),
+        listTags: 'members',
       }),
     ],
   ]

@@ -34,7 +34,8 @@ const pick = (n: number) => 1 + Math.floor(random() * n)
 const store = redisStore({ url: env('REDIS_URL') })
 const cache = createCache({ store, namespace: env('NAMESPACE') })
 const base = new PrismaClient({ adapter: new PrismaPg({ connectionString: env('PG_URL'), max: 4 }) })
-const prisma = base.$extends(cacheExtension({ cache })) as unknown as CachedClient
+const listTags = env('LIST_TAGS') as 'rows' | 'members'
+const prisma = base.$extends(cacheExtension({ cache, listTags })) as unknown as CachedClient
 
 const owned = `w${worker}`
 let ownedValue = 0
