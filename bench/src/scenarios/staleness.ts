@@ -30,6 +30,7 @@ const KV_IDS = [
 ]
 const ORM_IDS = [
   'prisma-ormcache-redis',
+  'prisma-ormcache-redis-members',
   'prisma-extension-redis',
   'typeorm-ormcache-redis',
   'typeorm-builtin',

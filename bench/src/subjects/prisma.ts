@@ -112,10 +112,18 @@ export const prismaUncached = factory(
   },
 )
 
-function prismaOrmcache(variant: 'memory' | 'redis' | 'l1-strict'): OrmSubjectFactory {
+/**
+ * `listTags: 'members'`: the team list depends on one member tag per pin instead of the row tag
+ * of each user and post it holds (docs/design.md, "Lists without row tags"); opt-in, so its own row.
+ */
+function prismaOrmcache(
+  variant: 'memory' | 'redis' | 'l1-strict',
+  listTags: 'rows' | 'members' = 'rows',
+): OrmSubjectFactory {
+  const members = listTags === 'members'
   return factory(
-    `prisma-ormcache-${variant}`,
-    `Prisma + ${ORMCACHE_LABELS[variant]}`,
+    `prisma-ormcache-${variant}${members ? '-members' : ''}`,
+    `Prisma + ${ORMCACHE_LABELS[variant]}${members ? ', member tags' : ''}`,
     'ormcache',
     variant === 'memory' ? 'ormcache-memory' : 'ormcache-redis',
     async (self, prefix, url) => {
@@ -123,7 +131,7 @@ function prismaOrmcache(variant: 'memory' | 'redis' | 'l1-strict'): OrmSubjectFa
       const queries = new QueryCounter()
       const { prisma: base, release } = baseClient(url, queries)
       const cache = ormcacheCache(variant, prefix)
-      const prisma = base.$extends(cacheExtension({ cache }))
+      const prisma = base.$extends(cacheExtension({ cache, listTags }))
       await base.$connect()
       return subject(self, prisma as unknown as PrismaLike, queries, async () => {
         await cache.close()
@@ -135,6 +143,7 @@ function prismaOrmcache(variant: 'memory' | 'redis' | 'l1-strict'): OrmSubjectFa
 
 export const prismaOrmcacheMemory = prismaOrmcache('memory')
 export const prismaOrmcacheRedis = prismaOrmcache('redis')
+export const prismaOrmcacheRedisMembers = prismaOrmcache('redis', 'members')
 export const prismaOrmcacheL1Strict = prismaOrmcache('l1-strict')
 
 /**
@@ -176,6 +185,7 @@ export const PRISMA_SUBJECTS: readonly OrmSubjectFactory[] = [
   prismaUncached,
   prismaOrmcacheMemory,
   prismaOrmcacheRedis,
+  prismaOrmcacheRedisMembers,
   prismaOrmcacheL1Strict,
   prismaExtensionRedis,
 ]
