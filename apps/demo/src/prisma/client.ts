@@ -7,8 +7,12 @@ import { PrismaClient as SqliteClient } from '../../generated/sqlite/client/clie
 import type { DatabaseConfig } from '../config.js'
 import { countingAdapter } from './counting-adapter.js'
 
+/**
+ * Every process writing this database runs this release (Prisma, TypeORM, the change stream), so
+ * pinned lists may depend on member tags (docs/design.md, "Lists without row tags").
+ */
 function extend(client: SqliteClient, cache: Cache) {
-  return client.$extends(cacheExtension({ cache }))
+  return client.$extends(cacheExtension({ cache, listTags: 'members' }))
 }
 
 /** The Prisma client the demo uses: cached reads, exact invalidation, write-through. */
