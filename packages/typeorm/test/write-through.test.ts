@@ -83,6 +83,25 @@ describe.each(DIALECTS)('write-through on %s', (dialect) => {
     expect(h.errors).toEqual([])
   })
 
+  it('names the values the row kept from its RETURNING, where the write-through widened it', async () => {
+    const s = await fresh()
+    const bumped: string[] = []
+    const off = h.cache.on('invalidate', (event) => bumped.push(...event.tags))
+    try {
+      await users().update(s.alice.id, { name: 'kept' })
+    } finally {
+      off()
+    }
+    if (fills) {
+      // Lists on member tags (docs/design.md, "Lists without row tags") keep their place.
+      expect(bumped).toContain(`m:app_users:id=${s.alice.id}`)
+      expect(bumped).not.toContain('u:app_users')
+    } else {
+      expect(bumped).toContain('u:app_users')
+      expect(bumped.filter((tag) => tag.startsWith('m:'))).toEqual([])
+    }
+  })
+
   it('returns to TypeORM exactly what the UPDATE asked for (the added columns are removed)', async () => {
     const s = await fresh()
     const plain = await users().update(s.alice.id, { name: 'after' })

@@ -1,6 +1,15 @@
 import type { Cache, WriteIntent } from '@ormcache/core'
-import { bulkTag, normalizeTable, rowTag, type SqlToken, tokenizeSql } from '@ormcache/core/adapter'
+import {
+  bulkTag,
+  memberTag,
+  normalizeTable,
+  rowTag,
+  type SqlToken,
+  tokenizeSql,
+  unnamedMemberTag,
+} from '@ormcache/core/adapter'
 import type { DataSource, EntityMetadata, QueryRunner } from 'typeorm'
+import { pinValue } from '../read-deps/precise-reads.js'
 import { type KeyColumn, schemaOf, type TableInfo } from '../schema/entity-schema.js'
 import { canonicalKey, rowsOfBranches } from '../schema/row-keys.js'
 import { TextMemo } from '../sql/memo.js'
@@ -81,7 +90,22 @@ interface Plan {
   sql: string
   widened: WidenedUpdate
   fillTags: string[]
+  /** The unnamed-member tag of the written table. */
+  unnamed: string
   build(raw: unknown): { key: string; value: unknown; ttl: number } | undefined
+  /** The member tags of the values the row kept, from the returned row (undefined: unnamed). */
+  kept(raw: unknown): string[] | undefined
+}
+
+/**
+ * The write's tags with its unnamed-member tag replaced by the member tags of what the row
+ * kept, when the widened RETURNING shows every pinnable column it did not set (docs/design.md,
+ * "Lists without row tags"). The statement changed exactly one row, so u:T stood for it alone.
+ */
+function namingKept(tags: readonly string[], plan: Plan, raw: unknown): readonly string[] {
+  const kept = plan.kept(raw)
+  if (kept === undefined) return tags
+  return [...tags.filter((tag) => tag !== plan.unnamed), ...kept]
 }
 
 async function writeThrough(
@@ -116,7 +140,7 @@ async function writeThrough(
         host.cache.reportError(error, 'typeorm:write-through')
       }
       return intent.commit({
-        invalidate: write.tags,
+        invalidate: namingKept(write.tags, plan, raw),
         everything: write.everything,
         ...(fill === undefined ? {} : { fill }),
       })
@@ -164,6 +188,7 @@ function planFor(
     sql,
     widened,
     fillTags,
+    unnamed: unnamedMemberTag(table.name),
     build(raw) {
       const returned = onlyRow(raw)
       if (returned === undefined) return undefined
@@ -180,6 +205,20 @@ function planFor(
       if (entry === undefined || !sameTags(entry.tags, fillTags)) return undefined
       return { key: entry.key, value: [record], ttl: host.ttl }
     },
+    kept(raw) {
+      const returned = onlyRow(raw)
+      if (returned === undefined) return undefined
+      const tags: string[] = []
+      for (const [column, kind] of table.pinnable) {
+        if (text.assigned.has(column)) continue
+        const at = lookup.columns.findIndex((c) => c.column.toLowerCase() === column)
+        const value = at === -1 ? undefined : returned[`${MARKER}${at}`]
+        const named = value === null ? null : pinValue(kind, value)
+        if (named === undefined) return undefined
+        tags.push(memberTag(table.name, column, named))
+      }
+      return tags
+    },
   }
 }
 
@@ -187,6 +226,8 @@ function planFor(
 interface TextPlan {
   /** The WHERE's branches, whose pins name the row once the parameters are known. */
   rows: readonly Branch[]
+  /** The columns the UPDATE sets, lower-cased. */
+  assigned: ReadonlySet<string>
   table: TableInfo
   key: KeyColumn
   metadata: EntityMetadata
@@ -226,6 +267,7 @@ function textPlan(dataSource: DataSource, sql: string): TextPlan | undefined {
   let tokens: readonly SqlToken[] | undefined
   return {
     rows: shape.rows,
+    assigned: new Set(shape.assigned.map((column) => column.toLowerCase())),
     table,
     key,
     metadata,
