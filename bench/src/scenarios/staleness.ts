@@ -33,6 +33,7 @@ const ORM_IDS = [
   'prisma-ormcache-redis-members',
   'prisma-extension-redis',
   'typeorm-ormcache-redis',
+  'typeorm-ormcache-redis-members',
   'typeorm-builtin',
 ]
 

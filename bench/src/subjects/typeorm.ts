@@ -112,10 +112,18 @@ export const typeormUncached = factory(
   },
 )
 
-function typeormOrmcache(variant: 'memory' | 'redis' | 'l1-strict'): OrmSubjectFactory {
+/**
+ * `listTags: 'members'`: the team list depends on member tags instead of the row tag of each user
+ * and post it holds (docs/design.md, "Lists without row tags"); opt-in, so its own row.
+ */
+function typeormOrmcache(
+  variant: 'memory' | 'redis' | 'l1-strict',
+  listTags: 'rows' | 'members' = 'rows',
+): OrmSubjectFactory {
+  const members = listTags === 'members'
   return factory(
-    `typeorm-ormcache-${variant}`,
-    `TypeORM + ${ORMCACHE_LABELS[variant]}`,
+    `typeorm-ormcache-${variant}${members ? '-members' : ''}`,
+    `TypeORM + ${ORMCACHE_LABELS[variant]}${members ? ', member tags' : ''}`,
     'ormcache',
     variant === 'memory' ? 'ormcache-memory' : 'ormcache-redis',
     async (self, prefix, url) => {
@@ -124,7 +132,7 @@ function typeormOrmcache(variant: 'memory' | 'redis' | 'l1-strict'): OrmSubjectF
       const cache = ormcacheCache(variant, prefix)
       const dataSource = await new DataSource({
         ...baseOptions(url, queries),
-        ...typeormCache({ cache, alwaysEnabled: true }),
+        ...typeormCache({ cache, alwaysEnabled: true, listTags }),
       }).initialize()
       // alwaysEnabled caches every find; invalidation comes from ormcache's subscriber.
       const policy: CachePolicy = { user: () => true, team: () => true, afterWrite: async () => {} }
@@ -138,6 +146,7 @@ function typeormOrmcache(variant: 'memory' | 'redis' | 'l1-strict'): OrmSubjectF
 
 export const typeormOrmcacheMemory = typeormOrmcache('memory')
 export const typeormOrmcacheRedis = typeormOrmcache('redis')
+export const typeormOrmcacheRedisMembers = typeormOrmcache('redis', 'members')
 export const typeormOrmcacheL1Strict = typeormOrmcache('l1-strict')
 
 /**
@@ -187,6 +196,7 @@ export const TYPEORM_SUBJECTS: readonly OrmSubjectFactory[] = [
   typeormUncached,
   typeormOrmcacheMemory,
   typeormOrmcacheRedis,
+  typeormOrmcacheRedisMembers,
   typeormOrmcacheL1Strict,
   typeormBuiltin,
 ]

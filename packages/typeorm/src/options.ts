@@ -44,6 +44,15 @@ export interface TypeormCacheOptions {
    * cache outlives this DataSource, and call `cache.close()` yourself.
    */
   closeCache?: boolean
+  /**
+   * What a list filtered only by equality pins (`find({ where: { teamId: 2 } })`, with joined
+   * relations, no paging) depends on besides its pins. `'rows'` (default): the row tag of every
+   * row it returned. `'members'`: one member tag per pin, known before the load, and the member
+   * tag of each loaded parent for its joined children: fewer versions per hit, no after-load
+   * check on a miss without joins. Turn it on once every process writing the database runs a
+   * release that bumps member tags (docs/design.md, "Lists without row tags").
+   */
+  listTags?: 'rows' | 'members'
 }
 
 const KNOWN = [
@@ -55,6 +64,7 @@ const KNOWN = [
   'onRead',
   'volatileFunctions',
   'closeCache',
+  'listTags',
 ]
 
 /** The options checked once, with their defaults: what the provider and the subscriber run on. */
@@ -91,6 +101,9 @@ export function resolveOptions(options: TypeormCacheOptions): ResolvedOptions {
   ) {
     throw new InvalidOptionError('volatileFunctions', 'must be an array of function names')
   }
+  if (options.listTags !== undefined && options.listTags !== 'rows' && options.listTags !== 'members') {
+    throw new InvalidOptionError('listTags', 'must be "rows" or "members"')
+  }
   const settings: ProviderSettings = {
     cache,
     ttl,
@@ -99,6 +112,7 @@ export function resolveOptions(options: TypeormCacheOptions): ResolvedOptions {
     onRead: options.onRead,
     volatileFunctions,
     closeCache: options.closeCache ?? true,
+    listTags: options.listTags ?? 'rows',
   }
   return { settings, ttl, alwaysEnabled: options.alwaysEnabled ?? false }
 }

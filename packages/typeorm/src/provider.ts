@@ -44,6 +44,7 @@ export interface ProviderSettings {
   onRead: ((event: ReadEvent) => void) | undefined
   volatileFunctions: readonly string[]
   closeCache: boolean
+  listTags: 'rows' | 'members'
 }
 
 /**
@@ -63,7 +64,13 @@ export class OrmcacheQueryResultCache implements QueryResultCache {
   ) {
     this.dialect = dialectOf(dataSource)
     const verdicts = new ReadVerdicts(this.dialect, { volatileFunctions: settings.volatileFunctions })
-    this.memo = new ReadMemo(dataSource, this.dialect, verdicts, settings.views)
+    this.memo = new ReadMemo(
+      dataSource,
+      this.dialect,
+      verdicts,
+      settings.views,
+      settings.listTags === 'members',
+    )
   }
 
   private release: (() => Promise<void>) | undefined

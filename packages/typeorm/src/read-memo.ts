@@ -51,6 +51,8 @@ export class ReadMemo {
     private readonly dialect: SqlDialect,
     private readonly verdicts: ReadVerdicts,
     private readonly views: ReadonlyMap<string, readonly string[]>,
+    /** Pinned lists on member tags (`listTags: 'members'`). */
+    private readonly members = false,
   ) {}
 
   /** Throws what the analysis throws (the caller then runs the query uncached). */
@@ -66,6 +68,7 @@ export class ReadMemo {
       this.dialect,
       schemaOf(this.dataSource),
       this.views,
+      this.members,
     )
     const shape: ReadShape = {
       key: queryKey(dependencies.label, text.digest, params),

@@ -21,7 +21,7 @@ interface WorkerStats {
   errors: number
 }
 
-function runWorker(namespace: string, seed: number): Promise<WorkerStats> {
+function runWorker(namespace: string, seed: number, listTags: string): Promise<WorkerStats> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', here('./support/worker.ts')], {
       cwd: here('..'),
@@ -31,6 +31,7 @@ function runWorker(namespace: string, seed: number): Promise<WorkerStats> {
         ORMCACHE_NAMESPACE: namespace,
         ORMCACHE_SEED: String(seed),
         ORMCACHE_OPS: '300',
+        ORMCACHE_LIST_TAGS: listTags,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     })
@@ -46,79 +47,84 @@ function runWorker(namespace: string, seed: number): Promise<WorkerStats> {
   })
 }
 
-describe('randomized run: 4 processes, PostgreSQL, shared Redis', () => {
-  const namespace = `typeorm-mp-${process.pid}-${Date.now()}`
-  const e = defineEntities('postgres')
-  let ds: DataSource
-  let redis: Redis
-  let ids: number[]
-  let postIds: number[]
+describe.each(['rows', 'members'] as const)(
+  'randomized run: 4 processes, PostgreSQL, shared Redis, listTags %s',
+  (listTags) => {
+    const namespace = `typeorm-mp-${process.pid}-${Date.now()}-${listTags}`
+    const e = defineEntities('postgres')
+    let ds: DataSource
+    let redis: Redis
+    let ids: number[]
+    let postIds: number[]
 
-  beforeAll(async () => {
-    redis = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null })
-    redis.on('error', () => {})
-    await redis.connect().catch((error: unknown) => {
-      throw new Error(`Redis is not reachable at ${redisUrl} (${String(error)}); run \`npm run services\``)
+    beforeAll(async () => {
+      redis = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null })
+      redis.on('error', () => {})
+      await redis.connect().catch((error: unknown) => {
+        throw new Error(`Redis is not reachable at ${redisUrl} (${String(error)}); run \`npm run services\``)
+      })
+      await ensureDatabase('postgres')
+      ds = new DataSource({
+        ...connectionOptions('postgres'),
+        entities: e.all,
+        synchronize: true,
+        dropSchema: true,
+      })
+      await ds.initialize()
+      const users = await ds
+        .getRepository(e.User)
+        .save(Array.from({ length: 5 }, (_, i) => ({ name: `user${i}` })))
+      const tags = await ds.getRepository(e.Tag).save([{ label: 'red' }, { label: 'blue' }])
+      const posts = await ds.getRepository(e.Post).save(
+        Array.from({ length: 8 }, (_, i) => ({
+          title: `post${i}`,
+          authorId: users[i % 5]!.id,
+          tags: [tags[i % 2]!],
+        })),
+      )
+      ids = users.map((u) => u.id)
+      postIds = posts.map((p) => p.id)
     })
-    await ensureDatabase('postgres')
-    ds = new DataSource({
-      ...connectionOptions('postgres'),
-      entities: e.all,
-      synchronize: true,
-      dropSchema: true,
+
+    afterAll(async () => {
+      await ds?.destroy()
+      await redis?.del(`${namespace}:g`)
+      redis?.disconnect()
     })
-    await ds.initialize()
-    const users = await ds
-      .getRepository(e.User)
-      .save(Array.from({ length: 5 }, (_, i) => ({ name: `user${i}` })))
-    const tags = await ds.getRepository(e.Tag).save([{ label: 'red' }, { label: 'blue' }])
-    const posts = await ds.getRepository(e.Post).save(
-      Array.from({ length: 8 }, (_, i) => ({
-        title: `post${i}`,
-        authorId: users[i % 5]!.id,
-        tags: [tags[i % 2]!],
-      })),
-    )
-    ids = users.map((u) => u.id)
-    postIds = posts.map((p) => p.id)
-  })
 
-  afterAll(async () => {
-    await ds?.destroy()
-    await redis?.del(`${namespace}:g`)
-    redis?.disconnect()
-  })
+    it('ends with every cached read equal to the database', async () => {
+      const stats = await Promise.all(
+        Array.from({ length: WORKERS }, (_, i) => runWorker(namespace, i + 1, listTags)),
+      )
+      const total = stats.reduce((a, b) => ({
+        hits: a.hits + b.hits,
+        misses: a.misses + b.misses,
+        invalidations: a.invalidations + b.invalidations,
+        errors: a.errors + b.errors,
+      }))
+      expect(total.errors).toBe(0)
+      expect(total.hits).toBeGreaterThan(0)
+      expect(total.invalidations).toBeGreaterThan(0)
 
-  it('ends with every cached read equal to the database', async () => {
-    const stats = await Promise.all(Array.from({ length: WORKERS }, (_, i) => runWorker(namespace, i + 1)))
-    const total = stats.reduce((a, b) => ({
-      hits: a.hits + b.hits,
-      misses: a.misses + b.misses,
-      invalidations: a.invalidations + b.invalidations,
-      errors: a.errors + b.errors,
-    }))
-    expect(total.errors).toBe(0)
-    expect(total.hits).toBeGreaterThan(0)
-    expect(total.invalidations).toBeGreaterThan(0)
-
-    const cache = createCache({ store: redisStore({ url: redisUrl }), namespace, tagTtl: 10 * 60_000 })
-    const checker = new DataSource({
-      ...connectionOptions('postgres'),
-      entities: e.all,
-      ...typeormCache({ cache }),
-    })
-    await checker.initialize()
-    try {
-      // Twice: the first pass may hit the workers' entries, the second hits what the first filled.
-      for (let pass = 0; pass < 2; pass++) {
-        const cached = await checkedReads(checker, e, ids, postIds, true)
-        const database = await checkedReads(checker, e, ids, postIds, false)
-        expect(cached).toEqual(database)
+      const cache = createCache({ store: redisStore({ url: redisUrl }), namespace, tagTtl: 10 * 60_000 })
+      const checker = new DataSource({
+        ...connectionOptions('postgres'),
+        entities: e.all,
+        ...typeormCache({ cache, listTags }),
+      })
+      await checker.initialize()
+      try {
+        // Twice: the first pass may hit the workers' entries, the second hits what the first filled.
+        for (let pass = 0; pass < 2; pass++) {
+          const cached = await checkedReads(checker, e, ids, postIds, true)
+          const database = await checkedReads(checker, e, ids, postIds, false)
+          expect(cached).toEqual(database)
+        }
+        expect(cache.stats().hits).toBeGreaterThan(0) // the workers' entries were really read
+      } finally {
+        await checker.destroy()
+        await cache.close()
       }
-      expect(cache.stats().hits).toBeGreaterThan(0) // the workers' entries were really read
-    } finally {
-      await checker.destroy()
-      await cache.close()
-    }
-  }, 180_000)
-})
+    }, 180_000)
+  },
+)

@@ -21,6 +21,8 @@ describe('typeormCache options', () => {
     invalid({ cache, views: { v: 'app_users' } }, 'views.v')
     invalid({ cache, onRead: 1 }, 'onRead')
     invalid({ cache, tll: 5 }, 'tll')
+    invalid({ cache, listTags: 'all' }, 'listTags')
+    expect(() => typeormCache({ cache, listTags: 'members' })).not.toThrow()
   })
 
   it('returns what DataSourceOptions expects, and combines with other subscribers', () => {

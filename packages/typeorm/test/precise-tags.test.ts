@@ -35,7 +35,7 @@ describe('precise list tags', () => {
       { U_id: 3, U_name: 'c', P_id: 12, P_authorId: 3 },
       { U_id: 3, U_name: 'c', P_id: 13, P_authorId: 3 },
     ]
-    expect([...read!.afterLoad.tags(rows)].sort()).toEqual(
+    expect([...read!.afterLoad!.tags(rows)].sort()).toEqual(
       [
         'r:app_users:1',
         'r:app_users:2',
@@ -58,6 +58,49 @@ describe('precise list tags', () => {
       { U_id: 1, U_name: 'a', P_id: 10, P_authorId: 1 },
       { U_id: 1, U_name: 'a', P_id: 1.5, P_authorId: 1 },
     ]
-    expect(() => read!.afterLoad.tags(rows)).toThrow()
+    expect(() => read!.afterLoad!.tags(rows)).toThrow()
+  })
+
+  describe("on member tags (listTags: 'members')", () => {
+    it('the root depends on member tags before the load; children on their parents’ values after it', () => {
+      const read = preciseRead(sql, [1, 2, 3], 'postgres', schema, true)!
+      expect(read.tags).toEqual(
+        expect.arrayContaining([
+          'm:app_users:id=1',
+          'm:app_users:id=2',
+          'm:app_users:id=3',
+          'l:app_users:id',
+          'u:app_users',
+          'l:app_posts:authorid',
+          'u:app_posts',
+        ]),
+      )
+      expect(read.afterLoad!.tables).toEqual(['app_posts'])
+      const rows = [
+        { U_id: 1, U_name: 'a', P_id: 10, P_authorId: 1 },
+        { U_id: 2, U_name: 'b', P_id: null, P_authorId: null },
+      ]
+      expect([...read.afterLoad!.tags(rows)].sort()).toEqual(
+        [
+          'v:app_posts:authorid=1',
+          'm:app_posts:authorid=1',
+          'v:app_posts:authorid=2',
+          'm:app_posts:authorid=2',
+        ].sort(),
+      )
+    })
+
+    it('a list that joins nothing has no after-load phase at all', () => {
+      const read = preciseRead(
+        'SELECT "U"."id" AS "U_id" FROM "app_users" "U" WHERE "U"."id" = $1',
+        [4],
+        'postgres',
+        schema,
+        true,
+      )!
+      expect(read.afterLoad).toBeUndefined()
+      expect(read.tags).toContain('m:app_users:id=4')
+      expect(read.tags.filter((tag) => tag.startsWith('r:'))).toEqual([])
+    })
   })
 })

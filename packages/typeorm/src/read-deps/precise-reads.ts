@@ -2,10 +2,13 @@ import { AdapterError, type AfterLoad } from '@ormcache/core'
 import {
   bulkTag,
   columnAnyTag,
+  columnLeftTag,
   columnTag,
+  memberTag,
   normalizeTable,
   rowTag,
   type SqlDialect,
+  unnamedMemberTag,
 } from '@ormcache/core/adapter'
 import type { SchemaIndex, TableInfo } from '../schema/entity-schema.js'
 import { canonicalKey, operandValue, type RowKey } from '../schema/row-keys.js'
@@ -14,8 +17,11 @@ import { type ListShape, listShape } from '../sql/list-shape.js'
 export interface PreciseRead {
   /** Pre-load tags: pins, column-any tags of pinned and joined columns, bulk tags. */
   tags: string[]
-  /** Row tags of the loaded rows and foreign-key tags of the loaded parents, guarded by table tags. */
-  afterLoad: AfterLoad
+  /**
+   * Row tags of the loaded rows and foreign-key tags of the loaded parents, guarded by table
+   * tags; none for a list on member tags that joins nothing.
+   */
+  afterLoad?: AfterLoad
   label: string
 }
 
@@ -38,6 +44,7 @@ export function preciseRead(
   params: readonly unknown[],
   dialect: SqlDialect,
   schema: SchemaIndex,
+  members = false,
 ): PreciseRead | undefined {
   const shape = listShape(sql, dialect)
   if (shape === undefined) return undefined
@@ -45,17 +52,25 @@ export function preciseRead(
   if (root === undefined || root.tree) return undefined
   const tags = new Set<string>([bulkTag(root.name)])
   for (const branch of shape.pins) {
+    // On member tags (docs/design.md, "Lists without row tags"): one pinned column per branch,
+    // not a boolean where another is pinned, names the rows the branch holds.
+    let keyed: string | undefined
+    for (const [name] of branch)
+      if (keyed === undefined || root.pinnable.get(keyed.toLowerCase()) === 'boolean') keyed = name
     for (const [name, operands] of branch) {
       const kind = root.pinnable.get(name.toLowerCase())
       if (kind === undefined) return undefined
       tags.add(columnAnyTag(root.name, name))
+      if (members) tags.add(columnLeftTag(root.name, name))
       for (const operand of operands) {
         const value = pinValue(kind, operandValue(operand, params))
         if (value === undefined) return undefined
         tags.add(columnTag(root.name, name, value))
+        if (members && name === keyed) tags.add(memberTag(root.name, name, value))
       }
     }
   }
+  if (members) tags.add(unnamedMemberTag(root.name))
   const parts = new Map<string, Part>()
   /** Junction tables: their table tags guard the after-load tags too. */
   const extraTables = new Set<string>()
@@ -88,8 +103,16 @@ export function preciseRead(
     joins.push({ child, column: join.column, kind, parentOutput })
     tags.add(bulkTag(table.name))
     tags.add(columnAnyTag(table.name, join.column))
+    if (members) {
+      // The children of a parent are the rows holding its value: a one-pin list.
+      tags.add(columnLeftTag(table.name, join.column))
+      tags.add(unnamedMemberTag(table.name))
+    }
   }
-  const tables = [...new Set([...[...parts.values()].map((p) => p.table.name), ...extraTables])]
+  // On member tags the root's rows need no row tags, so its table guards nothing.
+  const guarded = [...parts.values()].filter((p) => !members || p !== rootPart).map((p) => p.table.name)
+  const tables = [...new Set([...guarded, ...extraTables])]
+  if (tables.length === 0) return { tags: [...tags], label: root.name }
   return {
     tags: [...tags],
     label: root.name,
@@ -109,9 +132,11 @@ export function preciseRead(
         for (const record of records) {
           if (typeof record !== 'object' || record === null) throw malformed('a row is not an object')
           const raw = record as Record<string, unknown>
-          const key = rowKey(rootPart, raw)
-          if (key === undefined) throw malformed('a row lacks its key')
-          if (first(`r|${keyId(key)}`)) out.add(rowTag(root.name, key))
+          if (!members) {
+            const key = rowKey(rootPart, raw)
+            if (key === undefined) throw malformed('a row lacks its key')
+            if (first(`r|${keyId(key)}`)) out.add(rowTag(root.name, key))
+          }
           for (let j = 0; j < joins.length; j++) {
             const join = joins[j]!
             const parent = raw[join.parentOutput]
@@ -119,9 +144,13 @@ export function preciseRead(
             const value = parent === null || parent === undefined ? undefined : pinValue(join.kind, parent)
             if (value === undefined && parent !== null && parent !== undefined)
               throw malformed('a joined value is not canonical')
-            if (value !== undefined && first(`p${j}|${value}`))
+            if (value !== undefined && first(`p${j}|${value}`)) {
               out.add(columnTag(join.junction?.table.name ?? join.child.table.name, join.column, value))
-            const child = rowKey(join.child, raw)
+              if (members && join.junction === undefined)
+                out.add(memberTag(join.child.table.name, join.column, value))
+            }
+            // On member tags a child needs no row tag (a junction's children keep theirs).
+            const child = members && join.junction === undefined ? undefined : rowKey(join.child, raw)
             if (child !== undefined && first(`c${j}|${keyId(child)}`))
               out.add(rowTag(join.child.table.name, child))
             // The junction row linking this parent to this child: its key is both halves.

@@ -28,6 +28,7 @@ export function readDependencies(
   dialect: SqlDialect,
   schema: SchemaIndex,
   views: ReadonlyMap<string, readonly string[]>,
+  members = false,
 ): ReadDependencies {
   const shape = statementShape(sql, dialect)
   if (shape?.kind === 'select' && !views.has(shape.table.toLowerCase())) {
@@ -39,7 +40,7 @@ export function readDependencies(
   }
   const precise =
     views.size === 0 || !readsView(sql, dialect, views)
-      ? preciseRead(sql, params, dialect, schema)
+      ? preciseRead(sql, params, dialect, schema, members)
       : undefined
   if (precise !== undefined) return precise
   const counted =

@@ -29,7 +29,11 @@ const e = defineEntities('postgres')
 const ds = new DataSource({
   ...connectionOptions('postgres'),
   entities: e.all,
-  ...typeormCache({ cache, alwaysEnabled: true }),
+  ...typeormCache({
+    cache,
+    alwaysEnabled: true,
+    listTags: process.env.ORMCACHE_LIST_TAGS === 'members' ? 'members' : 'rows',
+  }),
 })
 await ds.initialize()
 const ids = (await ds.getRepository(e.User).find({ cache: false })).map((u) => u.id)
