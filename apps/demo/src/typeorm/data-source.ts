@@ -15,7 +15,12 @@ export async function openTypeorm(
   cache: Cache,
   onStatement: () => void,
 ): Promise<DataSource> {
-  const common = { entities, logger: countingLogger(onStatement), ...typeormCache({ cache }) }
+  // Every writer of this database runs this release: lists may depend on member tags.
+  const common = {
+    entities,
+    logger: countingLogger(onStatement),
+    ...typeormCache({ cache, listTags: 'members' }),
+  }
   const dataSource =
     database.dialect === 'sqlite'
       ? new DataSource({ type: 'better-sqlite3', database: database.url, timeout: 10_000, ...common })
