@@ -57,8 +57,7 @@ export function bulkWriteTags(table: string): string[] {
  * which is how SQLite and MySQL return them.
  */
 export function columnTag(table: string, column: string, value: unknown): string {
-  const normalized = typeof value === 'boolean' ? (value ? '1' : '0') : normalizeValue(value, table, column)
-  return `v:${normalizeTable(table)}:${column.toLowerCase()}=${normalized}`
+  return valueTag('v', table, column, value)
 }
 
 /**
@@ -87,8 +86,13 @@ export const columnLeftTag = (table: string, column: string): string =>
  * like columnTag, and normalized the same way.
  */
 export function memberTag(table: string, column: string, value: unknown): string {
+  return valueTag('m', table, column, value)
+}
+
+/** `<kind>:<table>:<column>=<value>`, the value normalized like a key; booleans become 1/0. */
+function valueTag(kind: 'v' | 'm', table: string, column: string, value: unknown): string {
   const normalized = typeof value === 'boolean' ? (value ? '1' : '0') : normalizeValue(value, table, column)
-  return `m:${normalizeTable(table)}:${column.toLowerCase()}=${normalized}`
+  return `${kind}:${normalizeTable(table)}:${column.toLowerCase()}=${normalized}`
 }
 
 /**
@@ -110,7 +114,7 @@ export function isFineTag(tag: string): boolean {
 /** True if `tag` is a row, column-value or member tag of `table` (already normalized). */
 export function isFineTagOf(tag: string, normalizedTable: string): boolean {
   return (
-    (tag.startsWith('r:') || tag.startsWith('v:') || tag.startsWith('m:')) &&
+    isFineTag(tag) &&
     tag.startsWith(':', 2 + normalizedTable.length) &&
     tag.slice(2, 2 + normalizedTable.length) === normalizedTable
   )

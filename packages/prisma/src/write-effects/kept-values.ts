@@ -10,16 +10,10 @@ import { isRecord } from '../schema/primary-key.js'
  * the field out), the table's unnamed-member tag stands for all of them.
  */
 export function keptTags(model: ModelInfo, row: unknown, set: readonly string[], tags: Set<string>): void {
-  const written = new Set(set)
   for (const field of model.pinnable) {
-    if (written.has(field)) continue
+    if (set.includes(field)) continue
     const value = isRecord(row) ? row[field] : undefined
     if (isTaggableValue(value)) tags.add(memberTag(model.table, model.columns.get(field)!, value))
     else tags.add(unnamedMemberTag(model.table))
   }
-}
-
-/** A known row changed by a write that returns no row of it (nested writes, relinks). */
-export function unnamedKeptTags(model: ModelInfo, tags: Set<string>): void {
-  tags.add(unnamedMemberTag(model.table))
 }

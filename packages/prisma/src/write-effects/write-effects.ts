@@ -1,4 +1,11 @@
-import { bulkWriteTags, columnAnyTag, columnTag, isTaggableValue, tableTag } from '@ormcache/core/adapter'
+import {
+  bulkWriteTags,
+  columnAnyTag,
+  columnTag,
+  isTaggableValue,
+  tableTag,
+  unnamedMemberTag,
+} from '@ormcache/core/adapter'
 import type { DataModel, ModelInfo, RelationInfo } from '../schema/data-model.js'
 import {
   isRecord,
@@ -8,7 +15,7 @@ import {
   keyRowTag,
   writesKey,
 } from '../schema/primary-key.js'
-import { keptTags, unnamedKeptTags } from './kept-values.js'
+import { keptTags } from './kept-values.js'
 import { deletedTags, leftTags } from './left-values.js'
 import { linkTags } from './m2m-links.js'
 import { deleteCascadeTags, updateCascadeTags } from './referential.js'
@@ -50,22 +57,26 @@ export function writeEffects(
       for (const row of Array.isArray(result) ? result : [undefined])
         effects.values(model, row, [...model.pinnable])
       break
-    case 'update':
-      effects.update(model, args.where, data, result)
-      effects.values(model, result, changedFields(model, data))
-      leftTags(model, changedFields(model, data), tags)
-      keptTags(model, result, changedFields(model, data), tags)
+    case 'update': {
+      const changed = changedFields(model, data)
+      effects.update(model, args.where, data, result, changed)
+      effects.values(model, result, changed)
+      leftTags(model, changed, tags)
+      keptTags(model, result, changed, tags)
       effects.nested(model, data, writesKey(model, data) ? undefined : keyFromRow(model, result))
       break
-    case 'upsert':
-      effects.update(model, args.where, args.update, result)
-      leftTags(model, changedFields(model, args.update), tags)
-      keptTags(model, result, changedFields(model, args.update), tags)
+    }
+    case 'upsert': {
+      const changed = changedFields(model, args.update)
+      effects.update(model, args.where, args.update, result, changed)
+      leftTags(model, changed, tags)
+      keptTags(model, result, changed, tags)
       // It may have created the row: every pinnable column takes a value.
       effects.values(model, result, [...model.pinnable])
       effects.nested(model, args.create)
       effects.nested(model, args.update)
       break
+    }
     case 'updateMany':
     case 'updateManyAndReturn':
       effects.bulk(model.table)
@@ -132,7 +143,8 @@ class Effects {
     }
   }
 
-  update(model: ModelInfo, where: unknown, data: unknown, result: unknown): void {
+  /** `changed`: changedFields(model, data), which the caller computed already. */
+  update(model: ModelInfo, where: unknown, data: unknown, result: unknown, changed: readonly string[]): void {
     const before = keyFromWhere(model, where)
     const after = keyFromRow(model, result)
     const keyChanges = writesKey(model, data)
@@ -145,7 +157,7 @@ class Effects {
     ) {
       this.bulk(model.table)
     }
-    updateCascadeTags(this.dataModel, model, changedFields(model, data), this.tags)
+    updateCascadeTags(this.dataModel, model, changed, this.tags)
   }
 
   /** `key`: the key of the row `data` writes, when known (top-level writes only). */
@@ -213,7 +225,8 @@ class Effects {
           this.rows(target, [relation.isList ? keyFromWhere(target, item.where) : undefined])
           this.values(target, undefined, changedFields(target, data))
           leftTags(target, changedFields(target, data), this.tags)
-          unnamedKeptTags(target, this.tags)
+          // It returns no row of the target: the values that row kept go unnamed.
+          this.tags.add(unnamedMemberTag(target.table))
           this.nested(target, data)
           updateCascadeTags(this.dataModel, target, changedFields(target, data), this.tags)
         }
@@ -271,7 +284,7 @@ class Effects {
     this.rows(target, relation.isList ? keys : [undefined])
     this.values(target, undefined, foreignKeyOf(target, relation))
     leftTags(target, foreignKeyOf(target, relation), this.tags)
-    unnamedKeptTags(target, this.tags)
+    this.tags.add(unnamedMemberTag(target.table))
     updateCascadeTags(this.dataModel, target, foreignKeyOf(target, relation), this.tags)
   }
 }

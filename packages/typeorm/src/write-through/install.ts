@@ -90,22 +90,13 @@ interface Plan {
   sql: string
   widened: WidenedUpdate
   fillTags: string[]
-  /** The unnamed-member tag of the written table. */
-  unnamed: string
   build(raw: unknown): { key: string; value: unknown; ttl: number } | undefined
-  /** The member tags of the values the row kept, from the returned row (undefined: unnamed). */
-  kept(raw: unknown): string[] | undefined
-}
-
-/**
- * The write's tags with its unnamed-member tag replaced by the member tags of what the row
- * kept, when the widened RETURNING shows every pinnable column it did not set (docs/design.md,
- * "Lists without row tags"). The statement changed exactly one row, so u:T stood for it alone.
- */
-function namingKept(tags: readonly string[], plan: Plan, raw: unknown): readonly string[] {
-  const kept = plan.kept(raw)
-  if (kept === undefined) return tags
-  return [...tags.filter((tag) => tag !== plan.unnamed), ...kept]
+  /**
+   * The write's tags with its unnamed-member tag replaced by the member tags of what the row
+   * kept, when the widened RETURNING shows every pinnable column it did not set (docs/design.md,
+   * "Lists without row tags"): the statement changed exactly one row, so u:T stood for it alone.
+   */
+  namingKept(tags: readonly string[], raw: unknown): readonly string[]
 }
 
 async function writeThrough(
@@ -140,7 +131,7 @@ async function writeThrough(
         host.cache.reportError(error, 'typeorm:write-through')
       }
       return intent.commit({
-        invalidate: namingKept(write.tags, plan, raw),
+        invalidate: plan.namingKept(write.tags, raw),
         everything: write.everything,
         ...(fill === undefined ? {} : { fill }),
       })
@@ -188,7 +179,6 @@ function planFor(
     sql,
     widened,
     fillTags,
-    unnamed: unnamedMemberTag(table.name),
     build(raw) {
       const returned = onlyRow(raw)
       if (returned === undefined) return undefined
@@ -205,19 +195,20 @@ function planFor(
       if (entry === undefined || !sameTags(entry.tags, fillTags)) return undefined
       return { key: entry.key, value: [record], ttl: host.ttl }
     },
-    kept(raw) {
+    namingKept(tags, raw) {
       const returned = onlyRow(raw)
-      if (returned === undefined) return undefined
-      const tags: string[] = []
+      if (returned === undefined) return tags
+      const kept: string[] = []
       for (const [column, kind] of table.pinnable) {
         if (text.assigned.has(column)) continue
         const at = lookup.columns.findIndex((c) => c.column.toLowerCase() === column)
         const value = at === -1 ? undefined : returned[`${MARKER}${at}`]
         const named = value === null ? null : pinValue(kind, value)
-        if (named === undefined) return undefined
-        tags.push(memberTag(table.name, column, named))
+        if (named === undefined) return tags
+        kept.push(memberTag(table.name, column, named))
       }
-      return tags
+      const unnamed = unnamedMemberTag(table.name)
+      return [...tags.filter((tag) => tag !== unnamed), ...kept]
     },
   }
 }
